@@ -1,7 +1,8 @@
 """Decode cost per WebSocket frame: ``mexc_futures.decode_frame`` vs stdlib ``json.loads``.
 
 Run: ``.venv/bin/python benchmarks/bench_decode.py`` — prints one JSON object to stdout with
-µs per frame (best of several repeats) for a ~200-byte ``push.depth`` (merged, 2 levels; the 190-byte class), a
+µs per frame (best of several repeats) for a ~200-byte ``push.depth`` (merged, 2 levels;
+the 190-byte class), a
 ``push.deal`` (live array form) and a ``push.ticker`` (live fixture). Target for depth (design
 performance.md): near the 0.81 µs msgspec floor.
 """

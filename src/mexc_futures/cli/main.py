@@ -1,14 +1,123 @@
-"""Root ``mexc-futures`` command group; sub-commands register themselves here."""
+"""Root ``mexc-futures`` command group: global options, secret refusal, command registration."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import click
 
+from mexc_futures.cli.common import CliError, Options
+from mexc_futures.config import reject_cli_secrets
+from mexc_futures.errors import ConfigError
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = """\b
+Examples:
+  mexc-futures demo --duration 60          # emulator + market maker + live dashboard
+  mexc-futures watch BTC_USDT              # live ladder, trades tape and ticker
+  mexc-futures book BTC_USDT --json        # one snapshot, machine-readable
+  mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
+  mexc-futures run examples/market_maker.py --paper -p size=2
+  mexc-futures --live audit                # check the real API against the typed models
+
+\b
+Where commands run:
+  default             a fresh emulator started in-process (no keys needed)
+  --emulator-url URL  an emulator you started with `mexc-futures emulator`
+  --live              the real MEXC exchange; keys from MEXC_API_KEY / MEXC_API_SECRET,
+                      a .env file with mode 0600, or the OS keyring - never from arguments
+"""
+
+
+class RootGroup(click.Group):
+    """Refuses secrets on the command line before anything runs (reliability "Security").
+
+    The ``emulator`` command is exempt after its name: its ``--api-key``/``--api-secret`` set the
+    emulator's own throw-away test key pair, not a credential of a real account.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        checked = args[: args.index("emulator")] if "emulator" in args else args
+        try:
+            reject_cli_secrets(checked)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        return super().parse_args(ctx, args)
+
+
+@click.group(
+    cls=RootGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
 @click.version_option(package_name="mexc-futures")
-def cli() -> None:
-    """mexc-futures: stream, book-keep and trade MEXC Futures, or run a local MEXC exchange."""
+@click.option("--live", is_flag=True, help="Use the real exchange (asks before the first order).")
+@click.option(
+    "--emulator-url",
+    envvar="MEXC_EMULATOR_URL",
+    metavar="URL",
+    help="Use a running emulator, e.g. http://127.0.0.1:8080 [env MEXC_EMULATOR_URL].",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="MEXC_FUTURES_HOME",
+    help="Journal and kill-switch state [env MEXC_FUTURES_HOME; default ~/.mexc-futures].",
+)
+@click.option("--seed", default=1, show_default=True, help="Seed of the in-process emulator.")
+@click.pass_context
+def cli(
+    ctx: click.Context, live: bool, emulator_url: str | None, state_dir: Path | None, seed: int
+) -> None:
+    """mexc-futures: stream, book-keep and trade MEXC Futures, or run a local MEXC exchange.
+
+    Every command works against a local emulator by default, so you can try anything safely.
+    """
+    if live and emulator_url:
+        raise click.UsageError("--live and --emulator-url exclude each other; pick one.")
+    ctx.obj = Options(live=live, emulator_url=emulator_url, state_dir=state_dir, seed=seed)
+
+
+def _register(commands: Sequence[Any]) -> None:
+    for command in commands:
+        cli.add_command(command)
+
+
+def _load() -> None:
+    from mexc_futures.cli import (
+        account_cmds,
+        audit_cmd,
+        demo_cmd,
+        kill_cmd,
+        market_cmds,
+        order_cmds,
+        run_cmd,
+        watch_cmd,
+    )
+    from mexc_futures.cli.emulator_cmd import emulator
+
+    _register(
+        [
+            demo_cmd.demo,
+            watch_cmd.watch,
+            market_cmds.book,
+            market_cmds.ticker,
+            market_cmds.klines,
+            account_cmds.balance,
+            account_cmds.positions,
+            account_cmds.orders,
+            account_cmds.leverage,
+            order_cmds.order,
+            kill_cmd.kill,
+            run_cmd.run_strategy,
+            audit_cmd.audit,
+            emulator,
+        ]
+    )
+
+
+_load()
 
 
 def main() -> None:

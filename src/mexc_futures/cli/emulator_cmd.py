@@ -1,0 +1,158 @@
+"""``mexc-futures emulator``: run the local MEXC Futures exchange until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import click
+
+from mexc_futures.emulator.limits import WsLimits
+from mexc_futures.emulator.server import Emulator
+
+HELP = """Run a local MEXC Futures exchange (REST + WebSocket on one port).
+
+\b
+It speaks the real protocol, so any MEXC futures client can point at it:
+  REST       http://HOST:PORT/api/v1/...      (public and signed private endpoints)
+  WebSocket  ws://HOST:PORT/edge              (ping, login, personal.filter, sub.*)
+  Control    http://HOST:PORT/_emulator/...   (faults, ground truth; needs the token)
+
+\b
+The market is synthetic and deterministic for a given --seed: makers and takers
+move a drifting mid, producing depth versions, deals, klines, tickers, index,
+fair price and funding. Signed requests must use the printed test key pair.
+--speed scales venue time (limits, funding, klines); with --speed != 1 sign with
+the server's time (GET /api/v1/contract/ping), not your own clock.
+
+\b
+Examples:
+  mexc-futures emulator
+  mexc-futures emulator --port 9000 --seed 7 --symbols BTC_USDT,ETH_USDT
+  mexc-futures emulator --contracts 800 --speed 60 --no-ws-limits
+  curl -H "X-Emulator-Token: T" -d '{"fault":"stall"}' http://127.0.0.1:8000/_emulator/faults
+"""
+
+
+@click.command("emulator", help=HELP)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind. Keep loopback unless you know why not.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=int,
+    help="TCP port for REST, WebSocket and control (0 = pick a free one).",
+)
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Seed of the synthetic market: same seed, same market.",
+)
+@click.option(
+    "--symbols",
+    default=None,
+    help="Comma-separated contracts to list, e.g. BTC_USDT,ETH_USDT (default: all).",
+)
+@click.option(
+    "--contracts",
+    "n_contracts",
+    default=None,
+    type=int,
+    help="Pad the contract list to this many (e.g. 800 for scale tests).",
+)
+@click.option("--api-key", default=None, help="Access key to accept (default: generated).")
+@click.option(
+    "--api-secret",
+    default=None,
+    help="Secret for --api-key (a test secret for this emulator only).",
+)
+@click.option(
+    "--balance",
+    default=10_000.0,
+    show_default=True,
+    type=float,
+    help="Starting USDT balance of the test account.",
+)
+@click.option(
+    "--speed",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Venue time per real second (60 = one minute per second).",
+)
+@click.option(
+    "--control-token",
+    default=None,
+    help="Token for /_emulator/... (default: generated and printed).",
+)
+@click.option(
+    "--ws-limits/--no-ws-limits",
+    default=True,
+    show_default=True,
+    help="Enforce 30 subs/connection, 100 msgs/s, 30 s first sub, 60 s ping, 24 h.",
+)
+@click.option(
+    "--rest-limits/--no-rest-limits",
+    default=True,
+    show_default=True,
+    help="Answer code 510 above the per-endpoint rate limits of spec §9.1.",
+)
+def emulator(
+    host: str,
+    port: int,
+    seed: int,
+    symbols: str | None,
+    n_contracts: int | None,
+    api_key: str | None,
+    api_secret: str | None,
+    balance: float,
+    speed: float,
+    control_token: str | None,
+    ws_limits: bool,
+    rest_limits: bool,
+) -> None:
+    if (api_key is None) != (api_secret is None):
+        raise click.UsageError("give both --api-key and --api-secret, or neither")
+    ex = Emulator(
+        host=host,
+        port=port,
+        seed=seed,
+        symbols=[s.strip() for s in symbols.split(",") if s.strip()] if symbols else None,
+        n_contracts=n_contracts,
+        api_key=api_key,
+        api_secret=api_secret,
+        balance=balance,
+        speed=speed,
+        limits=WsLimits() if ws_limits else WsLimits.off(),
+        rest_limits=rest_limits,
+        control_token=control_token,
+    )
+
+    async def run() -> None:
+        async with ex:
+            click.echo(f"REST       {ex.rest_url}/api/v1/contract/ping")
+            click.echo(f"WebSocket  {ex.ws_url}")
+            click.echo(f"Control    {ex.control_url}/state  (header X-Emulator-Token)")
+            click.echo(f"API key    {ex.credentials.api_key}")
+            click.echo(f"API secret {ex.credentials.secret}   (test key pair, trade enabled)")
+            click.echo(
+                f"Read-only  {ex.readonly_credentials.api_key} / {ex.readonly_credentials.secret}"
+            )
+            click.echo(f"Token      {ex.control_token}")
+            click.echo(f"Contracts  {len(ex.venue.symbols())}   speed x{speed}   seed {seed}")
+            click.echo("Serving; press Ctrl-C to stop.")
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    click.echo("Stopped.")
+
+
+__all__ = ["emulator"]

@@ -1,0 +1,98 @@
+"""``mexc-futures kill`` / ``kill --reset``: the operator's kill switch (reliability I8).
+
+``kill`` latches the switch in the journal of the target kind, cancels every order, plan order and
+stop order and verifies through REST that nothing is open (``ExecutionManager.trip``). From then
+on ``order place``, ``run`` and ``audit --order-test`` refuse to send until ``kill --reset``.
+``kill --status`` shows the latch.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mexc_futures.cli.common import (
+    CliError,
+    emit_json,
+    open_target,
+    options,
+    run,
+)
+from mexc_futures.cli.state import kill_record
+from mexc_futures.execution import ExecutionManager
+from mexc_futures.journal import Journal
+from mexc_futures.model.killswitch import KillSwitch
+from mexc_futures.transport.rest import RestClient
+
+
+@click.command()
+@click.option("--reset", is_flag=True, help="Re-arm a tripped kill switch.")
+@click.option("--status", is_flag=True, help="Only show whether the switch is tripped.")
+@click.option("--reason", default="operator", show_default=True, help="Why (kept in the journal).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bool) -> None:
+    """Stop all trading now: latch the kill switch, cancel everything, verify nothing is open.
+
+    The latch survives restarts; nothing is sent until `mexc-futures kill --reset`.
+
+    \b
+    Examples:
+      mexc-futures --live kill --reason "API changed"
+      mexc-futures kill --status
+      mexc-futures --live kill --reset
+    """
+    opts = options(ctx)
+    if reset and status:
+        raise click.UsageError("--reset and --status exclude each other.")
+    if status or reset:
+        rec = kill_record(opts)
+        if reset:
+            journal = Journal(opts.journal_path)
+            try:
+                journal.save_kill(KillSwitch().snapshot(), 0)
+                journal.event("kill_reset", None, "operator reset (cli)", 0)
+            finally:
+                journal.close()
+        state = "armed" if reset or rec is None else rec.state
+        info = {
+            "state": state,
+            "reason": rec.reason if rec else "",
+            "was": rec.state if rec else "armed",
+        }
+        if as_json:
+            emit_json(info)
+        elif reset:
+            click.echo(
+                "Kill switch re-armed: trading is allowed again."
+                if rec
+                else "Kill switch was not tripped; nothing to reset."
+            )
+        else:
+            label = "ARMED" if rec is None else "TRIPPED"
+            more = "" if rec is None else f" ({rec.reason})"
+            if rec is not None and rec.state.lower() == "contained":
+                more += " - contained: nothing was left open"
+            click.echo(f"Kill switch: {label}{more}")
+        return
+
+    async def go() -> int:
+        async with open_target(opts, keys=True) as t, RestClient(t.env, t.credentials) as rest:
+            async with ExecutionManager(
+                rest, journal_path=opts.journal_path, clock=rest.clock
+            ) as ex:
+                await ex.trip(reason, "mexc-futures kill")
+            return len(await rest.get_open_orders())
+
+    left = run(go())
+    if left:
+        raise CliError(f"Kill switch TRIPPED but {left} order(s) are still open; run it again.")
+    if as_json:
+        emit_json({"state": "tripped", "reason": reason, "open_orders": 0})
+    else:
+        click.echo(
+            "Kill switch TRIPPED: every order cancelled and verified (0 open). New orders are "
+            "refused until `mexc-futures kill --reset`."
+        )
+
+
+__all__ = ["kill"]

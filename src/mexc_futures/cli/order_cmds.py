@@ -1,0 +1,289 @@
+"""``order place|amend|cancel|cancel-all`` (spec §5.3–§5.4).
+
+``place`` is checked before anything is sent — the kill-switch latch, the symbol (1001 → "unknown
+symbol"), the contract's ``minVol``/``volUnit``/``priceUnit``/leverage (``ContractSpec
+.validate_order``) — then goes through the ``ExecutionManager`` (risk gate, journal with a
+deterministic ``externalOid``, lookup on a lost answer). On ``--live`` it asks before sending
+unless ``--yes``. Cancels are always allowed, even with the kill switch tripped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+import msgspec
+
+from mexc_futures.cli.account_cmds import STATES
+from mexc_futures.cli.common import (
+    KILL_HELP,
+    CliError,
+    Target,
+    confirm_live,
+    emit_json,
+    emit_table,
+    json_option,
+    open_target,
+    options,
+    run,
+)
+from mexc_futures.cli.market_cmds import check_symbol
+from mexc_futures.cli.state import kill_record
+from mexc_futures.execution import ExecutionConfig, ExecutionManager
+from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, TradeSide
+from mexc_futures.protocol.convert import contract_spec
+from mexc_futures.transport.rest import RestClient
+
+KINDS = {
+    "limit": OrderKind.LIMIT,
+    "post-only": OrderKind.POST_ONLY,
+    "ioc": OrderKind.IOC,
+    "fok": OrderKind.FOK,
+    "market": OrderKind.MARKET,
+}
+SIDE_NAMES = {
+    "buy": TradeSide.OPEN_LONG,
+    "sell": TradeSide.OPEN_SHORT,
+    "open-long": TradeSide.OPEN_LONG,
+    "open-short": TradeSide.OPEN_SHORT,
+    "close-long": TradeSide.CLOSE_LONG,
+    "close-short": TradeSide.CLOSE_SHORT,
+}
+
+
+def decimal_arg(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    """Click callback: a decimal number or ``None``."""
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a number") from None
+
+
+def refuse_if_killed(target: Target) -> None:
+    """Raise ``CliError`` when the kill switch of this target kind is latched."""
+    rec = kill_record(target.options)
+    if rec is not None:
+        raise CliError(
+            f"Kill switch is TRIPPED ({rec.reason}{': ' + rec.detail if rec.detail else ''}); "
+            f"no order was sent. {KILL_HELP}"
+        )
+
+
+@contextlib.asynccontextmanager
+async def execution(
+    target: Target, rest: RestClient, symbol: str
+) -> AsyncIterator[ExecutionManager]:
+    """An ``ExecutionManager`` journaled in the state dir (a throw-away journal for an
+    in-process emulator, whose account dies with the command)."""
+    with contextlib.ExitStack() as stack:
+        if target.emulator is not None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="mexc-futures-"))
+            path = Path(tmp) / "journal.sqlite"
+        else:
+            path = target.options.journal_path
+        cfg = ExecutionConfig(symbols=(symbol,))
+        async with ExecutionManager(rest, journal_path=path, clock=rest.clock, config=cfg) as ex:
+            yield ex
+
+
+@click.group()
+def order() -> None:
+    """Place, amend and cancel orders.
+
+    \b
+    Examples:
+      mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
+      mexc-futures order place BTC_USDT --side sell --vol 2 --type market
+      mexc-futures order amend 7391135770 --symbol BTC_USDT --price 60010 --vol 1
+      mexc-futures order cancel 7391135770
+      mexc-futures order cancel-all --symbol BTC_USDT
+    """
+
+
+@order.command("place")
+@click.argument("symbol")
+@click.option(
+    "--side",
+    type=click.Choice(list(SIDE_NAMES)),
+    required=True,
+    help="buy/sell open a long/short; close-long/close-short reduce a position.",
+)
+@click.option("--vol", required=True, callback=decimal_arg, help="Contracts (not coins).")
+@click.option("--price", callback=decimal_arg, help="Limit price (not for --type market).")
+@click.option("--type", "kind", type=click.Choice(list(KINDS)), default="limit", show_default=True)
+@click.option("--leverage", type=int, help="Leverage for opening orders.")
+@click.option(
+    "--margin", type=click.Choice(["isolated", "cross"]), default="isolated", show_default=True
+)
+@click.option("--yes", is_flag=True, help="Do not ask before sending on --live.")
+@json_option
+@click.pass_context
+def place(
+    ctx: click.Context,
+    symbol: str,
+    side: str,
+    vol: Decimal,
+    price: Decimal | None,
+    kind: str,
+    leverage: int | None,
+    margin: str,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Place one order on SYMBOL (quantities in contracts; see `mexc-futures book`)."""
+    if kind != "market" and price is None:
+        raise click.UsageError(f"--type {kind} needs --price (or use --type market).")
+
+    async def go() -> dict[str, object]:
+        sym = symbol.upper()
+        async with (
+            open_target(options(ctx), keys=True) as t,
+            RestClient(t.env, t.credentials) as rest,
+        ):
+            refuse_if_killed(t)
+            spec = contract_spec(await check_symbol(rest, sym))
+            spec.validate_order(vol, price if kind != "market" else None, leverage)
+            intent = PlaceOrder(
+                symbol=sym,
+                side=SIDE_NAMES[side],
+                kind=KINDS[kind],
+                vol=vol,
+                price=price if kind != "market" else None,
+                leverage=leverage,
+                margin_mode=MarginMode.ISOLATED if margin == "isolated" else MarginMode.CROSS,
+                label="cli",
+            )
+            what = f"{side} {vol} {sym} {kind}" + (f" @ {price}" if price is not None else "")
+            confirm_live(t, what, yes)
+            async with execution(t, rest, sym) as ex:
+                tracked = await ex.submit(intent)
+            if tracked is None:
+                raise CliError("The order was not placed.")
+            return {
+                "order_id": tracked.order_id,
+                "external_oid": tracked.external_oid,
+                "symbol": sym,
+                "side": side,
+                "type": kind,
+                "vol": str(vol),
+                "price": None if price is None else str(price),
+                "state": tracked.state.value,
+                "filled": str(tracked.filled),
+            }
+
+    result = run(go())
+    if as_json:
+        emit_json(result)
+    else:
+        emit_table("Order placed", ["Field", "Value"], list(result.items()))
+
+
+@order.command("amend")
+@click.argument("order_id")
+@click.option("--price", required=True, callback=decimal_arg)
+@click.option("--vol", required=True, callback=decimal_arg)
+@click.option("--yes", is_flag=True, help="Do not ask before sending on --live.")
+@json_option
+@click.pass_context
+def amend(
+    ctx: click.Context, order_id: str, price: Decimal, vol: Decimal, yes: bool, as_json: bool
+) -> None:
+    """Change price and volume of open limit order ORDER_ID (the venue gives it a new id)."""
+
+    async def go() -> dict[str, object]:
+        async with (
+            open_target(options(ctx), keys=True) as t,
+            RestClient(t.env, t.credentials) as rest,
+        ):
+            refuse_if_killed(t)
+            row = await rest.get_order(order_id)
+            spec = contract_spec(await check_symbol(rest, row.symbol))
+            spec.validate_order(vol, price)
+            confirm_live(t, f"amend {order_id} to {vol} @ {price}", yes)
+            new_id = await rest.change_limit_order(order_id, price, vol)
+            return {
+                "old_order_id": order_id,
+                "order_id": new_id,
+                "price": str(price),
+                "vol": str(vol),
+            }
+
+    result = run(go())
+    if as_json:
+        emit_json(result)
+    else:
+        emit_table("Order amended", ["Field", "Value"], list(result.items()))
+
+
+@order.command("cancel")
+@click.argument("order_ids", nargs=-1, required=True)
+@json_option
+@click.pass_context
+def cancel(ctx: click.Context, order_ids: tuple[str, ...], as_json: bool) -> None:
+    """Cancel one or more orders by venue id (allowed even with the kill switch tripped)."""
+
+    async def go() -> list[dict[str, object]]:
+        async with (
+            open_target(options(ctx), keys=True) as t,
+            RestClient(t.env, t.credentials) as rest,
+        ):
+            results = await rest.cancel_orders(list(order_ids))
+        return [msgspec.to_builtins(r) for r in results]
+
+    rows = run(go())
+    failed = [r for r in rows if r.get("errorCode") not in (0, None)]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(
+            "Cancel",
+            ["Order id", "Result"],
+            [
+                (
+                    r.get("orderId"),
+                    "cancelled"
+                    if r.get("errorCode") in (0, None)
+                    else f"error {r.get('errorCode')}: {r.get('errorMsg', '')}",
+                )
+                for r in rows
+            ],
+        )
+    if failed:
+        raise CliError(
+            f"{len(failed)} order(s) not cancelled (2040: no such order; 2041: already filled or "
+            "cancelled). List open orders with `mexc-futures orders`."
+        )
+
+
+@order.command("cancel-all")
+@click.option("--symbol", help="Only this contract (default: every contract).")
+@click.pass_context
+def cancel_all(ctx: click.Context, symbol: str | None) -> None:
+    """Cancel every open order (allowed even with the kill switch tripped)."""
+
+    async def go() -> int:
+        async with (
+            open_target(options(ctx), keys=True) as t,
+            RestClient(t.env, t.credentials) as rest,
+        ):
+            if symbol:
+                await check_symbol(rest, symbol)
+            await rest.cancel_all(symbol.upper() if symbol else None)
+            left = [
+                o
+                for o in await rest.get_open_orders()
+                if symbol is None or o.symbol == symbol.upper()
+            ]
+        return len(left)
+
+    left = run(go())
+    click.echo("All orders cancelled." if not left else f"{left} order(s) still open; retry.")
+
+
+__all__ = ["STATES", "order"]

@@ -1,0 +1,286 @@
+"""Durable order journal: SQLite in WAL mode (reliability I1, I2, I8, S24; spec §5.3).
+
+Contract:
+
+* ``new_oid`` derives a deterministic ``externalOid``: ``"mf"`` + 30 hex chars of
+  ``sha256(session_id, client_key or "#seq")`` — 32 characters, the venue maximum (error 2030).
+  The same ``(session, client_key)`` always gives the same id, so a strategy that repeats an intent
+  repeats the id and the journal refuses the duplicate.
+* ``record_intent`` is committed **before** the request leaves the process; a crash after it
+  (kill -9) leaves a row in ``pending_submit``, which the restart reconciliation resolves by lookup.
+* Order states, venue ids and fills (each ``fill_id`` once) are recorded; ``orders`` gives every
+  non-terminal order for reconciliation after a restart.
+* The kill-switch record is one row that survives restarts.
+* Nothing secret is ever written: rows hold order fields, ids and escaped venue text only.
+
+``synchronous`` defaults to ``NORMAL`` (WAL: durable across a process crash, not across power
+loss, ~20 µs per commit); ``FULL`` fsyncs every commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from mexc_futures.errors import escape_exchange_text
+from mexc_futures.model.events import Fill
+from mexc_futures.model.intents import PlaceOrder
+from mexc_futures.model.killswitch import KillRecord
+from mexc_futures.model.orders import OrderState, TrackedOrder
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY, started_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    external_oid TEXT PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    client_key TEXT, label TEXT, symbol TEXT NOT NULL, side INTEGER NOT NULL,
+    kind INTEGER NOT NULL, vol TEXT NOT NULL, price TEXT, leverage INTEGER,
+    margin_mode INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
+    state TEXT NOT NULL, order_id TEXT, filled TEXT NOT NULL DEFAULT '0',
+    avg_price TEXT NOT NULL DEFAULT '0', error_code INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id TEXT PRIMARY KEY, external_oid TEXT, order_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    side INTEGER NOT NULL, vol TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
+    time_ms INTEGER NOT NULL, recorded_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+    external_oid TEXT, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kill_switch (
+    id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, reason TEXT NOT NULL,
+    detail TEXT NOT NULL, tripped_at_ms INTEGER NOT NULL, alerted INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL);
+"""
+
+_TERMINAL = tuple(s.value for s in OrderState if s.terminal)
+_COLS = (
+    "SELECT external_oid, session_id, seq, symbol, side, kind, vol, price, state, order_id,"
+    " filled, created_ms FROM orders"
+)
+_Q_ONE = _COLS + " WHERE external_oid=?"
+_Q_LIVE = _COLS + " WHERE state NOT IN (?,?,?) ORDER BY created_ms, seq"
+_Q_ALL = _COLS + " ORDER BY created_ms, seq"
+assert len(_TERMINAL) == 3
+
+
+class DuplicateIntent(Exception):
+    """The ``externalOid`` is already journaled: the intent was issued before."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalOrder:
+    """A journaled order row."""
+
+    external_oid: str
+    session_id: str
+    seq: int
+    symbol: str
+    side: int
+    kind: int
+    vol: Decimal
+    price: Decimal | None
+    state: OrderState
+    order_id: str | None
+    filled: Decimal
+    created_ms: int
+
+    def tracked(self) -> TrackedOrder:
+        """The tracker object for this row (fills are re-learnt from the venue)."""
+        return TrackedOrder(
+            external_oid=self.external_oid,
+            symbol=self.symbol,
+            side=self.side,
+            kind=self.kind,
+            vol=self.vol,
+            price=self.price,
+            state=self.state,
+            order_id=self.order_id,
+            filled=self.filled,
+        )
+
+
+def make_oid(session_id: str, key: str) -> str:
+    """``mf`` + 30 hex digits of sha256(session_id NUL key): 32 chars, deterministic."""
+    digest = hashlib.sha256(f"{session_id}\x00{key}".encode()).hexdigest()
+    return "mf" + digest[:30]
+
+
+class Journal:
+    """SQLite journal (one writer: the execution manager's event loop thread)."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError("synchronous must be NORMAL or FULL")
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.executescript(_SCHEMA)
+        self.session_id = ""
+        self._seq = 0
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        self._db.close()
+
+    # ------------------------------------------------------------------ sessions and ids
+    def start_session(self, session_id: str, now_ms: int) -> None:
+        """Begin a session; ids of this process derive from ``session_id``."""
+        self.session_id = session_id
+        self._seq = 0
+        self._db.execute("INSERT OR IGNORE INTO sessions VALUES (?, ?)", (session_id, now_ms))
+
+    def new_oid(self, client_key: str | None) -> tuple[str, int]:
+        """Next ``(externalOid, seq)`` of this session (see module docstring)."""
+        if not self.session_id:
+            raise RuntimeError("start_session first")
+        self._seq += 1
+        key = f"k:{client_key}" if client_key is not None else f"#{self._seq}"
+        return make_oid(self.session_id, key), self._seq
+
+    # ------------------------------------------------------------------ orders
+    def record_intent(self, oid: str, seq: int, intent: PlaceOrder, now_ms: int) -> None:
+        """Commit a new order in ``pending_submit`` before it is sent."""
+        try:
+            self._db.execute(
+                "INSERT INTO orders (external_oid, session_id, seq, client_key, label, symbol,"
+                " side, kind, vol, price, leverage, margin_mode, reduce_only, state, created_ms,"
+                " updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    oid,
+                    self.session_id,
+                    seq,
+                    intent.client_key,
+                    intent.label,
+                    intent.symbol,
+                    int(intent.side),
+                    int(intent.kind),
+                    str(intent.vol),
+                    None if intent.price is None else str(intent.price),
+                    intent.leverage,
+                    int(intent.margin_mode),
+                    int(intent.reduce_only),
+                    OrderState.PENDING_SUBMIT.value,
+                    now_ms,
+                    now_ms,
+                ),
+            )
+        except sqlite3.IntegrityError as e:
+            raise DuplicateIntent(oid) from e
+
+    def update_order(self, order: TrackedOrder, now_ms: int) -> None:
+        """Persist the tracker's view of ``order``."""
+        self._db.execute(
+            "UPDATE orders SET state=?, order_id=?, filled=?, avg_price=?, error_code=?,"
+            " version=?, vol=?, price=?, updated_ms=? WHERE external_oid=?",
+            (
+                order.state.value,
+                order.order_id,
+                str(order.filled),
+                str(order.avg_price),
+                order.error_code,
+                order.version,
+                str(order.vol),
+                None if order.price is None else str(order.price),
+                now_ms,
+                order.external_oid,
+            ),
+        )
+
+    def get(self, oid: str) -> JournalOrder | None:
+        """One journaled order."""
+        rows = self._rows(self._db.execute(_Q_ONE, (oid,)))
+        return rows[0] if rows else None
+
+    def orders(self, *, live_only: bool = True) -> list[JournalOrder]:
+        """Journaled orders (non-terminal only by default), oldest first."""
+        if live_only:
+            return self._rows(self._db.execute(_Q_LIVE, _TERMINAL))
+        return self._rows(self._db.execute(_Q_ALL))
+
+    @staticmethod
+    def _rows(cur: sqlite3.Cursor) -> list[JournalOrder]:
+        return [
+            JournalOrder(
+                external_oid=r[0],
+                session_id=r[1],
+                seq=r[2],
+                symbol=r[3],
+                side=r[4],
+                kind=r[5],
+                vol=Decimal(r[6]),
+                price=None if r[7] is None else Decimal(r[7]),
+                state=OrderState(r[8]),
+                order_id=r[9],
+                filled=Decimal(r[10]),
+                created_ms=r[11],
+            )
+            for r in cur.fetchall()
+        ]
+
+    # ------------------------------------------------------------------ fills and events
+    def record_fill(self, fill: Fill, now_ms: int) -> bool:
+        """Record a fill once; False when ``fill_id`` was already journaled."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                fill.fill_id,
+                fill.external_oid or None,
+                fill.order_id,
+                fill.symbol,
+                fill.side,
+                str(fill.vol),
+                str(fill.price),
+                str(fill.fee),
+                fill.time,
+                now_ms,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def fill_count(self) -> int:
+        """Number of journaled fills."""
+        return int(self._db.execute("SELECT COUNT(*) FROM fills").fetchone()[0])
+
+    def event(self, kind: str, oid: str | None, detail: str, now_ms: int) -> None:
+        """Append an audit event (``detail`` is escaped)."""
+        self._db.execute(
+            "INSERT INTO events (ts_ms, kind, external_oid, detail) VALUES (?,?,?,?)",
+            (now_ms, kind, oid, escape_exchange_text(detail, 500)),
+        )
+
+    # ------------------------------------------------------------------ kill switch
+    def save_kill(self, rec: KillRecord, now_ms: int) -> None:
+        """Persist the kill-switch record."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO kill_switch VALUES (1,?,?,?,?,?,?)",
+            (
+                rec.state,
+                rec.reason,
+                escape_exchange_text(rec.detail, 500),
+                rec.tripped_at_ms,
+                int(rec.alerted),
+                now_ms,
+            ),
+        )
+
+    def load_kill(self) -> KillRecord | None:
+        """The persisted kill-switch record, if any."""
+        row = self._db.execute(
+            "SELECT state, reason, detail, tripped_at_ms, alerted FROM kill_switch WHERE id=1"
+        ).fetchone()
+        if row is None:
+            return None
+        return KillRecord(
+            state=row[0], reason=row[1], detail=row[2], tripped_at_ms=row[3], alerted=bool(row[4])
+        )
+
+    def dump(self) -> list[str]:
+        """Every row of every table as text (audits and the canary-secret test)."""
+        return [str(line) for line in self._db.iterdump()]
+
+
+__all__ = ["DuplicateIntent", "Journal", "JournalOrder", "make_oid"]

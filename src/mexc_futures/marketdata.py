@@ -1,0 +1,627 @@
+"""Market data: subscriptions -> typed event streams and exact local books (seams "Market data").
+
+``async with MarketData(env) as md:`` then ``sub = await md.subscribe("depth", "BTC_USDT")``;
+events arrive as an async iterator (``async for ev in sub`` or ``md.events()``) and/or through
+callbacks (``sub.on(cb)`` / ``md.on(cb)``, called synchronously on the receive path).
+``md.book(symbol)`` is the live book (``best_bid``, ``best_ask``, ``top(n)``, ``spread``,
+``mid``, ``version``, ``synced``).
+
+Composition (each part one concern): ``protocol.ledger`` places streams on connections,
+``transport.pool`` supervises the sockets (each driven by ``protocol.session``),
+``model.booksync`` keeps each ``push.depth`` book exact (spec §8) and this module routes frames,
+runs the REST fetches the sync machines ask for, de-duplicates deals and reports deal gaps.
+
+Guarantees (reliability I3-I7):
+  * a ``BookUpdate`` means the book is exact at its version; otherwise a ``BookResync`` is emitted
+    (gap, reconnect, stale stream, audit divergence, crossed book);
+  * deals are de-duplicated on ``i`` when present, else on ``(t, p, v, T, O, M, n)`` with ``n``
+    the occurrence number of that tuple within its millisecond on its connection (I4); periods
+    lost to a reconnect are reported as ``DealGap``;
+  * rotation before the venue's lifetime limit is make-before-break: the twin connection's books
+    take over at the exact next version and the old connection closes afterwards;
+  * event queues are bounded (oldest dropped and counted); ``unsubscribe`` releases connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Hashable, Sequence
+from types import TracebackType
+from typing import Any, Protocol
+
+import msgspec
+
+from mexc_futures.config import Environment
+from mexc_futures.errors import MexcError
+from mexc_futures.metrics import Metrics, StreamMetrics
+from mexc_futures.model.booksync import (
+    BookSync,
+    FetchCommits,
+    FetchSnapshot,
+    FullBookSync,
+    SyncFailed,
+    SyncOutput,
+)
+from mexc_futures.model.events import (
+    BookResync,
+    BookUpdate,
+    DealGap,
+    MarketEvent,
+)
+from mexc_futures.private_stream import LoginError, PrivateStream
+from mexc_futures.protocol import convert
+from mexc_futures.protocol import ws as wire
+from mexc_futures.protocol.ledger import Ledger, Stream
+from mexc_futures.protocol.session import ClientFrame, SessionConfig, Sub
+from mexc_futures.subscription import BookView, Callback, DealDedup, EventQueue, Subscription
+from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
+from mexc_futures.transport.pool import Pool, PoolHooks
+
+log = logging.getLogger(__name__)
+
+PUBLIC_CHANNELS = frozenset(
+    {"tickers", "ticker", "deal", "kline", "depth", "depth.full", "funding.rate",
+     "index.price", "fair.price", "contract"}
+)
+_NO_SYMBOL = frozenset({"tickers", "contract"})
+
+
+class DepthSource(Protocol):
+    """What book sync needs from REST (``transport.rest.RestClient`` fits)."""
+
+    async def get_depth(self, symbol: str, limit: int | None = None) -> Any:
+        """Spec §4.2 snapshot with ``bids``, ``asks``, ``version``."""
+        ...
+
+    async def get_depth_commits(self, symbol: str, limit: int) -> Any:
+        """Spec §4.3 commits, newest first."""
+        ...
+
+
+class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Tunables (seconds are clock seconds, i.e. venue seconds under a scaled clock)."""
+
+    max_per_conn: int = 30
+    session: SessionConfig = SessionConfig()
+    snapshot_limit: int | None = 1000
+    commits_limit: int = 1000
+    depth_silence: float | None = 30.0  # staleness watchdog per depth stream (S3)
+    audit_interval: float | None = 60.0  # REST top-N audit period per book (S14)
+    audit_depth: int = 20
+    audit_ticker: bool = False  # also compare ticker bid1/ask1 (needs a ticker subscription)
+    queue_size: int = 100_000
+    dedup_window_ms: int = 120_000
+    rotation_timeout: float = 30.0
+    rotation_overlap: float = 1.0
+    rest_timeout: float = 10.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+
+
+
+
+class _Stream:
+    """Routing state of one subscribed stream."""
+
+    __slots__ = ("auditing", "dedup", "gap_since", "last_count", "metrics", "rotating", "stream",
+                 "subs", "sync")
+
+    def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
+        self.stream = stream
+        self.metrics = metrics
+        self.subs: list[Subscription] = []
+        self.sync: BookSync | FullBookSync | None = None
+        self.dedup: DealDedup | None = None
+        self.gap_since: int | None = None
+        self.last_count = 0
+        self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
+        self.auditing = False
+
+
+class MarketData(PoolHooks):
+    """Public market data; see the module docstring."""
+
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        rest: DepthSource | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        config: MarketDataConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.env = env
+        self.clock = clock
+        self.config = config or MarketDataConfig()
+        self.metrics = Metrics()
+        self.speed: float = float(getattr(clock, "speed", 1.0))
+        self._rest = rest
+        self._own_rest: Any = None
+        self._rng = rng or random.Random()  # noqa: S311  # nosec B311 - jitter
+        self.ledger = Ledger(self.config.max_per_conn)
+        self._streams: dict[Stream, _Stream] = {}
+        self._depth: dict[str, _Stream] = {}  # symbol -> push.depth stream
+        self._full: dict[str, _Stream] = {}  # symbol -> push.depth.full stream
+        self._deals: dict[str, _Stream] = {}
+        self._by_channel: dict[tuple[str, str], _Stream] = {}  # (push channel, symbol)
+        self._callbacks: list[Callback] = []
+        self._queue: EventQueue | None = None
+        self._pool: Pool | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._handover: dict[int, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> MarketData:
+        if self._rest is None:
+            from mexc_futures.transport.rest import RestClient
+
+            self._own_rest = RestClient(self.env, clock=self.clock)
+            self._rest = self._own_rest
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        cfg = self.config
+        self._pool = Pool(self.env.ws_url, self, self.metrics, clock=self.clock, rng=self._rng,
+                          session_config=cfg.session, backoff_base=cfg.backoff_base,
+                          backoff_cap=cfg.backoff_cap)
+        await self._pool.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        et: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._pool is not None:
+                pool, self._pool = self._pool, None
+                await pool.__aexit__(None, None, None)
+            if self._group is not None:
+                group, self._group = self._group, None
+                for task in list(self._tasks):
+                    task.cancel()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5.0):
+                        await group.__aexit__(None, None, None)
+        finally:
+            if self._own_rest is not None:
+                await self._own_rest.close()
+            if self._queue is not None:
+                self._queue.close()
+            for st in self._streams.values():
+                for sub in st.subs:
+                    if sub._queue is not None:
+                        sub._queue.close()
+
+    # ---------------------------------------------------------------- public API
+
+    async def subscribe(
+        self, channel: str, symbol: str | None = None, **params: str | int | bool
+    ) -> Subscription:
+        """Subscribe to a public channel of spec §7.5 (``depth`` is synced, spec §8)."""
+        if channel not in PUBLIC_CHANNELS:
+            raise ValueError(f"unknown public channel {channel!r}: {sorted(PUBLIC_CHANNELS)}")
+        if (symbol is None) != (channel in _NO_SYMBOL):
+            raise ValueError(f"channel {channel!r} " + ("takes no symbol" if symbol else
+                                                        "needs a symbol"))
+        pool = self._need_pool()
+        stream = Stream.of(channel, symbol, **params)
+        st = self._streams.get(stream)
+        if st is None:
+            st = self._add_stream(stream)
+            actions = self.ledger.add(stream)
+            pool.apply(actions)
+            conn = self.ledger.conn_of(stream)
+            if conn is not None and conn in pool.live and pool.live[conn].session.opened_at:
+                self._start_stream(st, conn)
+        sub = Subscription(self, stream)
+        st.subs.append(sub)
+        return sub
+
+    async def unsubscribe(self, sub: Subscription) -> None:
+        """End ``sub``; the stream (and its connection, if emptied) goes when unused."""
+        if not sub.active:
+            return
+        sub.active = False
+        if sub._queue is not None:
+            sub._queue.close()
+        st = self._streams.get(sub.stream)
+        if st is None:
+            return
+        with contextlib.suppress(ValueError):
+            st.subs.remove(sub)
+        if st.subs:
+            return
+        self._drop_stream(st)
+        self._need_pool().apply(self.ledger.remove(st.stream))
+
+    def on(self, callback: Callback) -> None:
+        """Call ``callback(event)`` for every market event (synchronously)."""
+        self._callbacks.append(callback)
+
+    def events(self) -> AsyncIterator[MarketEvent]:
+        """Every market event, as an async iterator (one shared bounded queue)."""
+        if self._queue is None:
+            self._queue = EventQueue(self.config.queue_size)
+        return self._iter(self._queue)
+
+    async def _iter(self, q: EventQueue) -> AsyncIterator[MarketEvent]:
+        while True:
+            try:
+                yield await q.get()
+            except StopAsyncIteration:
+                return
+
+    def book(self, symbol: str) -> BookView:
+        """The live book of ``symbol`` (``depth`` preferred over ``depth.full``)."""
+        st = self._depth.get(symbol) or self._full.get(symbol)
+        if st is None or st.sync is None:
+            raise KeyError(f"no depth subscription for {symbol}")
+        sync = st.sync
+        return BookView(sync.book, lambda: bool(sync.synced))
+
+    def sync_of(self, symbol: str) -> BookSync | FullBookSync:
+        """The sync machine of ``symbol`` (stats, audits)."""
+        st = self._depth.get(symbol) or self._full.get(symbol)
+        if st is None or st.sync is None:
+            raise KeyError(f"no depth subscription for {symbol}")
+        return st.sync
+
+    def force_resync(self, symbol: str, reason: str = "audit") -> None:
+        """Drop ``symbol``'s book and resync it."""
+        st = self._depth.get(symbol)
+        if st is not None and isinstance(st.sync, BookSync):
+            self._outputs(st, st.sync.force_resync(reason))
+
+    async def audit(self, symbol: str) -> bool | None:
+        """Compare ``symbol``'s book with a REST top-N now; None if versions differ (skipped)."""
+        st = self._depth.get(symbol)
+        if st is None or not isinstance(st.sync, BookSync) or self._rest is None:
+            return None
+        snap = await self._rest.get_depth(symbol, self.config.audit_depth)
+        before = st.sync.stats.divergences
+        skipped = st.sync.stats.audit_skipped
+        self._outputs(st, st.sync.audit_top(snap.version, snap.bids, snap.asks,
+                                            self.config.audit_depth))
+        if st.sync.stats.audit_skipped != skipped:
+            return None
+        return st.sync.stats.divergences == before
+
+    @property
+    def queue_size(self) -> int:
+        """Bound of each event queue (``MarketDataConfig.queue_size``)."""
+        return self.config.queue_size
+
+    @property
+    def connections(self) -> dict[int, tuple[Stream, ...]]:
+        """Connection id -> streams, as the ledger places them."""
+        return dict(self.ledger.connections)
+
+    @property
+    def pool(self) -> Pool:
+        """The connection pool (tests, diagnostics)."""
+        return self._need_pool()
+
+    # ---------------------------------------------------------------- streams
+
+    def _need_pool(self) -> Pool:
+        if self._pool is None:
+            raise MexcError("use `async with MarketData(env) as md:` first")
+        return self._pool
+
+    def _add_stream(self, stream: Stream) -> _Stream:
+        sym = stream.symbol or ""
+        st = _Stream(stream, self.metrics.stream(stream.channel, sym))
+        self._streams[stream] = st
+        ch = stream.channel
+        if ch == "depth":
+            st.sync = BookSync(sym, commits_limit=self.config.commits_limit)
+            self._depth[sym] = st
+        elif ch == "depth.full":
+            st.sync = FullBookSync(sym)
+            self._full[sym] = st
+        elif ch == "deal":
+            st.dedup = DealDedup(self.config.dedup_window_ms)
+            self._deals[sym] = st
+        self._by_channel["push." + ch, sym] = st
+        return st
+
+    def _drop_stream(self, st: _Stream) -> None:
+        self._streams.pop(st.stream, None)
+        sym = st.stream.symbol or ""
+        for table in (self._depth, self._full, self._deals):
+            if table.get(sym) is st:
+                del table[sym]
+        self._by_channel.pop(("push." + st.stream.channel, sym), None)
+        conn = self.ledger.conn_of(st.stream)
+        live = self._pool.live.get(conn) if self._pool and conn is not None else None
+        if live is not None:
+            live.session.unwatch(st.stream)
+
+    def _start_stream(self, st: _Stream, conn: int) -> None:
+        """The stream's connection is (again) up: watch it, start its book sync."""
+        pool = self._need_pool()
+        live = pool.live.get(conn)
+        silence = self.config.depth_silence
+        if live is not None and silence is not None and st.sync is not None:
+            live.session.watch(st.stream, silence, self.clock.monotonic())
+        if isinstance(st.sync, BookSync):
+            if st.sync.handover_pending:
+                return
+            self._outputs(st, st.sync.start(source=conn))
+            self._spawn(self._audit_loop(st), f"md-audit-{st.stream.symbol}")
+        if st.gap_since is not None:
+            until = self.clock.time_ms()
+            self._emit(st, DealGap(symbol=st.stream.symbol or "", since=st.gap_since,
+                                   until=until, ts=until))
+            st.gap_since = None
+
+    # ---------------------------------------------------------------- pool hooks
+
+    def initial_frames(self, conn: int) -> Sequence[ClientFrame]:
+        return [Sub(s.channel, tuple(sorted(s.param().items())), key=s)
+                for s in self.ledger.streams_on(conn)]
+
+    def wanted(self, conn: int) -> bool:
+        return conn in self.ledger.connections
+
+    def on_up(self, conn: int, reconnect: bool) -> None:
+        for s in self.ledger.streams_on(conn):
+            st = self._streams.get(s)
+            if st is not None:
+                self._start_stream(st, conn)
+        if conn in self._handover:
+            self._check_handover(conn)
+
+    def on_down(self, conn: int, reason: str) -> None:
+        log.info("conn %d down: %s", conn, reason)
+        for s in self.ledger.streams_on(conn):
+            st = self._streams.get(s)
+            if st is None:
+                continue
+            if st.sync is not None:
+                self._outputs(st, st.sync.on_disconnect())
+            if st.dedup is not None and st.gap_since is None:
+                st.gap_since = st.dedup.last_t or self.clock.time_ms()
+
+    def on_stale(self, conn: int, key: Hashable) -> None:
+        st = self._streams.get(key) if isinstance(key, Stream) else None
+        if st is None:
+            return
+        count = st.metrics.messages
+        if count != st.last_count:  # data flowed since the last check: not stale
+            st.last_count = count
+            return
+        st.metrics.stale += 1
+        log.warning("stream %s %s stale on conn %d", st.stream.channel, st.stream.symbol, conn)
+        if isinstance(st.sync, BookSync):
+            self._outputs(st, st.sync.force_resync("stale"))
+        self._need_pool().send(conn, Sub(st.stream.channel,
+                                         tuple(sorted(st.stream.param().items())), st.stream))
+
+    def on_rotate(self, conn: int) -> None:
+        if conn not in self.ledger.connections:
+            return
+        twin, actions = self.ledger.rotate(conn)
+        log.info("rotating conn %d -> %d", conn, twin)
+        for s in self.ledger.streams_on(twin):
+            st = self._streams.get(s)
+            if st is not None and isinstance(st.sync, BookSync):
+                st.sync.begin_handover(twin)
+                st.rotating = twin if st.sync.handover_pending else 0
+        self._handover[twin] = asyncio.Event()
+        self._spawn(self._finish_rotation(conn, twin), f"md-rotate-{conn}")
+        self._need_pool().apply(actions)
+
+    def on_venue_error(self, conn: int, text: str) -> None:
+        log.warning("conn %d: venue error %r", conn, text)
+
+    # ---------------------------------------------------------------- hot path
+
+    def on_push(self, conn: int, msg: Any) -> None:
+        cls = msg.__class__
+        if cls is wire.DepthPush:
+            st = self._depth.get(msg.symbol)
+            if st is None:
+                return
+            st.metrics.messages += 1
+            d = msg.data
+            end = d.end if d.end is not None else d.version
+            begin = d.begin if d.begin is not None else end
+            sync = st.sync
+            assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
+            outs = sync.on_frame(begin, end, d.bids, d.asks, msg.ts, conn)
+            if outs:
+                if outs[0].__class__ is BookUpdate and len(outs) == 1:
+                    ev = outs[0]
+                    for sub in st.subs:
+                        sub._deliver(ev)
+                    if self._callbacks or self._queue is not None:
+                        self._global(ev)
+                else:
+                    self._outputs(st, outs)
+            if st.rotating and sync.source == st.rotating:
+                st.rotating = 0
+                self._check_handover(conn)
+            return
+        if cls is wire.DealPush:
+            st = self._deals.get(msg.symbol)
+            if st is None:
+                return
+            st.metrics.messages += 1
+            dedup = st.dedup
+            assert dedup is not None  # nosec B101 - type narrowing
+            fresh = [dedup.fresh(conn, d) for d in msg.data]
+            st.metrics.duplicates = dedup.duplicates
+            for ok, trade in zip(fresh, convert.trades(msg), strict=True):
+                if ok:
+                    self._emit(st, trade)
+            return
+        if cls is wire.DepthFullPush:
+            st = self._full.get(msg.symbol)
+            if st is None:
+                return
+            st.metrics.messages += 1
+            sync_f = st.sync
+            assert isinstance(sync_f, FullBookSync)  # nosec B101 - type narrowing
+            d = msg.data
+            self._outputs(st, sync_f.on_full(d.version, d.bids, d.asks, msg.ts))
+            return
+        self._other(msg)
+
+    def _other(self, msg: Any) -> None:
+        channel = msg.channel
+        st = self._by_channel.get((channel, getattr(msg, "symbol", "")))
+        if st is None:
+            return
+        st.metrics.messages += 1
+        for ev in convert.events_of(msg):
+            self._emit(st, ev)
+        if self.config.audit_ticker and isinstance(msg, wire.TickerPush):
+            book = self._depth.get(msg.symbol)
+            if book is not None and isinstance(book.sync, BookSync):
+                t = msg.data
+                self._outputs(book, book.sync.audit_bbo(t.max_bid_price, t.min_ask_price))
+
+    def _emit(self, st: _Stream, ev: Any) -> None:
+        for sub in st.subs:
+            sub._deliver(ev)
+        if self._callbacks or self._queue is not None:
+            self._global(ev)
+
+    def _global(self, ev: Any) -> None:
+        for cb in self._callbacks:
+            cb(ev)
+        if self._queue is not None:
+            self._queue.put(ev)
+
+    def _outputs(self, st: _Stream, outs: list[SyncOutput]) -> None:
+        for o in outs:
+            if isinstance(o, BookUpdate):
+                self._emit(st, o)
+            elif isinstance(o, BookResync):
+                st.metrics.resyncs += 1
+                if o.reason == "gap":
+                    st.metrics.gaps += 1
+                if o.reason == "audit":
+                    st.metrics.divergences += 1
+                self._emit(st, o)
+            elif isinstance(o, FetchSnapshot):
+                self._spawn(self._fetch_snapshot(st, o), f"md-snap-{o.symbol}")
+            elif isinstance(o, FetchCommits):
+                self._spawn(self._fetch_commits(st, o), f"md-commits-{o.symbol}")
+            elif isinstance(o, SyncFailed):
+                log.error("book %s: %s", o.symbol, o.reason)
+                self._spawn(self._restart_later(st), f"md-restart-{o.symbol}")
+
+    # ---------------------------------------------------------------- REST side tasks
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        if self._group is None:
+            coro.close()
+            return
+        task = self._group.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
+
+    async def _fetch_snapshot(self, st: _Stream, req: FetchSnapshot) -> None:
+        sync = st.sync
+        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
+        assert self._rest is not None  # nosec B101 - type narrowing
+        if req.attempt > 1:
+            await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
+        try:
+            async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
+                snap = await self._rest.get_depth(req.symbol, self.config.snapshot_limit)
+        except (MexcError, OSError, TimeoutError) as exc:
+            log.warning("snapshot %s failed: %s", req.symbol, exc)
+            outs = sync.on_snapshot_error(req.request_id)
+        else:
+            outs = sync.on_snapshot(req.request_id, snap.version, snap.bids, snap.asks,
+                                    snap.timestamp)
+        self._outputs(st, outs)
+
+    async def _fetch_commits(self, st: _Stream, req: FetchCommits) -> None:
+        sync = st.sync
+        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
+        assert self._rest is not None  # nosec B101 - type narrowing
+        try:
+            async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
+                commits = await self._rest.get_depth_commits(req.symbol, req.limit)
+        except (MexcError, OSError, TimeoutError) as exc:
+            log.warning("depth_commits %s failed: %s", req.symbol, exc)
+            outs = sync.on_commits_error(req.request_id)
+        else:
+            outs = sync.on_commits(req.request_id, commits)
+        self._outputs(st, outs)
+
+    async def _restart_later(self, st: _Stream) -> None:
+        await self._sleep(self.config.backoff_cap)
+        conn = self.ledger.conn_of(st.stream)
+        if st.stream in self._streams and isinstance(st.sync, BookSync) and conn is not None:
+            self._outputs(st, st.sync.start(source=conn))
+
+    async def _audit_loop(self, st: _Stream) -> None:
+        """One per book: every ``audit_interval``, compare with a REST top-N (S14)."""
+        period = self.config.audit_interval
+        sync = st.sync
+        if period is None or not isinstance(sync, BookSync) or st.auditing:
+            return
+        st.auditing = True
+        sym = st.stream.symbol or ""
+        try:
+            while st.stream in self._streams and self._depth.get(sym) is st:
+                await self._sleep(period)
+                if sync.synced:
+                    with contextlib.suppress(MexcError, OSError, TimeoutError):
+                        async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
+                            await self.audit(sym)
+        finally:
+            st.auditing = False
+
+    async def _finish_rotation(self, old: int, twin: int) -> None:
+        ev = self._handover[twin]
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ev.wait(), self.config.rotation_timeout / self.speed)
+            await self._sleep(self.config.rotation_overlap)
+        finally:
+            self._handover.pop(twin, None)
+            for s in self.ledger.streams_on(twin):
+                st = self._streams.get(s)
+                if st is not None and isinstance(st.sync, BookSync) and st.sync.handover_pending:
+                    st.sync.begin_handover(twin)  # twin never joined: it becomes the stream
+                    st.rotating = 0
+                    self._outputs(st, st.sync.force_resync("reconnect"))
+            if self._pool is not None:
+                self._pool.apply(self.ledger.retire(old))
+
+    def _check_handover(self, twin: int) -> None:
+        ev = self._handover.get(twin)
+        if ev is None:
+            return
+        for s in self.ledger.streams_on(twin):
+            st = self._streams.get(s)
+            if st is not None and isinstance(st.sync, BookSync) and st.sync.handover_pending:
+                return
+        ev.set()
+
+
+__all__ = [
+    "PUBLIC_CHANNELS",
+    "BookView",
+    "DepthSource",
+    "LoginError",
+    "MarketData",
+    "MarketDataConfig",
+    "PrivateStream",
+    "Subscription",
+]

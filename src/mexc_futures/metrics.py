@@ -1,0 +1,123 @@
+"""Market-data metrics: per connection and per stream, in Python and Prometheus text format.
+
+Counters are plain attributes bumped on the hot path (no locks, no label lookups); the
+Prometheus text (exposition format 0.0.4) is rendered only when asked for. Book-sync counters
+(gaps, resyncs, divergences, ...) live in each ``BookSync.stats`` and are folded in when rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(slots=True)
+class ConnMetrics:
+    """One WebSocket connection."""
+
+    conn: int
+    messages: int = 0
+    bytes: int = 0
+    decode_errors: int = 0
+    unknown_frames: int = 0
+    venue_errors: int = 0
+    reconnects: int = 0
+    frames_sent: int = 0
+    stalls: int = 0
+    rotations: int = 0
+    last_pong_rtt: float = 0.0
+    open: bool = False
+
+
+@dataclass(slots=True)
+class StreamMetrics:
+    """One subscribed stream (``channel`` + ``symbol``)."""
+
+    channel: str
+    symbol: str
+    messages: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    duplicates: int = 0
+    divergences: int = 0
+    stale: int = 0
+    last_latency_ms: float = 0.0
+    last_ts: int = 0
+
+
+@dataclass(slots=True)
+class Metrics:
+    """All market-data metrics of one ``MarketData``."""
+
+    connections: dict[int, ConnMetrics] = field(default_factory=dict)
+    streams: dict[tuple[str, str], StreamMetrics] = field(default_factory=dict)
+
+    def conn(self, conn: int) -> ConnMetrics:
+        """The metrics of ``conn`` (created on first use)."""
+        m = self.connections.get(conn)
+        if m is None:
+            m = self.connections[conn] = ConnMetrics(conn)
+        return m
+
+    def stream(self, channel: str, symbol: str) -> StreamMetrics:
+        """The metrics of a stream (created on first use)."""
+        key = (channel, symbol)
+        m = self.streams.get(key)
+        if m is None:
+            m = self.streams[key] = StreamMetrics(channel, symbol)
+        return m
+
+    @property
+    def gaps(self) -> int:
+        """Depth version gaps over every stream."""
+        return sum(s.gaps for s in self.streams.values())
+
+    @property
+    def resyncs(self) -> int:
+        """Book resyncs over every stream."""
+        return sum(s.resyncs for s in self.streams.values())
+
+    def totals(self) -> dict[str, float]:
+        """Sums over connections and streams (``conn_*`` / ``stream_*`` keys)."""
+        out: dict[str, float] = {}
+        for prefix, items, skip in (
+            ("conn_", list(self.connections.values()), {"conn", "open", "last_pong_rtt"}),
+            ("stream_", list(self.streams.values()),
+             {"channel", "symbol", "last_latency_ms", "last_ts"}),
+        ):
+            for obj in items:
+                for f in fields(obj):
+                    if f.name not in skip:
+                        key = prefix + f.name
+                        out[key] = out.get(key, 0) + getattr(obj, f.name)
+        return out
+
+    def prometheus(self, prefix: str = "mexc_md") -> str:
+        """Prometheus text exposition of every metric."""
+        return "".join(self._lines(prefix))
+
+    def _lines(self, prefix: str) -> Iterator[str]:
+        for cls, items, labels in (
+            (ConnMetrics, list(self.connections.values()), ("conn",)),
+            (StreamMetrics, list(self.streams.values()), ("channel", "symbol")),
+        ):
+            kind = "conn" if cls is ConnMetrics else "stream"
+            for f in fields(cls):
+                if f.name in labels:
+                    continue
+                name = f"{prefix}_{kind}_{f.name}"
+                mtype = "gauge" if f.name in _GAUGES else "counter"
+                yield f"# TYPE {name} {mtype}\n"
+                for obj in items:
+                    lab = ",".join(f'{k}="{_escape(str(getattr(obj, k)))}"' for k in labels)
+                    yield f"{name}{{{lab}}} {float(getattr(obj, f.name))!r}\n"
+
+
+_GAUGES = {"open", "last_pong_rtt", "last_latency_ms", "last_ts"}
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+__all__ = ["ConnMetrics", "Metrics", "StreamMetrics"]

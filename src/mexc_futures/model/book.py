@@ -1,0 +1,214 @@
+"""A local order book for one contract: absolute price levels, exact at one ``version`` (spec §8.1).
+
+Representation (architecture.md "Stack"): per side a ``dict`` price -> size plus a sorted list of
+prices kept with ``bisect``. The best price sits at the **end** of each list (bids ascending, asks
+stored negated and ascending), so the common update near the top of the book moves few list
+elements. Applying one level and reading best bid/ask costs about 0.4 µs; ``top(n)`` is built only
+when asked for.
+
+Contract:
+  * ``apply(bids, asks)`` takes levels with ``price`` and ``vol`` attributes (the codec's
+    ``Level`` structs, no conversion on the hot path) holding **absolute** sizes; ``vol == 0``
+    deletes the level (spec §8.1, DOC1 rules 7-8). The order count is ignored.
+  * ``version`` is set by the caller (the sync machine, ``model/booksync.py``); the book itself does
+    no version checks.
+  * Best prices are ``None`` when a side is empty. ``crossed`` is true when best bid >= best ask.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, Protocol
+
+Level = tuple[float, float]
+
+
+class PriceLevel(Protocol):
+    """A wire level: ``protocol.rest.Level`` (``[price, vol, count]``) or ``Lv``."""
+
+    @property
+    def price(self) -> float: ...
+
+    @property
+    def vol(self) -> float: ...
+
+
+class Lv(NamedTuple):
+    """A plain level (tests, tools); any object with ``price`` and ``vol`` works."""
+
+    price: float
+    vol: float
+    orders: int = 0
+
+
+class OrderBook:
+    """Price levels of one symbol. Not thread-safe; owned by one ``BookSync``."""
+
+    __slots__ = ("_ask_keys", "_asks", "_bid_keys", "_bids", "symbol", "ts", "version")
+
+    def __init__(self, symbol: str = "") -> None:
+        self.symbol = symbol
+        self.version = 0
+        self.ts = 0
+        self._bids: dict[float, float] = {}
+        self._asks: dict[float, float] = {}
+        self._bid_keys: list[float] = []  # ascending; best bid is the last
+        self._ask_keys: list[float] = []  # negated prices ascending; best ask is -last
+
+    # ------------------------------------------------------------------ mutation
+
+    def clear(self) -> None:
+        """Remove every level and reset the version to 0."""
+        self._bids.clear()
+        self._asks.clear()
+        self._bid_keys.clear()
+        self._ask_keys.clear()
+        self.version = 0
+
+    def set_bid(self, price: float, vol: float) -> None:
+        """Set one bid level to an absolute size; ``vol == 0`` deletes it."""
+        book = self._bids
+        if vol:
+            if price not in book:
+                insort(self._bid_keys, price)
+            book[price] = vol
+        elif price in book:
+            del book[price]
+            keys = self._bid_keys
+            del keys[bisect_left(keys, price)]
+
+    def set_ask(self, price: float, vol: float) -> None:
+        """Set one ask level to an absolute size; ``vol == 0`` deletes it."""
+        book = self._asks
+        if vol:
+            if price not in book:
+                insort(self._ask_keys, -price)
+            book[price] = vol
+        elif price in book:
+            del book[price]
+            keys = self._ask_keys
+            del keys[bisect_left(keys, -price)]
+
+    def apply(self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel]) -> None:
+        """Apply absolute levels on both sides (merged frames: any order, spec §8.1)."""
+        set_bid = self.set_bid
+        for lv in bids:
+            set_bid(lv.price, lv.vol)
+        set_ask = self.set_ask
+        for lv in asks:
+            set_ask(lv.price, lv.vol)
+
+    def replace(
+        self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel], version: int
+    ) -> None:
+        """Replace the whole book (REST snapshot, spec §4.2, or ``push.depth.full``)."""
+        self._bids = {lv.price: lv.vol for lv in bids if lv.vol}
+        self._asks = {lv.price: lv.vol for lv in asks if lv.vol}
+        self._bid_keys = sorted(self._bids)
+        self._ask_keys = sorted(-p for p in self._asks)
+        self.version = version
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def best_bid(self) -> float | None:
+        """Highest bid price, or ``None``."""
+        keys = self._bid_keys
+        return keys[-1] if keys else None
+
+    @property
+    def best_ask(self) -> float | None:
+        """Lowest ask price, or ``None``."""
+        keys = self._ask_keys
+        return -keys[-1] if keys else None
+
+    def best_bid_level(self) -> Level | None:
+        """``(price, vol)`` of the best bid."""
+        keys = self._bid_keys
+        if not keys:
+            return None
+        p = keys[-1]
+        return (p, self._bids[p])
+
+    def best_ask_level(self) -> Level | None:
+        """``(price, vol)`` of the best ask."""
+        keys = self._ask_keys
+        if not keys:
+            return None
+        p = -keys[-1]
+        return (p, self._asks[p])
+
+    @property
+    def spread(self) -> float | None:
+        """Best ask minus best bid, or ``None`` when a side is empty."""
+        b, a = self.best_bid, self.best_ask
+        return None if b is None or a is None else a - b
+
+    @property
+    def mid(self) -> float | None:
+        """Midpoint of best bid and best ask, or ``None``."""
+        b, a = self.best_bid, self.best_ask
+        return None if b is None or a is None else (a + b) / 2
+
+    @property
+    def crossed(self) -> bool:
+        """True when both sides exist and best bid >= best ask (never a valid published state)."""
+        bk, ak = self._bid_keys, self._ask_keys
+        return bool(bk and ak and bk[-1] >= -ak[-1])
+
+    def top(self, n: int) -> tuple[list[Level], list[Level]]:
+        """Up to ``n`` levels per side: bids descending, asks ascending. Built on demand."""
+        bids, asks = self._bids, self._asks
+        bk = self._bid_keys[-n:] if n > 0 else []
+        ak = self._ask_keys[-n:] if n > 0 else []
+        return (
+            [(p, bids[p]) for p in reversed(bk)],
+            [(-q, asks[-q]) for q in reversed(ak)],
+        )
+
+    def levels(self) -> tuple[list[Level], list[Level]]:
+        """Every level (bids descending, asks ascending)."""
+        return self.top(max(len(self._bid_keys), len(self._ask_keys)))
+
+    def depth(self) -> tuple[int, int]:
+        """Number of bid and ask levels."""
+        return len(self._bids), len(self._asks)
+
+    def bid_vol(self, price: float) -> float:
+        """Size at a bid price (0 when absent)."""
+        return self._bids.get(price, 0.0)
+
+    def ask_vol(self, price: float) -> float:
+        """Size at an ask price (0 when absent)."""
+        return self._asks.get(price, 0.0)
+
+    def equals(
+        self,
+        bids: Iterable[Sequence[float]],
+        asks: Iterable[Sequence[float]],
+        *,
+        depth: int | None = None,
+    ) -> bool:
+        """True when this book equals reference levels (e.g. a REST top-N or the emulator's truth).
+
+        With ``depth`` only the best ``depth`` levels of each side are compared (a REST top-N).
+        """
+        ref_b = sorted(((float(lv[0]), float(lv[1])) for lv in bids if lv[1]), reverse=True)
+        ref_a = sorted((float(lv[0]), float(lv[1])) for lv in asks if lv[1])
+        if depth is None:
+            mine_b, mine_a = self.levels()
+        else:
+            mine_b, mine_a = self.top(depth)
+            ref_b, ref_a = ref_b[:depth], ref_a[:depth]
+        return mine_b == ref_b and mine_a == ref_a
+
+    def __repr__(self) -> str:
+        nb, na = self.depth()
+        return (
+            f"OrderBook({self.symbol!r}, v={self.version}, bid={self.best_bid}, "
+            f"ask={self.best_ask}, levels={nb}/{na})"
+        )
+
+
+__all__ = ["Level", "Lv", "OrderBook", "PriceLevel"]

@@ -1,0 +1,481 @@
+"""Strategy engine: market data -> strategy -> execution, never blocking one another (brief §6.1).
+
+Data flow::
+
+    market events --feed_market()--> [books: one slot per symbol (conflated)] --+
+                                     [others: bounded deque, oldest dropped]  --+--> dispatcher
+    account events --feed_account()-> [bounded queue, back-pressure, first]  --+      |
+                                                                                      v
+                                                         strategy handler (timed, sync)
+                                                                                      |
+    executor.submit() <--- intent worker <--- [bounded intent queue] <---------------+
+
+Contract:
+
+* ``feed_market`` never blocks and never awaits: a market-data reader calls it inline. A
+  ``BookUpdate`` replaces the pending one of its symbol (the strategy sees the newest version; the
+  count of skipped versions is ``stats.conflated``). Other market events go to a deque of
+  ``market_queue`` items; when full the oldest is dropped and counted (``stats.dropped``).
+* Account events are never dropped or conflated; ``feed_account`` awaits when its queue is full
+  (back-pressure on the private stream only). They are folded into the ``AccountState`` (and fanned
+  to ``account_sinks``) on arrival, so the view is fresh even while the strategy lags; duplicates
+  (the same fill twice) are not delivered to the strategy.
+* Account events are dispatched before market events. Within a kind, order is kept.
+* Intents go to a bounded queue drained by one worker that awaits ``executor.submit``; a slow REST
+  call delays later intents, never market data. A full intent queue rejects the intent and
+  reports ``intent_queue_full``.
+* A ``KillSwitchTripped`` event (or ``KillSwitchActive`` raised by the executor) halts the engine:
+  queued and future intents other than ``CancelOrder`` / ``CancelAll`` are dropped and counted
+  (``stats.intents_blocked``); cancels still flow, since they only reduce risk.
+* A slow strategy is reported, not hidden: a handler call over ``handler_budget`` seconds reports
+  ``slow_handler``; an event that waited more than ``lag_budget`` seconds in the queue reports
+  ``lag``; a backlog over ``backlog_warn`` reports ``backlog``. Reports go to ``on_report`` at most
+  once per ``report_cooldown`` seconds per kind, and are always counted in ``stats.reports``.
+
+Only the injected ``Clock`` is read for time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+from mexc_futures.errors import KillSwitchActive
+from mexc_futures.model.events import (
+    AccountEvent,
+    BookResync,
+    BookUpdate,
+    Event,
+    KillSwitchTripped,
+    MarketEvent,
+)
+from mexc_futures.model.intents import CancelAll, CancelOrder, Intent
+from mexc_futures.strategy.account import AccountState
+from mexc_futures.strategy.api import (
+    DepthReader,
+    Strategy,
+    StrategyView,
+    TopOfBook,
+    dispatch,
+    handler_name,
+)
+from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from mexc_futures.model.instrument import ContractSpec
+
+log = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    """Where intents go: ``ExecutionManager`` satisfies it."""
+
+    async def submit(self, intent: Intent) -> object:
+        """Execute one intent; raise on failure."""
+        ...
+
+
+class HealthReport(msgspec.Struct, frozen=True):
+    """Something the operator should know about the engine (see module docstring for kinds)."""
+
+    kind: str
+    detail: str
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Queue bounds and budgets. Times in seconds of the injected clock."""
+
+    market_queue: int = 2048
+    account_queue: int = 1024
+    intent_queue: int = 256
+    handler_budget: float = 0.005
+    lag_budget: float = 0.5
+    backlog_warn: int = 512
+    report_cooldown: float = 1.0
+    stop_timeout: float = 5.0
+
+
+@dataclass
+class EngineStats:
+    """Counters, readable at any time (the dashboard shows them)."""
+
+    market_in: int = 0
+    account_in: int = 0
+    handled: int = 0
+    conflated: int = 0
+    dropped: int = 0
+    duplicates: int = 0
+    max_backlog: int = 0
+    max_handler_s: float = 0.0
+    slow_calls: int = 0
+    intents_emitted: int = 0
+    intents_sent: int = 0
+    intents_failed: int = 0
+    intents_blocked: int = 0
+    intents_rejected: int = 0
+    handler_errors: int = 0
+    reports: dict[str, int] = field(default_factory=dict)
+
+
+def _is_cancel(intent: Intent) -> bool:
+    return isinstance(intent, CancelOrder | CancelAll)
+
+
+class StrategyEngine:
+    """Runs one strategy against a market source, an account source and an executor."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        executor: Executor,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        config: EngineConfig | None = None,
+        specs: Mapping[str, ContractSpec] | None = None,
+        depth: DepthReader | None = None,
+        account: AccountState | None = None,
+        account_sinks: Sequence[Callable[[AccountEvent], object]] = (),
+        on_report: Callable[[HealthReport], None] | None = None,
+        is_kill_error: Callable[[BaseException], bool] | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.executor = executor
+        self.clock = clock
+        self.config = config or EngineConfig()
+        self.account = account or AccountState()
+        self.stats = EngineStats()
+        self.halted = False
+        self.tops: dict[str, TopOfBook] = {}
+        self.view = StrategyView(
+            now_ms=clock.time_ms,
+            account=self.account,
+            tops=self.tops,
+            specs=specs,
+            depth=depth,
+            halted=lambda: self.halted,
+        )
+        self._sinks = tuple(account_sinks)
+        self._on_report = on_report or _log_report
+        self._is_kill_error = is_kill_error or _default_is_kill_error
+        self._books: dict[str, tuple[BookUpdate, float]] = {}
+        self._others: deque[tuple[MarketEvent, float]] = deque()
+        self._acct: deque[tuple[AccountEvent, float]] = deque()
+        self._acct_space = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._intents: asyncio.Queue[Intent] = asyncio.Queue(self.config.intent_queue)
+        self._last_report: dict[str, float] = {}
+        self._timer_due = False
+        self._stop = asyncio.Event()
+        self._started = False
+        self._stopping = False
+        self._settled = asyncio.Event()
+
+    # ------------------------------------------------------------------ ingest (producers)
+
+    def feed_market(self, event: MarketEvent) -> None:
+        """Accept one market event without blocking (conflate books, bound the rest)."""
+        self.stats.market_in += 1
+        now = self.clock.monotonic()
+        if isinstance(event, BookUpdate):
+            self.tops[event.symbol] = TopOfBook(
+                event.symbol, event.best_bid, event.best_ask, event.version
+            )
+            held = self._books.get(event.symbol)
+            if held is not None:
+                self.stats.conflated += 1
+                self._books[event.symbol] = (event, held[1])
+            else:
+                self._books[event.symbol] = (event, now)
+        else:
+            if isinstance(event, BookResync):
+                top = self.tops.get(event.symbol)
+                if top is not None:
+                    self.tops[event.symbol] = msgspec.structs.replace(top, synced=False)
+            if len(self._others) >= self.config.market_queue:
+                self._others.popleft()
+                self.stats.dropped += 1
+                self._report("dropped", "market queue full: oldest event dropped", 1)
+            self._others.append((event, now))
+        self._note_backlog()
+        self._wake.set()
+
+    async def feed_account(self, event: AccountEvent, *, sink: bool = True) -> None:
+        """Accept one account event; awaits while the account queue is full (never drops).
+
+        ``sink=False`` skips ``account_sinks`` (for events that came *from* the sink, such as
+        the execution manager's own order updates and kill-switch events).
+        """
+        while len(self._acct) >= self.config.account_queue and not self._stopping:
+            self._acct_space.clear()
+            await self._acct_space.wait()
+        self.stats.account_in += 1
+        if sink:
+            for target in self._sinks:
+                target(event)
+        if not self.account.apply(event):
+            self.stats.duplicates += 1
+            return
+        if isinstance(event, KillSwitchTripped):
+            self.halt(f"kill switch: {event.reason}")
+        if self._stopping:  # shutting down: keep the view exact, the strategy is done
+            self._check_settled()
+            return
+        self._acct.append((event, self.clock.monotonic()))
+        self._note_backlog()
+        self._wake.set()
+
+    def request_timer(self) -> None:
+        """Mark ``on_timer`` due (called by the timer task; tests call it directly)."""
+        self._timer_due = True
+        self._wake.set()
+
+    @property
+    def backlog(self) -> int:
+        """Events waiting for the strategy."""
+        return len(self._books) + len(self._others) + len(self._acct)
+
+    @property
+    def pending_intents(self) -> int:
+        """Intents waiting for the executor."""
+        return self._intents.qsize()
+
+    # ------------------------------------------------------------------ dispatch (consumer)
+
+    def _next(self) -> tuple[Event, float] | None:
+        if self._acct:
+            item = self._acct.popleft()
+            self._acct_space.set()
+            return item
+        # Alternate fairly between conflated books and other market events, oldest first.
+        book_t = next(iter(self._books.values()))[1] if self._books else None
+        other_t = self._others[0][1] if self._others else None
+        if book_t is not None and (other_t is None or book_t <= other_t):
+            sym = next(iter(self._books))
+            return self._books.pop(sym)
+        if other_t is not None:
+            return self._others.popleft()
+        return None
+
+    def process_pending(self, limit: int | None = None) -> int:
+        """Deliver queued events to the strategy synchronously; return how many were handled."""
+        n = 0
+        if self._timer_due:
+            self._timer_due = False
+            self._call("on_timer", lambda: self.strategy.on_timer(self.clock.time_ms(), self.view))
+        while limit is None or n < limit:
+            item = self._next()
+            if item is None:
+                break
+            event, t_in = item
+            age = self.clock.monotonic() - t_in
+            if age > self.config.lag_budget:
+                self._report("lag", f"{type(event).__name__} waited {age * 1000:.0f} ms", age)
+            self._call(handler_name(event), partial(dispatch, self.strategy, event, self.view))
+            n += 1
+        return n
+
+    def _call(self, name: str, fn: Callable[[], Iterable[Intent] | None]) -> None:
+        t0 = self.clock.monotonic()
+        try:
+            out = fn()
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            self._report("handler_error", f"{name} raised {type(exc).__name__}: {exc}", 1)
+            out = None
+        spent = self.clock.monotonic() - t0
+        self.stats.handled += 1
+        self.stats.max_handler_s = max(self.stats.max_handler_s, spent)
+        if spent > self.config.handler_budget:
+            self.stats.slow_calls += 1
+            budget_ms = self.config.handler_budget * 1000
+            self._report(
+                "slow_handler",
+                f"{self.strategy.name}.{name} took {spent * 1000:.1f} ms "
+                f"(budget {budget_ms:.1f} ms); backlog {self.backlog}",
+                spent,
+            )
+        self.emit(out or ())
+
+    def emit(self, intents: Iterable[Intent]) -> None:
+        """Queue intents for the executor (dropping non-cancels when halted)."""
+        for intent in intents:
+            self.stats.intents_emitted += 1
+            if self.halted and not _is_cancel(intent):
+                self.stats.intents_blocked += 1
+                continue
+            try:
+                self._intents.put_nowait(intent)
+            except asyncio.QueueFull:
+                self.stats.intents_rejected += 1
+                self._report(
+                    "intent_queue_full",
+                    f"{self.pending_intents} intents waiting for the executor; "
+                    f"{type(intent).__name__} rejected",
+                    1,
+                )
+
+    def halt(self, reason: str) -> None:
+        """Stop intent flow (kill switch): drop queued non-cancel intents; cancels still go."""
+        if self.halted:
+            return
+        self.halted = True
+        kept: list[Intent] = []
+        while not self._intents.empty():
+            intent = self._intents.get_nowait()
+            self._intents.task_done()
+            if _is_cancel(intent):
+                kept.append(intent)
+            else:
+                self.stats.intents_blocked += 1
+        for intent in kept:
+            self._intents.put_nowait(intent)
+        self._report("halted", reason, 1)
+
+    # ------------------------------------------------------------------ tasks
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            if self.process_pending(limit=1) == 0 and not self._timer_due:
+                self._wake.clear()
+                await self._wake.wait()
+            else:
+                await asyncio.sleep(0)  # let producers run between events
+
+    async def _intent_worker(self) -> None:
+        while True:
+            intent = await self._intents.get()
+            try:
+                await self._send(intent)
+            finally:
+                self._intents.task_done()
+
+    async def _send(self, intent: Intent) -> None:
+        if self.halted and not _is_cancel(intent):
+            self.stats.intents_blocked += 1
+            return
+        try:
+            await self.executor.submit(intent)
+            self.stats.intents_sent += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.stats.intents_failed += 1
+            self._report("intent_failed", f"{type(intent).__name__}: {exc}", 1)
+            if self._is_kill_error(exc):
+                self.halt(f"executor refused: {exc}")
+
+    async def _pump_market(self, source: AsyncIterable[MarketEvent]) -> None:
+        async for event in source:
+            self.feed_market(event)
+
+    async def _pump_account(self, source: AsyncIterable[AccountEvent], sink: bool) -> None:
+        async for event in source:
+            await self.feed_account(event, sink=sink)
+
+    async def _timer(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.request_timer()
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish (calls ``on_stop`` and flushes its cancels first)."""
+        self._stop.set()
+
+    async def run(
+        self,
+        market: AsyncIterable[MarketEvent] | None = None,
+        account: AsyncIterable[AccountEvent] | None = None,
+        *,
+        feedback: AsyncIterable[AccountEvent] | None = None,
+        duration: float | None = None,
+    ) -> None:
+        """Run until ``stop()`` (or ``duration`` seconds): on_start, event loop, on_stop, flush.
+
+        ``account`` events (private pushes) go to the sinks and the strategy; ``feedback`` events
+        (the executor's own ``events()``) only to the strategy.
+        """
+        if self._started:
+            raise RuntimeError("a StrategyEngine runs once")
+        self._started = True
+        async with asyncio.TaskGroup() as tg:
+            worker = tg.create_task(self._intent_worker())
+            loops = [tg.create_task(self._dispatch_loop())]
+            if market is not None:
+                loops.append(tg.create_task(self._pump_market(market)))
+            account_pumps = [
+                tg.create_task(self._pump_account(src, sink))
+                for src, sink in ((account, True), (feedback, False))
+                if src is not None
+            ]
+            interval = self.strategy.timer_interval
+            if interval:
+                loops.append(tg.create_task(self._timer(interval)))
+            self._call("on_start", lambda: self.strategy.on_start(self.view))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), duration)
+            for task in loops:
+                task.cancel()
+            self._stopping = True
+            self._acct_space.set()
+            self._call("on_stop", lambda: self.strategy.on_stop(self.view))
+            try:
+                async with asyncio.timeout(self.config.stop_timeout):
+                    await self._intents.join()
+                    self._check_settled()
+                    if account is not None:
+                        await self._settled.wait()
+            except TimeoutError:
+                self._report(
+                    "stop_timeout",
+                    f"{self.pending_intents} intents not sent, "
+                    f"{len(self._open_own())} orders still open",
+                    1,
+                )
+            for task in [*account_pumps, worker]:
+                task.cancel()
+
+    def _open_own(self) -> list[object]:
+        return [o for s in self.strategy.symbols for o in self.account.open_orders(s)]
+
+    def _check_settled(self) -> None:
+        if not self._open_own():
+            self._settled.set()
+
+    # ------------------------------------------------------------------ reporting
+
+    def _note_backlog(self) -> None:
+        depth = self.backlog
+        if depth > self.stats.max_backlog:
+            self.stats.max_backlog = depth
+        if depth > self.config.backlog_warn:
+            self._report("backlog", f"{depth} events waiting for {self.strategy.name}", depth)
+
+    def _report(self, kind: str, detail: str, value: float) -> None:
+        self.stats.reports[kind] = self.stats.reports.get(kind, 0) + 1
+        now = self.clock.monotonic()
+        last = self._last_report.get(kind)
+        if last is not None and now - last < self.config.report_cooldown:
+            return
+        self._last_report[kind] = now
+        self._on_report(HealthReport(kind, detail, value))
+
+
+def _log_report(report: HealthReport) -> None:
+    log.warning("strategy engine: %s: %s", report.kind, report.detail)
+
+
+def _default_is_kill_error(exc: BaseException) -> bool:
+    return isinstance(exc, KillSwitchActive)
+
+
+__all__ = ["EngineConfig", "EngineStats", "Executor", "HealthReport", "StrategyEngine"]

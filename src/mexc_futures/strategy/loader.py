@@ -1,0 +1,111 @@
+"""Load a strategy class from a Python file and build it with ``key=value`` parameters.
+
+``load_strategy_class("examples/market_maker.py")`` imports the file as a module and returns the
+one :class:`~mexc_futures.strategy.api.Strategy` subclass *defined* in it (classes imported into it
+do not count). A file holding several picks one with a module-level ``STRATEGY = ClassName``.
+
+``build_strategy(cls, symbols, params)`` converts each ``key=value`` string to the type of the
+matching ``__init__`` parameter's default (int, float, bool, str, tuple of str) and rejects
+unknown keys with the list of valid ones.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mexc_futures.errors import ConfigError
+from mexc_futures.strategy.api import Strategy
+
+
+def load_strategy_class(path: str | Path) -> type[Strategy]:
+    """Import ``path`` and return its strategy class; ``ConfigError`` says what went wrong."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(
+            f"strategy file {file} not found; pass a .py file such as examples/market_maker.py"
+        )
+    name = f"mexc_strategy_{file.stem}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{file} is not an importable Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise ConfigError(f"importing {file} failed: {type(exc).__name__}: {exc}") from exc
+    chosen = getattr(module, "STRATEGY", None)
+    if isinstance(chosen, type) and issubclass(chosen, Strategy):
+        return chosen
+    found = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, Strategy)
+        and obj is not Strategy
+        and obj.__module__ == name
+    ]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConfigError(f"{file} defines no subclass of mexc_futures.strategy.api.Strategy")
+    names = ", ".join(sorted(c.__name__ for c in found))
+    raise ConfigError(f"{file} defines several strategies ({names}); set STRATEGY = <one of them>")
+
+
+def _convert(raw: str, default: Any, key: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(s.strip() for s in raw.split(",") if s.strip())
+    except ValueError as exc:
+        kind = type(default).__name__
+        raise ConfigError(f"parameter {key}={raw!r}: expected {kind}") from exc
+    return raw
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``["size=2", "skew=0.5"]`` -> ``{"size": "2", "skew": "0.5"}``."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"parameter {pair!r} is not key=value (example: -p size=2)")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def build_strategy(
+    cls: type[Strategy], symbols: Sequence[str], params: Mapping[str, str]
+) -> Strategy:
+    """Instantiate ``cls(symbols=..., **params)`` with parameters converted to their types."""
+    sig = inspect.signature(cls.__init__)
+    accepted = {n: p for n, p in sig.parameters.items() if n not in ("self", "symbols")}
+    kwargs: dict[str, Any] = {}
+    for key, raw in params.items():
+        if key not in accepted:
+            valid = ", ".join(accepted) or "none"
+            raise ConfigError(f"{cls.__name__} has no parameter {key!r} (valid: {valid})")
+        default = accepted[key].default
+        kwargs[key] = raw if default is inspect.Parameter.empty else _convert(raw, default, key)
+    if "symbols" in sig.parameters and symbols:
+        kwargs["symbols"] = tuple(symbols)
+    return cls(**kwargs)
+
+
+__all__ = ["build_strategy", "load_strategy_class", "parse_params"]

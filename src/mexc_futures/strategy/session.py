@@ -1,0 +1,194 @@
+"""A strategy session: market data -> engine -> execution, wired for one environment.
+
+``StrategySession(strategy, env, credentials, journal_path=...)`` opens, in order: a ``RestClient``
+(clock synced, contract specs loaded, every symbol checked), ``MarketData`` with the strategy's
+channels for each of its symbols, the ``ExecutionManager`` (journal, risk gate, kill switch) and a
+``PrivateStream`` of account events. The :class:`StrategyEngine` reads both streams; account events
+also go to the execution manager (``on_account_event``). ``run(duration)`` runs until the time is
+up or ``stop()``; on the way out the strategy's ``on_stop`` cancels its orders and the session
+waits for the cancels to be confirmed.
+
+The same session serves paper trading (``env`` = an emulator's, whose account is the paper
+account) and live trading (``env`` = ``Environment.live()``); refusing to go live without
+credentials is the caller's job (``config.load_credentials`` raises ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from mexc_futures.config import Credentials, Environment
+from mexc_futures.execution import ExecutionConfig, ExecutionManager
+from mexc_futures.marketdata import MarketData, PrivateStream
+from mexc_futures.model.events import (
+    AccountEvent,
+    BalanceUpdate,
+    Fill,
+    KillSwitchTripped,
+    MarketEvent,
+    OrderUpdate,
+    PositionUpdate,
+)
+from mexc_futures.model.instrument import ContractSpec
+from mexc_futures.model.intents import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    ClosePosition,
+    Intent,
+    PlaceOrder,
+)
+from mexc_futures.protocol.convert import contract_spec
+from mexc_futures.strategy.api import Level, Strategy
+from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
+from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
+from mexc_futures.transport.rest import RestClient
+
+PRIVATE_CHANNELS = ("order", "order.deal", "position", "asset")
+ACCOUNT_TYPES = (OrderUpdate, Fill, PositionUpdate, BalanceUpdate, KillSwitchTripped)
+
+
+class StrategySession:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        env: Environment,
+        credentials: Credentials,
+        *,
+        journal_path: Path,
+        clock: Clock = SYSTEM_CLOCK,
+        config: EngineConfig | None = None,
+        on_report: Callable[[HealthReport], None] | None = None,
+        on_market: Callable[[MarketEvent], None] | None = None,
+        on_latency: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.env = env
+        self.credentials = credentials
+        self.journal_path = journal_path
+        self.clock = clock
+        self.config = config
+        self.on_report = on_report
+        self.on_market = on_market
+        self.on_latency = on_latency
+        self.specs: dict[str, ContractSpec] = {}
+        self._stack = contextlib.AsyncExitStack()
+        self.rest: RestClient
+        self.md: MarketData
+        self.execution: ExecutionManager
+        self.private: PrivateStream
+        self.engine: StrategyEngine
+
+    async def __aenter__(self) -> StrategySession:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def _open(self) -> None:
+        stack = self._stack
+        self.rest = await stack.enter_async_context(
+            RestClient(self.env, self.credentials, clock=self.clock)
+        )
+        await self.rest.sync_clock()
+        for sym in self.strategy.symbols:
+            self.specs[sym] = contract_spec(await self.rest.get_contract(sym))
+        self.execution = await stack.enter_async_context(
+            ExecutionManager(
+                self.rest,
+                journal_path=self.journal_path,
+                clock=self.clock,
+                config=ExecutionConfig(symbols=self.strategy.symbols),
+            )
+        )
+        self.md = await stack.enter_async_context(
+            MarketData(self.env, rest=self.rest, clock=self.clock)
+        )
+        for sym in self.strategy.symbols:
+            for channel in self.strategy.channels:
+                params = {"interval": self.strategy.kline_interval} if channel == "kline" else {}
+                await self.md.subscribe(channel, sym, **params)
+        self.private = await stack.enter_async_context(
+            PrivateStream(self.env, self.credentials, PRIVATE_CHANNELS, self.strategy.symbols)
+        )
+        self.engine = StrategyEngine(
+            self.strategy,
+            _Timed(self.execution, self.clock, self.on_latency),
+            clock=self.clock,
+            config=self.config,
+            specs=self.specs,
+            depth=self.depth,
+            account_sinks=[self.execution.on_account_event],
+            on_report=self.on_report,
+        )
+
+    def depth(self, symbol: str, n: int) -> tuple[Sequence[Level], Sequence[Level]]:
+        """Top ``n`` levels of the live book of ``symbol``."""
+        book = self.md.book(symbol)
+        bids, asks = book.top(n)
+        return list(bids), list(asks)
+
+    async def _market(self) -> AsyncIterator[MarketEvent]:
+        async for event in self.md.events():
+            if self.on_market is not None:
+                self.on_market(event)
+            yield event
+
+    async def _account(self) -> AsyncIterator[AccountEvent]:
+        async for event in self.private:
+            if isinstance(event, ACCOUNT_TYPES):
+                yield event
+
+    async def run(self, duration: float | None = None) -> None:
+        """Run the strategy for ``duration`` seconds (``None``: until ``stop()``)."""
+        await self.engine.run(
+            self._market(), self._account(), feedback=self.execution.events(), duration=duration
+        )
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish cleanly (cancels first)."""
+        self.engine.stop()
+
+
+class _Timed:
+    """Executor wrapper reporting each intent's round trip (ms) as ``place`` / ``cancel`` / ..."""
+
+    def __init__(
+        self, inner: Executor, clock: Clock, report: Callable[[str, float], None] | None
+    ) -> None:
+        self.inner, self.clock, self.report = inner, clock, report
+
+    async def submit(self, intent: Intent) -> object:
+        t0 = self.clock.monotonic()
+        try:
+            return await self.inner.submit(intent)
+        finally:
+            if self.report is not None:
+                kind = _KINDS.get(type(intent), type(intent).__name__)
+                self.report(kind, (self.clock.monotonic() - t0) * 1000)
+
+
+_KINDS: dict[type, str] = {
+    PlaceOrder: "place",
+    CancelOrder: "cancel",
+    CancelAll: "cancel all",
+    AmendOrder: "amend",
+    ClosePosition: "close",
+}
+
+__all__ = ["PRIVATE_CHANNELS", "StrategySession"]

@@ -1,0 +1,195 @@
+"""Consumer-side pieces of market data: bounded event queues, subscriptions, book views, deal
+de-duplication (reliability I4, I7). Used by ``marketdata`` (public) and ``private_stream``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Hashable
+from typing import Any, Protocol
+
+from mexc_futures.model.book import Level, OrderBook
+from mexc_futures.protocol import ws as wire
+from mexc_futures.protocol.ledger import Stream
+
+Callback = Callable[[Any], None]
+
+
+class Owner(Protocol):
+    """What a subscription needs from its ``MarketData``."""
+
+    @property
+    def queue_size(self) -> int:
+        """Bound of each event queue."""
+        ...
+
+    async def unsubscribe(self, sub: Subscription) -> None:
+        """End ``sub``."""
+        ...
+
+
+class EventQueue:
+    """A bounded event queue: the oldest event is dropped (and counted) when full (I7)."""
+
+    def __init__(self, size: int) -> None:
+        self._items: deque[Any] = deque(maxlen=size)
+        self._ready = asyncio.Event()
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, ev: Any) -> None:
+        items = self._items
+        if len(items) == items.maxlen:
+            self.dropped += 1
+        items.append(ev)
+        self._ready.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._ready.set()
+
+    async def get(self) -> Any:
+        while not self._items:
+            if self.closed:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Subscription:
+    """One ``md.subscribe(...)``: iterate it or attach callbacks; ``close()`` unsubscribes."""
+
+    def __init__(self, md: Owner, stream: Stream) -> None:
+        self.stream = stream
+        self.channel = stream.channel
+        self.symbol = stream.symbol
+        self._md = md
+        self._callbacks: list[Callback] = []
+        self._queue: EventQueue | None = None
+        self.active = True
+
+    def on(self, callback: Callback) -> None:
+        """Call ``callback(event)`` for each event of this subscription (synchronously)."""
+        self._callbacks.append(callback)
+
+    def _deliver(self, ev: Any) -> None:
+        for cb in self._callbacks:
+            cb(ev)
+        q = self._queue
+        if q is not None:
+            q.put(ev)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        if self._queue is None:
+            self._queue = EventQueue(self._md.queue_size)
+        return self._iter(self._queue)
+
+    async def _iter(self, q: EventQueue) -> AsyncIterator[Any]:
+        while True:
+            try:
+                yield await q.get()
+            except StopAsyncIteration:
+                return
+
+    async def close(self) -> None:
+        """Unsubscribe (same as ``md.unsubscribe(self)``)."""
+        await self._md.unsubscribe(self)
+
+
+class BookView:
+    """Read-only live book of one symbol."""
+
+    def __init__(self, book: OrderBook, synced: Callable[[], bool]) -> None:
+        self._book = book
+        self._synced = synced
+
+    @property
+    def synced(self) -> bool:
+        """True when the book is exact at ``version`` (False while resyncing)."""
+        return self._synced()
+
+    @property
+    def version(self) -> int:
+        """The venue depth version the book reflects."""
+        return self._book.version
+
+    @property
+    def best_bid(self) -> float | None:
+        """Highest bid."""
+        return self._book.best_bid
+
+    @property
+    def best_ask(self) -> float | None:
+        """Lowest ask."""
+        return self._book.best_ask
+
+    @property
+    def spread(self) -> float | None:
+        """Best ask minus best bid."""
+        return self._book.spread
+
+    @property
+    def mid(self) -> float | None:
+        """Mid price."""
+        return self._book.mid
+
+    def top(self, n: int) -> tuple[list[Level], list[Level]]:
+        """Top ``n`` levels per side (built on demand)."""
+        return self._book.top(n)
+
+    @property
+    def book(self) -> OrderBook:
+        """The underlying book (do not mutate)."""
+        return self._book
+
+
+class DealDedup:
+    """Deal de-duplication over a time window (I4).
+
+    Key: the trade id ``i`` when present, else ``(t, p, v, T, O, M, n)`` where ``n`` counts
+    identical tuples within the same millisecond on the same connection (so two connections
+    carrying the same deals during a rotation agree on the key).
+    """
+
+    def __init__(self, window_ms: int) -> None:
+        self.window_ms = window_ms
+        self.seen: set[Hashable] = set()
+        self.order: deque[tuple[int, Hashable]] = deque()
+        self.cur: dict[int, tuple[int, dict[tuple[Any, ...], int]]] = {}  # conn -> (t, counts)
+        self.last_t = 0
+        self.duplicates = 0
+
+    def fresh(self, conn: int, d: wire.DealItem) -> bool:
+        """True the first time a deal is seen; False (and counted) for a duplicate."""
+        t = d.t
+        if d.i is not None:
+            key: Hashable = d.i
+        else:
+            base = (t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
+            cur = self.cur.get(conn)
+            if cur is None or cur[0] != t:
+                cur = (t, {})
+                self.cur[conn] = cur
+            n = cur[1].get(base, 0)
+            cur[1][base] = n + 1
+            key = (*base, n)
+        if key in self.seen:
+            self.duplicates += 1
+            return False
+        self.seen.add(key)
+        self.order.append((t, key))
+        if t > self.last_t:
+            self.last_t = t
+        horizon = self.last_t - self.window_ms
+        order = self.order
+        while order and order[0][0] < horizon:
+            self.seen.discard(order.popleft()[1])
+        return True
+
+
+__all__ = ["BookView", "Callback", "DealDedup", "EventQueue", "Owner", "Subscription"]

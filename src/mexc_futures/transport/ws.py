@@ -1,0 +1,280 @@
+"""One WebSocket connection: a thin picows shell around ``protocol.session.Session`` (spec §7).
+
+The shell moves bytes and sleeps until ``session.next_deadline()``; every decision (pings, pacing,
+stall, login, staleness, rotation) is the session's. Incoming frames are decoded once
+(``codec.decode_frame``) inside picows' ``on_ws_frame`` callback: control frames feed the session,
+pushes go synchronously to ``on_push(conn_id, msg)`` (no queue on the hot path).
+
+Bad frames (S15: malformed, truncated, binary garbage, unknown channel, a known channel whose
+shape changed) are counted in ``ConnMetrics`` and logged; the connection goes on. A frame above
+``max_frame_size`` makes picows fail the connection, which the pool then reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from mexc_futures.errors import MalformedFrame, ProtocolDriftError
+from mexc_futures.metrics import ConnMetrics
+from mexc_futures.protocol import codec
+from mexc_futures.protocol import ws as wire
+from mexc_futures.protocol.session import (
+    ClientFrame,
+    CloseConn,
+    Filter,
+    LoggedIn,
+    Login,
+    LoginFailed,
+    Ping,
+    RotateDue,
+    Send,
+    Session,
+    SessionOutput,
+    StreamStale,
+    Sub,
+    Unsub,
+)
+from mexc_futures.protocol.signing import Signer
+from mexc_futures.transport.clock import Clock
+
+log = logging.getLogger(__name__)
+
+PushHandler = Callable[[int, Any], None]
+
+
+class ConnHooks:
+    """Callbacks from a connection to its owner (all synchronous, all optional)."""
+
+    def on_push(self, conn: int, msg: Any) -> None:
+        """A decoded push frame (public or private)."""
+
+    def on_open(self, conn: int) -> None:
+        """The socket is open (before login)."""
+
+    def on_stale(self, conn: int, key: Hashable) -> None:
+        """A watched stream has been silent too long."""
+
+    def on_rotate(self, conn: int) -> None:
+        """The connection nears its maximum lifetime."""
+
+    def on_logged_in(self, conn: int) -> None:
+        """Login (and filter) acknowledged."""
+
+    def on_venue_error(self, conn: int, text: str) -> None:
+        """``rs.error`` outside login (e.g. unknown contract)."""
+
+
+class _Listener(WSListener):
+    def __init__(self, conn: WsConnection) -> None:
+        self._conn = conn
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        self._conn._on_frame(transport, frame)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._conn._on_disconnected()
+
+
+def encode(frame: ClientFrame, signer: Signer | None, time_ms: int) -> bytes:
+    """Encode an abstract client frame (spec §7.2-§7.7); a login is signed now."""
+    if isinstance(frame, Ping):
+        return codec.PING_FRAME
+    if isinstance(frame, Sub):
+        return codec.encode_sub(frame.channel, **dict(frame.param))
+    if isinstance(frame, Unsub):
+        return codec.encode_unsub(frame.channel, **dict(frame.param))
+    if isinstance(frame, Login):
+        if signer is None:
+            raise ValueError("login needs credentials")
+        p = signer.ws_login(str(time_ms))
+        return codec.encode_login(p["apiKey"], p["reqTime"], p["signature"], subscribe=False)
+    assert isinstance(frame, Filter)  # nosec B101 - type narrowing
+    return codec.encode_personal_filter([(n, list(r) or None) for n, r in frame.filters])
+
+
+class WsConnection:
+    """One socket's life: connect, run the session until the socket ends, report why."""
+
+    def __init__(
+        self,
+        conn_id: int,
+        url: str,
+        session: Session,
+        hooks: ConnHooks,
+        metrics: ConnMetrics,
+        *,
+        clock: Clock,
+        signer: Signer | None = None,
+        connect_timeout: float = 10.0,
+        max_frame_size: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.conn_id = conn_id
+        self.url = url
+        self.session = session
+        self.hooks = hooks
+        self.metrics = metrics
+        self.clock = clock
+        self.signer = signer
+        self.connect_timeout = connect_timeout
+        self.max_frame_size = max_frame_size
+        self.speed: float = float(getattr(clock, "speed", 1.0))
+        self.close_reason = ""
+        self.close_code: int | None = None
+        self.login_error: str | None = None
+        self._transport: WSTransport | None = None
+        self._wake = asyncio.Event()
+        self._done = False
+        self._on_push = hooks.on_push
+        self._decode = codec.decode_frame
+        self._pushes = _PUSHES
+
+    # ---------------------------------------------------------------- control
+
+    async def run(self) -> str:
+        """Connect, then serve until the socket closes; returns the reason (``stall``, ...)."""
+        try:
+            transport, _ = await asyncio.wait_for(
+                ws_connect(lambda: _Listener(self), self.url, max_frame_size=self.max_frame_size,
+                           enable_auto_pong=True, websocket_handshake_timeout=self.connect_timeout),
+                timeout=self.connect_timeout,
+            )
+        except Exception as exc:  # OSError, TimeoutError, picows WSError: all mean "not up"
+            self._done = True
+            return f"connect failed: {type(exc).__name__}"
+        self._transport = transport
+        self.metrics.open = True
+        try:
+            self.hooks.on_open(self.conn_id)
+            self._execute(self.session.on_open(self.clock.monotonic()))
+            while not self._done:
+                delay = (self.session.next_deadline() - self.clock.monotonic()) / self.speed
+                if delay > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=min(delay, 5.0))
+                if not self._done:
+                    self._execute(self.session.poll(self.clock.monotonic()))
+        finally:
+            self.metrics.open = False
+            self.metrics.frames_sent = self.session.frames_sent
+            if not transport.is_disconnected:
+                transport.disconnect(graceful=False)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(transport.wait_disconnected(), timeout=1.0)
+        return self.close_reason or "closed"
+
+    def send(self, frame: ClientFrame) -> None:
+        """Queue a frame; it goes out at once if the pacing window allows."""
+        self.session.send(frame)
+        if self._transport is not None and not self._done:
+            self._execute(self.session.poll(self.clock.monotonic()))
+
+    def close(self, reason: str = "closed") -> None:
+        """Close the socket (a close frame, then disconnect)."""
+        if self._done:
+            return
+        self.close_reason = self.close_reason or reason
+        t = self._transport
+        if t is not None:
+            with contextlib.suppress(Exception):
+                t.send_close()
+            t.disconnect()
+        self._finish()
+
+    # ---------------------------------------------------------------- picows callbacks
+
+    def _on_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        mt = frame.msg_type
+        if mt is WSMsgType.TEXT or mt is WSMsgType.BINARY:
+            raw = frame.get_payload_as_bytes()
+            m = self.metrics
+            m.messages += 1
+            m.bytes += len(raw)
+            try:
+                msg = self._decode(raw)
+            except (MalformedFrame, ProtocolDriftError) as exc:
+                m.decode_errors += 1
+                log.warning("conn %d: undecodable frame: %s", self.conn_id, str(exc)[:200])
+                return
+            if msg.__class__ in self._pushes:
+                self._on_push(self.conn_id, msg)
+            else:
+                self._control(msg)
+        elif mt is WSMsgType.CLOSE:
+            code: int = frame.get_close_code().value
+            self.close_code = code
+            self.close_reason = self.close_reason or f"close {code}"
+            with contextlib.suppress(Exception):
+                transport.send_close(frame.get_close_code())
+            transport.disconnect()
+
+    def _on_disconnected(self) -> None:
+        self.close_reason = self.close_reason or "dropped"
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self.session.on_closed(self.clock.monotonic())
+        self._wake.set()
+
+    # ---------------------------------------------------------------- sessions
+
+    def _control(self, msg: Any) -> None:
+        now = self.clock.monotonic()
+        s = self.session
+        if isinstance(msg, wire.Pong):
+            s.on_pong(now)
+            if s.last_pong_rtt is not None:
+                self.metrics.last_pong_rtt = s.last_pong_rtt
+            return
+        if isinstance(msg, wire.LoginAck):
+            ok = msg.data == "success"
+            self._execute(s.on_login_ok(now) if ok else s.on_error(now, str(msg.data)))
+        elif isinstance(msg, wire.FilterAck):
+            self._execute(s.on_filter_ok(now))
+        elif isinstance(msg, wire.RsError):
+            self.metrics.venue_errors += 1
+            text = str(msg.data)[:300]
+            log.warning("conn %d: rs.error %r", self.conn_id, text)
+            self._execute(s.on_error(now, text))
+            self.hooks.on_venue_error(self.conn_id, text)
+        elif isinstance(msg, wire.Unknown):
+            self.metrics.unknown_frames += 1
+
+    def _execute(self, outs: list[SessionOutput]) -> None:
+        for out in outs:
+            if isinstance(out, Send):
+                t = self._transport
+                if t is not None and not self._done:
+                    t.send(WSMsgType.TEXT, encode(out.frame, self.signer, self.clock.time_ms()))
+            elif isinstance(out, StreamStale):
+                self.hooks.on_stale(self.conn_id, out.key)
+            elif isinstance(out, CloseConn):
+                if out.reason == "stall":
+                    self.metrics.stalls += 1
+                self.close_reason = out.reason
+                if self._transport is not None:
+                    self._transport.disconnect(graceful=False)
+                self._finish()
+            elif isinstance(out, LoginFailed):
+                self.login_error = out.reason
+            elif isinstance(out, LoggedIn):
+                self.hooks.on_logged_in(self.conn_id)
+            elif isinstance(out, RotateDue):
+                self.metrics.rotations += 1
+                self.hooks.on_rotate(self.conn_id)
+
+
+_PUSHES: frozenset[type] = frozenset(
+    t for t in wire.TAGGED
+    if t not in (wire.Pong, wire.RsError, wire.LoginAck, wire.FilterAck)
+)
+
+__all__ = ["ConnHooks", "PushHandler", "WsConnection", "encode"]

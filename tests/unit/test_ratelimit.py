@@ -1,0 +1,69 @@
+"""RateLimiter: schedules never exceed the venue window; 510 stretches it (spec §9.1, S19)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mexc_futures.protocol.endpoints import RateBucket
+from mexc_futures.protocol.ratelimit import RateLimiter
+
+CREATE = RateBucket("order_create", 4, 2.0)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best = 0
+    j = 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window + 1e-9:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60))
+def test_schedule_never_exceeds_capacity(gaps: list[float]) -> None:
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    now = 0.0
+    sends = []
+    for g in gaps:
+        now += g
+        sends.append(now + rl.acquire(CREATE, now))
+    assert _max_in_window(sends, 2.0) <= 4
+    assert sends == sorted(sends)
+
+
+def test_headroom_and_burst() -> None:
+    rl = RateLimiter()  # 0.9 * 4 -> 3 per 2.05 s
+    waits = [rl.acquire(CREATE, 0.0) for _ in range(4)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert abs(waits[3] - 2.05) < 1e-9
+
+
+def test_buckets_are_independent() -> None:
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    other = RateBucket("order_cancel", 20, 2.0)
+    for _ in range(4):
+        rl.acquire(CREATE, 0.0)
+    assert rl.acquire(CREATE, 0.0) > 0
+    assert rl.acquire(other, 0.0) == 0.0
+
+
+def test_rate_limited_backs_off_and_recovers() -> None:
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    assert rl.on_rate_limited(CREATE, 10.0) == 2.0
+    assert rl.acquire(CREATE, 10.0) == 4.0  # blocked for one stretched window
+    assert rl.limited_count("order_create") == 1
+    rl.on_success(CREATE, 11.0)
+    assert rl.multiplier("order_create") == 2.0  # not yet quiet for long enough
+    rl.on_success(CREATE, 18.1)
+    assert rl.multiplier("order_create") == 1.0
+
+
+def test_backoff_is_capped() -> None:
+    rl = RateLimiter(max_multiplier=4.0)
+    for _ in range(5):
+        rl.on_rate_limited(CREATE, 0.0)
+    assert rl.multiplier("order_create") == 4.0
