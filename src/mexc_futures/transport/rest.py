@@ -126,7 +126,7 @@ class RestClient:
         self.retry_cap = retry_cap
         self.recv_window_ms = recv_window_ms
         self.observer = observer
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security  # nosec B311 - retry jitter, not security
         self._base = env.rest_url.rstrip("/")
         #: ``clock`` runs this many times faster than real time (emulator ``speed``): limiter
         #: waits, computed on ``clock``, are divided by it before sleeping.
