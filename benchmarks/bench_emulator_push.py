@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -45,7 +45,7 @@ def client(url: str, symbol: str, pipe: Connection) -> None:
 
     decode = msgspec.json.Decoder(Push).decode
 
-    class Listener(WSListener):  # type: ignore[misc]
+    class Listener(WSListener):
         def __init__(self) -> None:
             self.reset(0)
 
@@ -73,7 +73,8 @@ def client(url: str, symbol: str, pipe: Connection) -> None:
                 self.done.set_result(None)
 
     async def run() -> None:
-        transport, listener = await ws_connect(Listener, url)
+        transport, raw = await ws_connect(Listener, url)
+        listener = cast(Listener, raw)
         transport.send(WSMsgType.TEXT, json.dumps(
             {"method": "sub.depth", "param": {"symbol": symbol}}).encode())
         pipe.send("ready")
@@ -84,6 +85,7 @@ def client(url: str, symbol: str, pipe: Connection) -> None:
                 break
             listener.reset(expected)
             pipe.send("armed")
+            assert listener.done is not None
             await asyncio.wait_for(listener.done, 120)
             pipe.send({"n": listener.n, "gaps": listener.gaps,
                        "seconds": listener.t_last - listener.t_first,

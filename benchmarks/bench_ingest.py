@@ -1,10 +1,11 @@
 """Depth ingest through the public API vs a raw floor, plus whole-market scaling. JSON out.
 
     .venv/bin/python -m benchmarks.bench_ingest [--frames 200000] [--repeats 3]
-        [--scale 10,100,800] [--scale-seconds 5] [--out bench_ingest.json]
+        [--scale 10,100,800] [--scale-seconds 5] [--out bench_ingest.json] [--loop uvloop]
 
 * The emulator runs in its own process (pinned to core 0); the client runs here (core 1), so
-  ``resource.getrusage(RUSAGE_SELF)`` counts client CPU only.
+  ``resource.getrusage(RUSAGE_SELF)`` counts client CPU only. Both run under uvloop when it is
+  installed (``--loop asyncio`` for the stdlib loop); the JSON records which.
 * ``toolkit``: ``MarketData`` + ``subscribe("depth")`` + a callback on ``BookUpdate`` (version
   checks on, spec §8.2). ``floor``: picows + msgspec + dict/bisect book, no abstractions, same
   version check. Both receive the emulator's burst (``Emulator.burst_depth``: pre-encoded merged
@@ -28,6 +29,7 @@ import statistics
 import sys
 import time
 from bisect import bisect_left, insort
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -46,9 +48,21 @@ def _pin(cpu: int) -> None:
             os.sched_setaffinity(0, {cpu})
 
 
-def _server(pipe: Connection, n_contracts: int | None) -> None:
+def _run(coro: Any, loop: str = "uvloop") -> Any:
+    """Run ``coro`` under uvloop when asked and installed (both processes, all candidates alike)."""
+    factory = None
+    if loop == "uvloop":
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coro)
+
+
+def _server(pipe: Connection, n_contracts: int | None, loop: str) -> None:
     _pin(0)
-    asyncio.run(_serve(pipe, n_contracts))
+    _run(_serve(pipe, n_contracts), loop)
 
 
 async def _serve(pipe: Connection, n_contracts: int | None) -> None:
@@ -102,17 +116,19 @@ class Toolkit:
         await self.md.__aenter__()
         sub = await self.md.subscribe("depth", SYM)
 
-        synced = asyncio.Event()
-
-        def on_update(ev: Any) -> None:
+        def on_update(ev: Any) -> None:  # as much work as the floor's: version + done check
             if ev.__class__ is BookUpdate:
-                self.version = ev.version
-                synced.set()
-                if ev.version >= self.target >= 0:
+                v = self.version = ev.version
+                if v >= self.target >= 0:
                     self.done.set()
 
+        self.target = 0  # the first BookUpdate (the synced book) sets ``done``
         sub.on(on_update)
-        await asyncio.wait_for(synced.wait(), timeout=30)
+        if self.md.book(SYM).synced:
+            self.done.set()
+        await asyncio.wait_for(self.done.wait(), timeout=30)
+        self.done.clear()
+        self.target = -1
 
     def snapshot(self) -> tuple[int, Any]:
         book = self.md.book(SYM).book
@@ -156,6 +172,10 @@ class _Other(msgspec.Struct, tag_field="channel", tag="pong"):
     data: Any = None
 
 
+def _ignore(bbo: Any) -> None:
+    """The floor's consumer callback: receives best bid/ask, does nothing."""
+
+
 class Floor(WSListener):
     """picows + msgspec + dict/bisect book: the cheapest correct client we can write."""
 
@@ -174,7 +194,7 @@ class Floor(WSListener):
         self.done = asyncio.Event()
         self.target = -1
         self.transport: WSTransport | None = None
-        self.on_update = lambda v: None
+        self.on_update: Callable[[Any], None] = _ignore
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         if frame.msg_type is not WSMsgType.TEXT:
@@ -303,7 +323,7 @@ def _env(info: dict[str, Any]) -> Any:
 async def _ingest(args: argparse.Namespace) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_server, args=(child, None), daemon=True)
+    proc = ctx.Process(target=_server, args=(child, None, args.loop), daemon=True)
     proc.start()
     try:
         info = parent.recv()
@@ -338,7 +358,7 @@ async def _ingest(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-async def _scale_one(n: int, seconds: float) -> dict[str, Any]:
+async def _scale_one(n: int, seconds: float, loop: str) -> dict[str, Any]:
     from mexc_futures.marketdata import MarketData, MarketDataConfig
     from mexc_futures.protocol.ratelimit import RateLimiter
     from mexc_futures.transport.rest import RestClient
@@ -349,7 +369,7 @@ async def _scale_one(n: int, seconds: float) -> dict[str, Any]:
 
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_server, args=(child, n), daemon=True)
+    proc = ctx.Process(target=_server, args=(child, n, loop), daemon=True)
     proc.start()
     try:
         info = parent.recv()
@@ -392,9 +412,10 @@ async def _scale_one(n: int, seconds: float) -> dict[str, Any]:
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
-                              "frames": args.frames, "levels": args.levels}
+                              "frames": args.frames, "levels": args.levels,
+                              "loop": type(asyncio.get_running_loop()).__module__}
     result["ingest"] = await _ingest(args)
-    result["scale"] = [await _scale_one(int(n), args.scale_seconds)
+    result["scale"] = [await _scale_one(int(n), args.scale_seconds, args.loop)
                        for n in args.scale.split(",") if n]
     return result
 
@@ -407,8 +428,10 @@ def main() -> None:
     p.add_argument("--scale", default="10,100,800")
     p.add_argument("--scale-seconds", type=float, default=5.0)
     p.add_argument("--out", default="bench_ingest.json")
+    p.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="event loop of both processes (uvloop falls back to asyncio if absent)")
     args = p.parse_args()
-    result = asyncio.run(_main(args))
+    result = _run(_main(args), args.loop)
     text = json.dumps(result, indent=2)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)

@@ -5,20 +5,19 @@ How ccxt is pointed at loopback (ccxt 4.5.x; see docs/benchmarks.md "Pointing cc
 * ``urls.api.contract.public`` = ``<rest>/api/v1/contract`` and ``.private`` =
   ``<rest>/api/v1/private`` (ccxt appends the endpoint path: ``detail``, ``depth/{symbol}``,
   ``order/create``);
-* ``urls.api.ws.swap`` = ``<ws>`` (the ``/edge`` socket); every other URL (``spot``, ``spot2``,
-  ``broker``, ``ws.spot``) = ``http://127.0.0.1:9`` / ``ws://127.0.0.1:9``: a stray call fails fast
-  on loopback instead of reaching the internet;
-* ``load_markets`` in ccxt 4.5.x ignores ``options.fetchMarkets.types``: it always calls spot
-  ``GET /api/v3/exchangeInfo`` and swap ``GET /api/v1/contract/detail``, and with credentials first
-  the signed spot ``GET /api/v3/capital/config/getall`` (``fetch_currencies``). A venue that serves
-  only futures therefore needs the two spot calls disabled: :class:`SwapOnlyMexc` overrides
-  ``fetch_spot_markets`` (returns ``[]``) and ``fetch_currencies`` (returns ``{}``). Nothing on the
-  measured path is touched.
+* ``urls.api.ws.swap`` = ``<ws>`` (the ``/edge`` socket); every other URL (``spot2``, ``broker``,
+  ``ws.spot``) = ``http://127.0.0.1:9`` / ``ws://127.0.0.1:9``: a stray call fails fast on
+  loopback instead of reaching the internet;
+* ``urls.api.spot`` = ``<rest>``: ``load_markets`` in ccxt 4.5.x ignores
+  ``options.fetchMarkets.types`` and always calls spot ``GET /api/v3/exchangeInfo`` and, with
+  credentials, the signed ``GET /api/v3/capital/config/getall`` (``fetch_currencies``); the
+  emulator answers both with an empty spot venue (ccxt-compat routes), so ccxt runs unmodified.
 
 ``watch_order_book`` sends ``sub.depth {symbol}``, caches 25 deltas (``snapshotDelay``), then calls
 ``GET /api/v1/contract/depth/{symbol}`` and applies the cache; it never checks for version gaps
-(spec §8.2 note). ``create_order(symbol, "limit", ...)`` POSTs ``/api/v1/private/order/create`` with
-``ApiKey``/``Request-Time``/``Signature`` headers, signature over ``apiKey + time + body`` (§3.2).
+(spec §8.2 note). ``create_order(symbol, 3, ...)`` (limit IOC) POSTs
+``/api/v1/private/order/create`` with ``ApiKey``/``Request-Time``/``Signature`` headers, signature
+over ``apiKey + time + body`` (§3.2).
 """
 
 from __future__ import annotations
@@ -34,25 +33,15 @@ DEAD_HTTP = "http://127.0.0.1:9"
 DEAD_WS = "ws://127.0.0.1:9"
 
 
-class SwapOnlyMexc(ccxtpro.mexc):  # type: ignore[misc]
-    """ccxt.pro mexc that loads swap markets only (the venue serves futures endpoints only)."""
-
-    async def fetch_spot_markets(self, params: dict[str, Any] | None = None) -> list[Any]:
-        return []
-
-    async def fetch_currencies(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {}
-
-
-def make_exchange(rest_url: str, ws_url: str, api_key: str, secret: str) -> SwapOnlyMexc:
-    """A ccxt.pro mexc whose every URL points at loopback; see module docstring."""
-    return SwapOnlyMexc({
+def make_exchange(rest_url: str, ws_url: str, api_key: str, secret: str) -> Any:
+    """An unmodified ccxt.pro mexc whose every URL points at loopback; see module docstring."""
+    return ccxtpro.mexc({
         "apiKey": api_key,
         "secret": secret,
         "timeout": 3000,
         "enableRateLimit": False,
         "urls": {"api": {
-            "spot": {"public": DEAD_HTTP, "private": DEAD_HTTP},
+            "spot": {"public": rest_url, "private": rest_url},
             "spot2": {"public": DEAD_HTTP, "private": DEAD_HTTP},
             "contract": {"public": f"{rest_url}/api/v1/contract",
                          "private": f"{rest_url}/api/v1/private"},
@@ -79,7 +68,7 @@ class CcxtCandidate:
 
     def __init__(self, api_key: str = "bench-key", secret: str = "bench-secret") -> None:
         self._key, self._secret = api_key, secret
-        self.ex: SwapOnlyMexc | None = None
+        self.ex: Any = None
         self._tasks: list[asyncio.Task[None]] = []
         self._synced: set[str] = set()
 
@@ -141,8 +130,9 @@ class CcxtCandidate:
 
     async def place_order(self, symbol: str, price: float, vol: int, oid: str) -> None:
         assert self.ex is not None
-        await self.ex.create_order(unified(symbol), "limit", "buy", vol, price,
-                                   {"clientOrderId": oid})
+        # type 3 = limit IOC (spec §10): at the best bid it never trades and never rests, so
+        # 400 triggers stay under the venue's open-order limit and the book is not touched
+        await self.ex.create_order(unified(symbol), 3, "buy", vol, price, {"clientOrderId": oid})
 
     async def close(self) -> None:
         for t in self._tasks:

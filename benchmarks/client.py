@@ -1,10 +1,13 @@
 """Client process: runs one candidate through one scenario and reports raw measurements.
 
 Protocol with the parent (a ``multiprocessing`` pipe): the client starts the candidate, waits until
-its books are synced, takes ``getrusage`` and sends ``("ready", ...)``; the parent makes the server
-start the measured segment and forwards ``("expect", {symbol: last_version})``; the client stops
-when every symbol's book reached its last version and sends ``("result", {...})``. The consumer
-callback (``on_update``) is the same small function for every candidate.
+its books are synced, takes ``getrusage`` and sends ``("ready", ...)``; the parent makes the
+emulator run the measured segment and, once the emulator has sent it all, forwards
+``("expect", {"last": {symbol: last_version}})``; the client stops when every symbol's book reached
+its last version (the time of the callback that got there counts, even if it came before the
+``expect``) and sends ``("result", {...})``. The consumer callback (``on_update``) is the same
+small function for every candidate. In the tick-to-order scenario the process runs on
+``stamps.StampingLoop`` and each trigger records the client-side frame arrival stamp.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ class ClientConfig:
     symbols: tuple[str, ...]
     channels: tuple[str, ...] = ("depth",)
     cpu: int | None = 1
-    api_key: str = "bench-key"
-    secret: str = "bench-secret"
+    api_key: str = "mx0vglBENCHKEY00000001"
+    # pragma: allowlist nextline secret - a dummy test key, not a credential
+    secret: str = "0123456789abcdef0123456789abcdef"
     sync_timeout: float = 30.0
     run_timeout: float = 120.0
 
@@ -88,8 +92,11 @@ class _State:
         self.rec: list[tuple[int, int]] = []
         self.done = asyncio.Event()
         self.t_done = 0
+        self.t_last: dict[str, int] = {}
+        self.arrival: dict[int, int] = {}
         self.orders: list[asyncio.Task[None]] = []
         self.order_errors: list[str] = []
+        self.armed = False
 
 
 async def _main(conn: Connection, cfg: ClientConfig) -> None:
@@ -101,28 +108,39 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
     clock = time.perf_counter_ns
     big = 1 << 62
 
+    from benchmarks import stamps
+
+    arrival = stamps.ARRIVAL
+    t_last = st.t_last
+
     def finish(sym: str) -> None:
         st.remaining.discard(sym)
         if not st.remaining:
-            st.t_done = clock()
+            st.t_done = max(t_last.values(), default=clock())
             st.done.set()
 
     def on_ingest(kind: str, sym: str, ver: int) -> None:
         st.n += 1
-        if ver >= st.targets.get(sym, big):
-            finish(sym)
+        if kind == "depth":
+            t_last[sym] = clock()
+            if ver >= st.targets.get(sym, big):
+                finish(sym)
 
     def on_latency(kind: str, sym: str, ver: int) -> None:
-        st.rec.append((ver, clock()))
+        t = clock()
+        st.rec.append((ver, t))
         st.n += 1
+        t_last[sym] = t
         if ver >= st.targets.get(sym, big):
             finish(sym)
 
     def on_t2o(kind: str, sym: str, ver: int) -> None:
         st.n += 1
-        if st.targets and kind == "depth":
+        if st.armed and kind == "depth":
+            st.arrival[ver] = arrival[0]
             task = loop.create_task(cand.place_order(sym, cand.best_bid(sym), 1, f"t{ver}"))
             st.orders.append(task)
+            t_last[sym] = clock()
             if ver >= st.targets.get(sym, big):
                 finish(sym)
 
@@ -141,9 +159,11 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
         cpu0 = _cpu()
         st.n = 0
         st.rec.clear()
+        t_last.clear()
+        st.armed = True
+        cpu_go = _cpu()
         conn.send(("ready", {"rss_kib": rss0}))
         _, expect = await inbox.get()
-        cpu_go = _cpu()
         st.targets = dict(expect["last"])
         st.remaining = set(st.targets)
         for s in list(st.remaining):
@@ -162,6 +182,7 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
             "gaps": cand.gaps(), "rss_kib": _rss_kib(), "rss0_kib": rss0,
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "order_errors": st.order_errors, "hosts": sorted(CONNECTS),
+            "t2o": [(v, a, stamps.WRITES.get(f"t{v}", 0)) for v, a in st.arrival.items()],
         }))
     except BaseException as e:
         conn.send(("error", f"{type(e).__name__}: {e}"))
@@ -206,11 +227,21 @@ def run(conn: Connection, cfg: ClientConfig) -> None:
     if prof is not None:
         prof.enable()
     try:
-        import uvloop
+        if cfg.scenario == "t2o":
+            from benchmarks import stamps
 
-        uvloop.run(_main(conn, cfg))
-    except ImportError:
-        asyncio.run(_main(conn, cfg))
+            hook = {"toolkit": stamps.hook_toolkit_arrival, "ccxt": stamps.hook_ccxt_arrival}
+            if cfg.candidate in hook and not hook[cfg.candidate]():
+                raise RuntimeError(f"cannot hook frame arrival of {cfg.candidate}")
+            with asyncio.Runner(loop_factory=stamps.stamping_loop_factory) as runner:
+                runner.run(_main(conn, cfg))
+        else:
+            try:
+                import uvloop
+            except ImportError:
+                asyncio.run(_main(conn, cfg))
+            else:
+                uvloop.run(_main(conn, cfg))
     finally:
         if prof is not None and prof_dir:
             prof.disable()

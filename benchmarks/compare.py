@@ -4,8 +4,8 @@ Scenarios (docs/benchmarks.md):
 
 * ``ingest``  — a burst of merged 5-level ``push.depth`` frames for one symbol; msgs/s, CPU µs/msg;
 * ``latency`` — the same frames paced at ``rate``; server send → consumer callback p50/p99/p99.9;
-* ``t2o``     — paced trigger frames; each callback places a limit buy at the best bid; server send
-  of the frame → server receipt of the signed ``order/create``; p50/p99;
+* ``t2o``     — paced trigger frames; each callback places a limit IOC buy at the best bid; frame
+  arrival in the client process → signed ``order/create`` bytes written (client side); p50/p99;
 * ``scale``   — 10/100/800 symbols × depth + deal + ticker at a fixed aggregate rate; CPU share,
   RSS, µs/msg.
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from benchmarks.feedserver import FeedConfig
 from benchmarks.harness import RunResult, run_once
+from benchmarks.venue_process import FeedConfig
 
 CANDIDATES = ("toolkit", "ccxt", "floor")
 
@@ -49,7 +49,7 @@ QUICK = Plan(repeats=1, ingest_n=3_000, latency_rate=5_000, latency_n=1_500, t2o
 
 def symbols(n: int) -> tuple[str, ...]:
     """``n`` distinct contract names (``BTC_USDT`` first)."""
-    names = ["BTC_USDT", "ETH_USDT"] + [f"C{i:03d}_USDT" for i in range(n)]
+    names = ["BTC_USDT", "ETH_USDT", "SOL_USDT"] + [f"C{i:03d}_USDT" for i in range(n)]
     return tuple(names[:n])
 
 
@@ -69,8 +69,7 @@ def scenarios(plan: Plan) -> list[tuple[str, str, FeedConfig, tuple[str, ...], t
     ]
     for k in plan.scale_symbols:
         feed = FeedConfig(symbols=symbols(k), mode="paced", n=plan.scale_n, rate=plan.scale_rate,
-                          mixed=True, trickle_rate=max(300.0, 3.0 * k),
-                          prelude=max(4_000, 40 * k))
+                          mixed=True)
         out.append(("scale", f"scale {k} symbols", feed, ("depth", "deal", "ticker"),
                     plan.scale_candidates))
     return out

@@ -1,8 +1,9 @@
 """Orchestration: one server process and one client process per run, pinned to different cores.
 
-``run_once`` starts :func:`benchmarks.feedserver.serve` (core 0) and :func:`benchmarks.client.run`
-(core 1) with the ``spawn`` start method, walks them through ready → go → result, and turns the raw
-stamps into metrics plus a correctness verdict. ``interleave`` repeats candidates A B C A B C ...
+``run_once`` starts the emulator (:func:`benchmarks.venue_process.serve`, core 0) and
+:func:`benchmarks.client.run` (core 1) with the ``spawn`` start method, walks them through
+ready → go → segment → expect → result, and turns the raw stamps into metrics plus a correctness
+verdict. ``interleave`` repeats candidates A B C A B C ...
 so machine noise hits all alike; ``summary`` gives median and spread.
 """
 
@@ -17,8 +18,9 @@ from typing import Any
 
 from benchmarks.client import ClientConfig
 from benchmarks.client import run as client_run
-from benchmarks.feedserver import FeedConfig, serve
+from benchmarks.venue_process import FeedConfig, serve
 
+HEADROOM = 1.5  # performance.md: the venue must push >= 1.5x the client's rate
 SERVER_CPU, CLIENT_CPU = (0, 1) if (os.cpu_count() or 1) >= 2 else (None, None)
 
 
@@ -52,7 +54,8 @@ def _pct(xs: list[float], q: float) -> float:
 
 def run_once(scenario: str, candidate: str, feed: FeedConfig, channels: tuple[str, ...],
              timeout: float = 180.0) -> RunResult:
-    """One measured run of ``candidate`` on a fresh server; never raises for candidate failures."""
+    """One measured run of ``candidate`` on a fresh emulator; never raises for candidate
+    failures."""
     ctx = mp.get_context("spawn")
     s_conn, s_child = ctx.Pipe()
     c_conn, c_child = ctx.Pipe()
@@ -60,22 +63,22 @@ def run_once(scenario: str, candidate: str, feed: FeedConfig, channels: tuple[st
     client: Any = None
     server.start()
     try:
-        _, ports = _recv(s_conn, 60, "server")
-        ccfg = ClientConfig(candidate=candidate, scenario=scenario,
-                            ws_url=f"ws://127.0.0.1:{ports['ws']}/edge",
-                            rest_url=f"http://127.0.0.1:{ports['rest']}",
-                            symbols=feed.symbols, channels=channels, cpu=CLIENT_CPU,
-                            api_key=feed.api_key, secret=feed.secret, run_timeout=timeout)
+        _, ports = _recv(s_conn, 120, "emulator")
+        ccfg = ClientConfig(candidate=candidate, scenario=scenario, ws_url=ports["ws"],
+                            rest_url=ports["rest"], symbols=tuple(ports["symbols"]),
+                            channels=channels, cpu=CLIENT_CPU, api_key=feed.api_key,
+                            secret=feed.secret, run_timeout=timeout, sync_timeout=90.0)
         client = ctx.Process(target=client_run, args=(c_child, ccfg), daemon=True)
         client.start()
-        _, ready = _recv(c_conn, 90, candidate)
+        _, ready = _recv(c_conn, 120, candidate)
         s_conn.send(("go", None))
-        _, started = _recv(s_conn, 30, "server")
-        c_conn.send(("expect", started))
+        _recv(s_conn, 30, "emulator")
+        _, seg = _recv(s_conn, timeout, "emulator")
+        c_conn.send(("expect", seg))
         _, cres = _recv(c_conn, timeout + 10, candidate)
-        s_conn.send(("finish", None))
-        _, sres = _recv(s_conn, 60, "server")
-        return _evaluate(scenario, candidate, feed, ready, cres, sres)
+        s_conn.send(("finish", cres["versions"]))
+        _, sres = _recv(s_conn, 60, "emulator")
+        return _evaluate(scenario, candidate, ready, cres, sres)
     except (TimeoutError, RuntimeError, EOFError, OSError) as e:
         return RunResult(scenario, candidate, False, [str(e)])
     finally:
@@ -89,71 +92,102 @@ def run_once(scenario: str, candidate: str, feed: FeedConfig, channels: tuple[st
                     p.join(2)
 
 
-def _evaluate(scenario: str, candidate: str, feed: FeedConfig, ready: dict[str, Any],
-              c: dict[str, Any], s: dict[str, Any]) -> RunResult:
+def _evaluate(scenario: str, candidate: str, ready: dict[str, Any], c: dict[str, Any],
+              s: dict[str, Any]) -> RunResult:
     problems: list[str] = []
     for sym, truth in s["truth"].items():
         got = c["books"][sym]
         want = (list(map(tuple, truth[0])), list(map(tuple, truth[1])))
         have = (list(map(tuple, got[0])), list(map(tuple, got[1])))
         if have != want:
-            problems.append(f"{sym}: final book differs from truth ({len(have[0])}/"
-                            f"{len(have[1])} vs {len(want[0])}/{len(want[1])} levels)")
-        if c["versions"][sym] != s["truth_version"][sym]:
-            problems.append(f"{sym}: version {c['versions'][sym]} != {s['truth_version'][sym]}")
+            problems.append(f"{sym}: final book differs from the emulator's truth "
+                            f"({len(have[0])}/{len(have[1])} vs {len(want[0])}/{len(want[1])} "
+                            "levels)")
+        if c["versions"][sym] < s["last"][sym]:
+            problems.append(f"{sym}: version {c['versions'][sym]} < last {s['last'][sym]}")
     if any(h not in ("127.0.0.1", "::1", "localhost") for h in c.get("hosts", ())):
         problems.append(f"client reached non-loopback hosts: {c['hosts']}")
     if c["gaps"]:
         problems.append(f"{c['gaps']} version gaps")
     send_ns: list[int] = s["send_ns"]
-    n = feed.n
+    n = s["frames"]
     m: dict[str, float] = {"msgs": n}
     wall_s = (c["t_done_ns"] - send_ns[0]) / 1e9
-    server_s = (send_ns[-1] - send_ns[0]) / 1e9
     m["cpu_us_per_msg"] = c["cpu_s"] * 1e6 / n
     m["wall_s"] = wall_s
     m["callbacks"] = c["events"]
     m["rss_mib"] = c["rss_kib"] / 1024
     m["hosts_seen"] = len(c.get("hosts", ()))
+    m["server_capacity_fps"] = s["capacity_fps"]
     if scenario == "ingest":
         m["msgs_per_s"] = n / wall_s
-        m["server_msgs_per_s"] = n / server_s if server_s > 0 else float("inf")
-        if m["server_msgs_per_s"] < 1.5 * m["msgs_per_s"]:
-            problems.append("server-limited: server sent < 1.5x the client's rate")
-    elif scenario == "latency":
-        by_ver = dict(zip(s["versions"], send_ns, strict=False))
+        if s["capacity_fps"] < HEADROOM * m["msgs_per_s"]:
+            problems.append("emulator-limited: it wrote < 1.5x the client's rate")
+    else:
+        m["late_frames"] = s["late_frames"]
+        m["max_lag_us"] = s["max_lag_us"]
+    if scenario != "ingest" and s.get("limited"):
+        problems.append(f"emulator-limited: could not keep the pace ({s['late_frames']} late "
+                        f"frames, capacity {s['capacity_fps']:,.0f}/s)")
+    if scenario == "latency":
+        by_ver = {v: t for v, t in zip(s["versions"], send_ns, strict=True) if v}
         lat = [(t - by_ver[v]) / 1e3 for v, t in c["rec"] if v in by_ver]
         m["observed"] = len(lat)
         m["p50_us"], m["p99_us"], m["p999_us"] = (_pct(lat, 0.5), _pct(lat, 0.99),
                                                    _pct(lat, 0.999))
         m["cpu_share"] = c["cpu_go_s"] / wall_s
     elif scenario == "t2o":
-        by_ver = dict(zip(s["versions"], send_ns, strict=False))
-        lat, wrong = [], 0
-        for o in s["orders"]:
-            ver = int(str(o.get("externalOid", "t0"))[1:])
-            sym = o.get("symbol", "")
-            if ver in by_ver:
-                lat.append((o["_t_ns"] - by_ver[ver]) / 1e3)
-            want = s["best_bid_at"].get(f"{sym}:{ver}")
-            if want is None or abs(float(o.get("price", 0)) - want) > 1e-9:
-                wrong += 1
-        m["orders"] = len(s["orders"])
-        m["p50_us"], m["p99_us"] = _pct(lat, 0.5), _pct(lat, 0.99)
-        if s["bad_orders"]:
-            problems.append(f"{s['bad_orders']} orders failed signature verification")
-        if wrong:
-            problems.append(f"{wrong} orders not at the best bid of their frame's version")
-        if len(s["orders"]) != n:
-            problems.append(f"{len(s['orders'])} orders for {n} trigger frames")
-        if c["order_errors"]:
-            problems.append(f"order errors: {c['order_errors']}")
+        _t2o(s, c, m, problems)
     elif scenario == "scale":
         m["msgs_per_s"] = n / wall_s
         m["cpu_share"] = c["cpu_go_s"] / wall_s
         m["rss_growth_mib"] = (c["rss_kib"] - ready["rss_kib"]) / 1024
         m["maxrss_mib"] = c["maxrss_kib"] / 1024
     return RunResult(scenario, candidate, not problems, problems, m)
+
+
+def _t2o(s: dict[str, Any], c: dict[str, Any], m: dict[str, float],
+         problems: list[str]) -> None:
+    """Client-side tick to order: frame arrival -> signed request written; plus the gate: one
+    venue order per trigger, at the best bid of the trigger frame's version."""
+    send_by_ver = {v: t for v, t in zip(s["versions"], s["send_ns"], strict=True) if v}
+    bid_by_ver = {v: b for v, b in zip(s["versions"], s["best_bid"], strict=True) if v}
+    lat, wire, unstamped = [], [], 0
+    for ver, arrived, written in c["t2o"]:
+        if ver not in send_by_ver:
+            continue  # a frame the running venue published after the segment
+        if not arrived or not written:
+            unstamped += 1
+            continue
+        lat.append((written - arrived) / 1e3)
+        if ver in send_by_ver:
+            wire.append((written - send_by_ver[ver]) / 1e3)
+    m["p50_us"], m["p99_us"] = _pct(lat, 0.5), _pct(lat, 0.99)
+    m["send_to_write_p50_us"] = _pct(wire, 0.5)
+    by_oid: dict[str, list[dict[str, Any]]] = {}
+    for o in s["orders"]:
+        by_oid.setdefault(str(o.get("externalOid")), []).append(o)
+    wrong = dup = 0
+    for ver, _a, _w in c["t2o"]:
+        got = by_oid.get(f"t{ver}", [])
+        if len(got) != 1:
+            dup += 1
+        elif ver in bid_by_ver and abs(float(got[0]["price"]) - bid_by_ver[ver]) > 1e-9:
+            wrong += 1  # (frames the venue published after the segment are not checked)
+    m["orders"] = len(c["t2o"])
+    m["fills"] = sum(1 for o in s["orders"] if float(o.get("dealVol") or 0) > 0)
+    if m["fills"]:
+        problems.append(f"{m['fills']:.0f} orders filled (none can cross: the venue is quiet)")
+    if unstamped:
+        problems.append(f"{unstamped} orders without an arrival or write stamp")
+    if dup:
+        problems.append(f"{dup} triggers without exactly one venue order")
+    if wrong:
+        problems.append(f"{wrong} orders not at the best bid of their frame's version")
+    if len(by_oid) != len(c["t2o"]):
+        problems.append(f"{len(by_oid)} venue orders for {len(c['t2o'])} triggers")
+    if c["order_errors"]:
+        problems.append(f"order errors: {c['order_errors']}")
 
 
 def interleave(scenario: str, candidates: list[str], feed: FeedConfig,

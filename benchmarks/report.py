@@ -17,12 +17,14 @@ from benchmarks.harness import RunResult, summary
 # metric shown per scenario: (key, label, format)
 _COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "ingest": [("msgs_per_s", "msgs/s", "{:,.0f}"), ("cpu_us_per_msg", "CPU µs/msg", "{:.2f}"),
-               ("callbacks", "callbacks", "{:,.0f}"), ("rss_mib", "RSS MiB", "{:.0f}")],
+               ("callbacks", "callbacks", "{:,.0f}"), ("rss_mib", "RSS MiB", "{:.0f}"),
+               ("server_capacity_fps", "emulator /s", "{:,.0f}")],
     "latency": [("p50_us", "p50 µs", "{:.1f}"), ("p99_us", "p99 µs", "{:.1f}"),
                 ("p999_us", "p99.9 µs", "{:.1f}"), ("cpu_us_per_msg", "CPU µs/msg", "{:.2f}"),
                 ("observed", "observed", "{:,.0f}")],
     "t2o": [("p50_us", "p50 µs", "{:.1f}"), ("p99_us", "p99 µs", "{:.1f}"),
-            ("orders", "orders", "{:,.0f}")],
+            ("send_to_write_p50_us", "sent→write p50", "{:.1f}"), ("orders", "orders", "{:,.0f}"),
+            ("fills", "fills", "{:.0f}")],
     "scale": [("msgs_per_s", "msgs/s", "{:,.0f}"), ("cpu_share", "CPU share", "{:.1%}"),
               ("cpu_us_per_msg", "CPU µs/msg", "{:.2f}"), ("rss_mib", "RSS MiB", "{:.0f}")],
 }

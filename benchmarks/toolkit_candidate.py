@@ -2,7 +2,9 @@
 
 Built against docs/seams.md: ``MarketData(env)``, ``md.on(callback)``, ``md.subscribe(channel,
 symbol)``, ``md.book(symbol)`` (``synced``, ``version``, ``best_bid``, ``levels()``), and
-``RestClient(env, credentials).create_order(...)``. Import errors surface as "candidate
+``RestClient(env, credentials).create_order(...)`` (over the order lane when the client has one:
+``warm_lane()`` opens it before the measured segment, as ccxt's session is warm from
+``load_markets``). Import errors surface as "candidate
 unavailable" in the report instead of failing the whole suite.
 """
 
@@ -70,6 +72,9 @@ class ToolkitCandidate:
         for s in symbols:
             for ch in channels:
                 await self.md.subscribe(ch, symbol=s)
+        warm = getattr(self.rest, "warm_lane", None)  # open the order lane before measuring
+        if warm is not None:
+            await warm()
 
     def synced(self) -> bool:
         return all(bool(self.md.book(s).synced) for s in self._symbols)
@@ -92,7 +97,7 @@ class ToolkitCandidate:
         return None
 
     async def place_order(self, symbol: str, price: float, vol: int, oid: str) -> None:
-        await self.rest.create_order(symbol=symbol, side=1, order_type=1, vol=Decimal(vol),
+        await self.rest.create_order(symbol=symbol, side=1, order_type=3, vol=Decimal(vol),
                                      open_type=2, price=Decimal(repr(price)), external_oid=oid)
 
     async def close(self) -> None:

@@ -19,3 +19,22 @@ def load_vectors(name: str) -> Any:
     if not path.exists():
         pytest.skip(f"golden vectors not found at {path}")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _isolate_library_logging() -> Any:
+    """Restore the ``mexc_futures`` logger after each test.
+
+    CLI commands run in-process (click's ``CliRunner``) configure the library logger for a
+    terminal (own handler, level, ``propagate=False``); without this, that state would leak into
+    later tests and hide their log records from ``caplog`` (e.g. the canary-secret tests).
+    """
+    import logging
+
+    lib = logging.getLogger("mexc_futures")
+    saved = (list(lib.handlers), lib.level, lib.propagate, lib.disabled)
+    yield
+    handlers, level, propagate, disabled = saved
+    lib.handlers[:] = handlers
+    lib.propagate, lib.disabled = propagate, disabled
+    lib.setLevel(level)  # setLevel, not .level=: it also clears the isEnabledFor cache

@@ -5,7 +5,9 @@
 * the order-book ladder (asks above, bids below) with our resting orders marked ``◀ ours``;
 * the recent public trades tape;
 * our position, realised and unrealised PnL with a sparkline of total PnL over time;
-* latency figures, connection and book-sync health, the kill-switch state, order counters.
+* latency figures — tick-to-order (event arrival to order request written) and REST round trips
+  — connection and book-sync health, whether trading is on (and why not), the kill-switch
+  state, order counters.
 
 Nothing here reads a clock, a socket or a global: the demo builds a new state on each refresh and
 tests render a hand-made state into a recording console (``render_text``).
@@ -50,7 +52,9 @@ class DashboardState:
     realised: Decimal = Decimal(0)
     unrealised: Decimal = Decimal(0)
     pnl_history: Sequence[float] = ()
-    latency_ms: dict[str, float] = field(default_factory=dict)
+    latency_ms: dict[str, float] = field(default_factory=dict)  # REST round trip p50 per kind
+    tick_to_order_ms: dict[str, float] = field(default_factory=dict)  # p50 per intent kind
+    trading_off: str | None = None  # why new orders cannot go out (None: trading is on)
     connection: str = "connecting"
     book_synced: bool = False
     book_version: int = 0
@@ -79,7 +83,12 @@ def sparkline(values: Sequence[float], width: int = 40) -> str:
 
 
 def _money(x: Decimal | float) -> str:
-    return f"{float(x):+,.4f}"
+    text = f"{float(x):+,.4f}"
+    return "+0.0000" if text == "-0.0000" else text
+
+
+def _ms(values: dict[str, float]) -> str:
+    return "  ".join(f"{k} {v:.2f} ms" for k, v in values.items()) or "-"
 
 
 def _ladder(state: DashboardState, rows: int) -> Table:
@@ -145,8 +154,13 @@ def _health(state: DashboardState) -> Table:
     )
     kill = "OK (armed)" if state.kill_switch is None else f"TRIPPED: {state.kill_switch}"
     table.add_row("Kill switch", Text(kill, style="green" if state.kill_switch is None else "red"))
-    lat = "  ".join(f"{k} {v:.2f} ms" for k, v in state.latency_ms.items()) or "-"
-    table.add_row("Latency", lat)
+    if state.show_account:
+        off = state.trading_off
+        table.add_row(
+            "Trading", Text("on" if off is None else f"OFF: {off}", style="red" if off else "green")
+        )
+        table.add_row("Latency", f"tick→order p50: {_ms(state.tick_to_order_ms)}")
+        table.add_row("", f"REST RTT p50: {_ms(state.latency_ms)}")
     if state.duration_s is not None:
         left = max(0.0, state.duration_s - state.elapsed_s)
         table.add_row("Time", f"{state.elapsed_s:.0f} s elapsed, {left:.0f} s left")

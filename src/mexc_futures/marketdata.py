@@ -8,8 +8,11 @@ callbacks (``sub.on(cb)`` / ``md.on(cb)``, called synchronously on the receive p
 
 Composition (each part one concern): ``protocol.ledger`` places streams on connections,
 ``transport.pool`` supervises the sockets (each driven by ``protocol.session``),
-``model.booksync`` keeps each ``push.depth`` book exact (spec §8) and this module routes frames,
-runs the REST fetches the sync machines ask for, de-duplicates deals and reports deal gaps.
+``model.booksync`` keeps each ``push.depth`` book exact (spec §8), ``mdrouter`` routes every
+frame (the hot path), runs the REST fetches the sync machines ask for and de-duplicates deals.
+This module is the facade over them: lifecycle, the public API, the pool's connection hooks
+(start/stop streams, staleness, deal gaps) and make-before-break rotation. The cut keeps the
+per-frame code in one small module that can be profiled alone, and this one readable as the API.
 
 Guarantees (reliability I3-I7):
   * a ``BookUpdate`` means the book is exact at its version; otherwise a ``BookResync`` is emitted
@@ -36,29 +39,16 @@ import msgspec
 
 from mexc_futures.config import Environment
 from mexc_futures.errors import MexcError
-from mexc_futures.metrics import Metrics, StreamMetrics
-from mexc_futures.model.booksync import (
-    BookSync,
-    FetchCommits,
-    FetchSnapshot,
-    FullBookSync,
-    SyncFailed,
-    SyncOutput,
-)
-from mexc_futures.model.events import (
-    BookResync,
-    BookUpdate,
-    DealGap,
-    MarketEvent,
-)
+from mexc_futures.mdrouter import Route, Router
+from mexc_futures.metrics import Metrics
+from mexc_futures.model.booksync import BookSync, FullBookSync
+from mexc_futures.model.events import DealGap, MarketEvent
 from mexc_futures.private_stream import LoginError, PrivateStream
-from mexc_futures.protocol import convert
-from mexc_futures.protocol import ws as wire
 from mexc_futures.protocol.ledger import Ledger, Stream
 from mexc_futures.protocol.session import ClientFrame, SessionConfig, Sub
-from mexc_futures.subscription import BookView, Callback, DealDedup, EventQueue, Subscription
+from mexc_futures.subscription import BookView, Callback, EventQueue, Subscription
 from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
-from mexc_futures.transport.pool import Pool, PoolHooks
+from mexc_futures.transport.pool import Pool
 
 log = logging.getLogger(__name__)
 
@@ -101,27 +91,7 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
     backoff_cap: float = 30.0
 
 
-
-
-class _Stream:
-    """Routing state of one subscribed stream."""
-
-    __slots__ = ("auditing", "dedup", "gap_since", "last_count", "metrics", "rotating", "stream",
-                 "subs", "sync")
-
-    def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
-        self.stream = stream
-        self.metrics = metrics
-        self.subs: list[Subscription] = []
-        self.sync: BookSync | FullBookSync | None = None
-        self.dedup: DealDedup | None = None
-        self.gap_since: int | None = None
-        self.last_count = 0
-        self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
-        self.auditing = False
-
-
-class MarketData(PoolHooks):
+class MarketData(Router):
     """Public market data; see the module docstring."""
 
     def __init__(
@@ -133,26 +103,12 @@ class MarketData(PoolHooks):
         config: MarketDataConfig | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        cfg = config or MarketDataConfig()
+        super().__init__(cfg, clock, Metrics(), Ledger(cfg.max_per_conn))
         self.env = env
-        self.clock = clock
-        self.config = config or MarketDataConfig()
-        self.metrics = Metrics()
-        self.speed: float = float(getattr(clock, "speed", 1.0))
         self._rest = rest
         self._own_rest: Any = None
         self._rng = rng or random.Random()  # noqa: S311  # nosec B311 - jitter
-        self.ledger = Ledger(self.config.max_per_conn)
-        self._streams: dict[Stream, _Stream] = {}
-        self._depth: dict[str, _Stream] = {}  # symbol -> push.depth stream
-        self._full: dict[str, _Stream] = {}  # symbol -> push.depth.full stream
-        self._deals: dict[str, _Stream] = {}
-        self._by_channel: dict[tuple[str, str], _Stream] = {}  # (push channel, symbol)
-        self._callbacks: list[Callback] = []
-        self._queue: EventQueue | None = None
-        self._pool: Pool | None = None
-        self._group: asyncio.TaskGroup | None = None
-        self._handover: dict[int, asyncio.Event] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -165,7 +121,7 @@ class MarketData(PoolHooks):
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         cfg = self.config
-        self._pool = Pool(self.env.ws_url, self, self.metrics, clock=self.clock, rng=self._rng,
+        self._pool = Pool(self.env.ws_url, self, self._metrics, clock=self.clock, rng=self._rng,
                           session_config=cfg.session, backoff_base=cfg.backoff_base,
                           backoff_cap=cfg.backoff_cap)
         await self._pool.__aenter__()
@@ -221,6 +177,7 @@ class MarketData(PoolHooks):
                 self._start_stream(st, conn)
         sub = Subscription(self, stream)
         st.subs.append(sub)
+        self.listeners_changed()
         return sub
 
     async def unsubscribe(self, sub: Subscription) -> None:
@@ -235,6 +192,7 @@ class MarketData(PoolHooks):
             return
         with contextlib.suppress(ValueError):
             st.subs.remove(sub)
+        self.listeners_changed()
         if st.subs:
             return
         self._drop_stream(st)
@@ -243,11 +201,13 @@ class MarketData(PoolHooks):
     def on(self, callback: Callback) -> None:
         """Call ``callback(event)`` for every market event (synchronously)."""
         self._callbacks.append(callback)
+        self.listeners_changed()
 
     def events(self) -> AsyncIterator[MarketEvent]:
         """Every market event, as an async iterator (one shared bounded queue)."""
         if self._queue is None:
             self._queue = EventQueue(self.config.queue_size)
+            self.listeners_changed()
         return self._iter(self._queue)
 
     async def _iter(self, q: EventQueue) -> AsyncIterator[MarketEvent]:
@@ -278,20 +238,6 @@ class MarketData(PoolHooks):
         if st is not None and isinstance(st.sync, BookSync):
             self._outputs(st, st.sync.force_resync(reason))
 
-    async def audit(self, symbol: str) -> bool | None:
-        """Compare ``symbol``'s book with a REST top-N now; None if versions differ (skipped)."""
-        st = self._depth.get(symbol)
-        if st is None or not isinstance(st.sync, BookSync) or self._rest is None:
-            return None
-        snap = await self._rest.get_depth(symbol, self.config.audit_depth)
-        before = st.sync.stats.divergences
-        skipped = st.sync.stats.audit_skipped
-        self._outputs(st, st.sync.audit_top(snap.version, snap.bids, snap.asks,
-                                            self.config.audit_depth))
-        if st.sync.stats.audit_skipped != skipped:
-            return None
-        return st.sync.stats.divergences == before
-
     @property
     def queue_size(self) -> int:
         """Bound of each event queue (``MarketDataConfig.queue_size``)."""
@@ -314,36 +260,7 @@ class MarketData(PoolHooks):
             raise MexcError("use `async with MarketData(env) as md:` first")
         return self._pool
 
-    def _add_stream(self, stream: Stream) -> _Stream:
-        sym = stream.symbol or ""
-        st = _Stream(stream, self.metrics.stream(stream.channel, sym))
-        self._streams[stream] = st
-        ch = stream.channel
-        if ch == "depth":
-            st.sync = BookSync(sym, commits_limit=self.config.commits_limit)
-            self._depth[sym] = st
-        elif ch == "depth.full":
-            st.sync = FullBookSync(sym)
-            self._full[sym] = st
-        elif ch == "deal":
-            st.dedup = DealDedup(self.config.dedup_window_ms)
-            self._deals[sym] = st
-        self._by_channel["push." + ch, sym] = st
-        return st
-
-    def _drop_stream(self, st: _Stream) -> None:
-        self._streams.pop(st.stream, None)
-        sym = st.stream.symbol or ""
-        for table in (self._depth, self._full, self._deals):
-            if table.get(sym) is st:
-                del table[sym]
-        self._by_channel.pop(("push." + st.stream.channel, sym), None)
-        conn = self.ledger.conn_of(st.stream)
-        live = self._pool.live.get(conn) if self._pool and conn is not None else None
-        if live is not None:
-            live.session.unwatch(st.stream)
-
-    def _start_stream(self, st: _Stream, conn: int) -> None:
+    def _start_stream(self, st: Route, conn: int) -> None:
         """The stream's connection is (again) up: watch it, start its book sync."""
         pool = self._need_pool()
         live = pool.live.get(conn)
@@ -393,7 +310,7 @@ class MarketData(PoolHooks):
         st = self._streams.get(key) if isinstance(key, Stream) else None
         if st is None:
             return
-        count = st.metrics.messages
+        count = st.messages()
         if count != st.last_count:  # data flowed since the last check: not stale
             st.last_count = count
             return
@@ -421,171 +338,7 @@ class MarketData(PoolHooks):
     def on_venue_error(self, conn: int, text: str) -> None:
         log.warning("conn %d: venue error %r", conn, text)
 
-    # ---------------------------------------------------------------- hot path
-
-    def on_push(self, conn: int, msg: Any) -> None:
-        cls = msg.__class__
-        if cls is wire.DepthPush:
-            st = self._depth.get(msg.symbol)
-            if st is None:
-                return
-            st.metrics.messages += 1
-            d = msg.data
-            end = d.end if d.end is not None else d.version
-            begin = d.begin if d.begin is not None else end
-            sync = st.sync
-            assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
-            outs = sync.on_frame(begin, end, d.bids, d.asks, msg.ts, conn)
-            if outs:
-                if outs[0].__class__ is BookUpdate and len(outs) == 1:
-                    ev = outs[0]
-                    for sub in st.subs:
-                        sub._deliver(ev)
-                    if self._callbacks or self._queue is not None:
-                        self._global(ev)
-                else:
-                    self._outputs(st, outs)
-            if st.rotating and sync.source == st.rotating:
-                st.rotating = 0
-                self._check_handover(conn)
-            return
-        if cls is wire.DealPush:
-            st = self._deals.get(msg.symbol)
-            if st is None:
-                return
-            st.metrics.messages += 1
-            dedup = st.dedup
-            assert dedup is not None  # nosec B101 - type narrowing
-            fresh = [dedup.fresh(conn, d) for d in msg.data]
-            st.metrics.duplicates = dedup.duplicates
-            for ok, trade in zip(fresh, convert.trades(msg), strict=True):
-                if ok:
-                    self._emit(st, trade)
-            return
-        if cls is wire.DepthFullPush:
-            st = self._full.get(msg.symbol)
-            if st is None:
-                return
-            st.metrics.messages += 1
-            sync_f = st.sync
-            assert isinstance(sync_f, FullBookSync)  # nosec B101 - type narrowing
-            d = msg.data
-            self._outputs(st, sync_f.on_full(d.version, d.bids, d.asks, msg.ts))
-            return
-        self._other(msg)
-
-    def _other(self, msg: Any) -> None:
-        channel = msg.channel
-        st = self._by_channel.get((channel, getattr(msg, "symbol", "")))
-        if st is None:
-            return
-        st.metrics.messages += 1
-        for ev in convert.events_of(msg):
-            self._emit(st, ev)
-        if self.config.audit_ticker and isinstance(msg, wire.TickerPush):
-            book = self._depth.get(msg.symbol)
-            if book is not None and isinstance(book.sync, BookSync):
-                t = msg.data
-                self._outputs(book, book.sync.audit_bbo(t.max_bid_price, t.min_ask_price))
-
-    def _emit(self, st: _Stream, ev: Any) -> None:
-        for sub in st.subs:
-            sub._deliver(ev)
-        if self._callbacks or self._queue is not None:
-            self._global(ev)
-
-    def _global(self, ev: Any) -> None:
-        for cb in self._callbacks:
-            cb(ev)
-        if self._queue is not None:
-            self._queue.put(ev)
-
-    def _outputs(self, st: _Stream, outs: list[SyncOutput]) -> None:
-        for o in outs:
-            if isinstance(o, BookUpdate):
-                self._emit(st, o)
-            elif isinstance(o, BookResync):
-                st.metrics.resyncs += 1
-                if o.reason == "gap":
-                    st.metrics.gaps += 1
-                if o.reason == "audit":
-                    st.metrics.divergences += 1
-                self._emit(st, o)
-            elif isinstance(o, FetchSnapshot):
-                self._spawn(self._fetch_snapshot(st, o), f"md-snap-{o.symbol}")
-            elif isinstance(o, FetchCommits):
-                self._spawn(self._fetch_commits(st, o), f"md-commits-{o.symbol}")
-            elif isinstance(o, SyncFailed):
-                log.error("book %s: %s", o.symbol, o.reason)
-                self._spawn(self._restart_later(st), f"md-restart-{o.symbol}")
-
-    # ---------------------------------------------------------------- REST side tasks
-
-    def _spawn(self, coro: Any, name: str) -> None:
-        if self._group is None:
-            coro.close()
-            return
-        task = self._group.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds / self.speed)
-
-    async def _fetch_snapshot(self, st: _Stream, req: FetchSnapshot) -> None:
-        sync = st.sync
-        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
-        assert self._rest is not None  # nosec B101 - type narrowing
-        if req.attempt > 1:
-            await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
-        try:
-            async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
-                snap = await self._rest.get_depth(req.symbol, self.config.snapshot_limit)
-        except (MexcError, OSError, TimeoutError) as exc:
-            log.warning("snapshot %s failed: %s", req.symbol, exc)
-            outs = sync.on_snapshot_error(req.request_id)
-        else:
-            outs = sync.on_snapshot(req.request_id, snap.version, snap.bids, snap.asks,
-                                    snap.timestamp)
-        self._outputs(st, outs)
-
-    async def _fetch_commits(self, st: _Stream, req: FetchCommits) -> None:
-        sync = st.sync
-        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
-        assert self._rest is not None  # nosec B101 - type narrowing
-        try:
-            async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
-                commits = await self._rest.get_depth_commits(req.symbol, req.limit)
-        except (MexcError, OSError, TimeoutError) as exc:
-            log.warning("depth_commits %s failed: %s", req.symbol, exc)
-            outs = sync.on_commits_error(req.request_id)
-        else:
-            outs = sync.on_commits(req.request_id, commits)
-        self._outputs(st, outs)
-
-    async def _restart_later(self, st: _Stream) -> None:
-        await self._sleep(self.config.backoff_cap)
-        conn = self.ledger.conn_of(st.stream)
-        if st.stream in self._streams and isinstance(st.sync, BookSync) and conn is not None:
-            self._outputs(st, st.sync.start(source=conn))
-
-    async def _audit_loop(self, st: _Stream) -> None:
-        """One per book: every ``audit_interval``, compare with a REST top-N (S14)."""
-        period = self.config.audit_interval
-        sync = st.sync
-        if period is None or not isinstance(sync, BookSync) or st.auditing:
-            return
-        st.auditing = True
-        sym = st.stream.symbol or ""
-        try:
-            while st.stream in self._streams and self._depth.get(sym) is st:
-                await self._sleep(period)
-                if sync.synced:
-                    with contextlib.suppress(MexcError, OSError, TimeoutError):
-                        async with asyncio.timeout(self.config.rest_timeout / self.speed + 5.0):
-                            await self.audit(sym)
-        finally:
-            st.auditing = False
+    # ---------------------------------------------------------------- rotation
 
     async def _finish_rotation(self, old: int, twin: int) -> None:
         ev = self._handover[twin]
@@ -603,16 +356,6 @@ class MarketData(PoolHooks):
                     self._outputs(st, st.sync.force_resync("reconnect"))
             if self._pool is not None:
                 self._pool.apply(self.ledger.retire(old))
-
-    def _check_handover(self, twin: int) -> None:
-        ev = self._handover.get(twin)
-        if ev is None:
-            return
-        for s in self.ledger.streams_on(twin):
-            st = self._streams.get(s)
-            if st is not None and isinstance(st.sync, BookSync) and st.sync.handover_pending:
-                return
-        ev.set()
 
 
 __all__ = [

@@ -1,8 +1,10 @@
 """Market-data metrics: per connection and per stream, in Python and Prometheus text format.
 
 Counters are plain attributes bumped on the hot path (no locks, no label lookups); the
-Prometheus text (exposition format 0.0.4) is rendered only when asked for. Book-sync counters
-(gaps, resyncs, divergences, ...) live in each ``BookSync.stats`` and are folded in when rendering.
+Prometheus text (exposition format 0.0.4) is rendered only when asked for. Stream gaps, resyncs
+and divergences are counted by ``mdrouter`` as the sync machines report them; a depth stream's
+``messages`` is its ``BookSync.stats.frames``, folded in whenever ``MarketData.metrics`` is read
+(so a depth frame bumps one counter, not two).
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ class Owner(Protocol):
         """End ``sub``."""
         ...
 
+    def listeners_changed(self) -> None:
+        """A callback or iterator was added: rebuild the precomputed fan-out."""
+        ...
+
 
 class EventQueue:
     """A bounded event queue: the oldest event is dropped (and counted) when full (I7)."""
@@ -76,6 +80,14 @@ class Subscription:
     def on(self, callback: Callback) -> None:
         """Call ``callback(event)`` for each event of this subscription (synchronously)."""
         self._callbacks.append(callback)
+        self._md.listeners_changed()
+
+    def listeners(self) -> list[Callback]:
+        """What an event of this subscription is handed to, in order (callbacks, then queue)."""
+        out = list(self._callbacks)
+        if self._queue is not None:
+            out.append(self._queue.put)
+        return out
 
     def _deliver(self, ev: Any) -> None:
         for cb in self._callbacks:
@@ -87,6 +99,7 @@ class Subscription:
     def __aiter__(self) -> AsyncIterator[Any]:
         if self._queue is None:
             self._queue = EventQueue(self._md.queue_size)
+            self._md.listeners_changed()
         return self._iter(self._queue)
 
     async def _iter(self, q: EventQueue) -> AsyncIterator[Any]:

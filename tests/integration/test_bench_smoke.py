@@ -1,8 +1,9 @@
 """Smoke run of the side-by-side benchmark suite: seconds, no performance thresholds.
 
-It runs tiny versions of the scenarios through the real machinery (replay venue process, pinned
-client process, correctness gate, table, JSON) so the benchmark never rots. The ccxt part skips
-when ccxt (the ``bench`` extra) is not installed.
+It runs tiny versions of the scenarios through the real machinery (the emulator in its own pinned
+process in burst and paced modes, pinned client process, client-side tick-to-order stamps,
+correctness gate against the emulator's truth, table, JSON) so the benchmark never rots. The ccxt
+part skips when ccxt (the ``bench`` extra) is not installed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def test_toolkit_and_floor_smoke(tmp_path: Path) -> None:
     ingest = doc["summary"]["ingest"]  # type: ignore[index]
     assert ingest["toolkit"]["counted"] == 1
     assert ingest["floor"]["msgs_per_s"]["median"] > 0
-    assert doc["summary"]["tick-to-order"]["toolkit"]["orders"]["median"] == TINY.t2o_n  # type: ignore[index]
+    t2o = doc["summary"]["tick-to-order"]["toolkit"]  # type: ignore[index]
+    assert t2o["orders"]["median"] >= TINY.t2o_n  # one order per trigger frame (gated)
+    assert 0 < t2o["p50_us"]["median"] < 1e6  # client-side: frame arrival -> request written
+    assert ingest["toolkit"]["server_capacity_fps"]["median"] > 0
     assert "toolkit/floor ingest" in doc["ratios"]  # type: ignore[operator]
 
 
@@ -50,4 +54,4 @@ def test_ccxt_smoke(tmp_path: Path) -> None:
         pytest.skip("ccxt not installed (pip install '.[bench]')")
     doc = _run(("toolkit", "ccxt"), ("ingest", "t2o"), tmp_path)
     assert doc["summary"]["ingest"]["ccxt"]["counted"] == 1  # type: ignore[index]
-    assert doc["summary"]["tick-to-order"]["ccxt"]["orders"]["median"] == TINY.t2o_n  # type: ignore[index]
+    assert doc["summary"]["tick-to-order"]["ccxt"]["orders"]["median"] >= TINY.t2o_n  # type: ignore[index]

@@ -9,6 +9,7 @@ from typing import Any
 from mexc_futures.emulator.venue import Venue, VenueConfig
 from tests.integration.cli_support import ThreadedEmulator, env_for, invoke, local_home
 
+# pragma: allowlist nextline secret - a dummy test key, not a credential
 KEY, SECRET = "mx0vglAUDIT0000000001", "0123456789abcdef0123456789abcdef"  # test-only pair
 
 

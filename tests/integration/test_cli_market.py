@@ -73,3 +73,20 @@ def test_secrets_on_the_command_line_are_refused(env: dict[str, str]) -> None:
     res = invoke(["--api-secret", "abc", "balance"], env)
     assert res.exit_code == 1
     assert "secret on the command line" in res.output
+
+
+def test_only_the_emulator_command_may_take_its_test_keys_as_arguments(
+    env: dict[str, str],
+) -> None:
+    for args in (
+        ["book", "emulator", "--api-secret", "abc"],
+        ["--seed", "2", "balance", "--api-key=abc"],
+        ["run", "emulator", "--api-secret", "abc"],
+    ):
+        res = invoke(args, env)
+        assert res.exit_code == 1, args
+        assert "secret on the command line" in res.output
+    res = invoke(["--seed", "2", "emulator", "--api-key", "k", "--api-secret", "s", "--help"], env)
+    assert res.exit_code == 0, res.output
+    assert "TEST access key" in res.output
+    assert "never real MEXC keys" in res.output

@@ -82,6 +82,7 @@ def test_live_refuses_a_secret_file_readable_by_others(
     env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dotenv = tmp_path / ".env"
+    # pragma: allowlist nextline secret - a dummy test key, not a credential
     dotenv.write_text("MEXC_API_KEY=mx0vglTEST\nMEXC_API_SECRET=abcdef0123456789\n")
     dotenv.chmod(0o644)
     monkeypatch.chdir(tmp_path)
@@ -90,3 +91,57 @@ def test_live_refuses_a_secret_file_readable_by_others(
     assert "run --live refused" in res.output
     assert "0600" in res.output or "chmod" in res.output
     assert "abcdef0123456789" not in res.output
+
+
+def test_paper_run_by_name_on_an_external_emulator_and_trading_off_is_explained(
+    tmp_path: Path,
+) -> None:
+    from tests.integration.cli_support import ThreadedEmulator, env_for
+
+    with ThreadedEmulator(
+        seed=5,
+        symbols=["BTC_USDT", "ETH_USDT"],
+        venue_options={"api_disallowed": ("ETH_USDT",), "flow_rate": 12.0},
+    ) as ex:
+        env = env_for(ex, tmp_path / "home")
+        res = invoke(["run", "market_maker", "--duration", "2"], env)
+        assert res.exit_code == 0, res.output
+        assert f"paper account on the emulator at {ex.rest_url}" in res.output
+        assert "Reconciliation: MATCH" in res.output
+        assert "Trading:          on" in res.output
+        assert "Ground truth" not in res.output  # that needs the emulator in-process
+        res = invoke(["run", "market_maker", "-s", "ETH_USDT", "--duration", "1"], env)
+        assert res.exit_code == 0, res.output
+        assert "Trading:          OFF — ETH_USDT: apiAllowed=false" in res.output
+        assert "Orders placed:    0" in res.output
+        place = ["order", "place", "ETH_USDT", "--side", "buy", "--vol", "1", "--price", "100"]
+        res = invoke(place, env)
+        assert res.exit_code == 1
+        assert "ETH_USDT does not accept API orders (apiAllowed=false" in res.output
+        assert "pick another contract" in res.output
+        assert "Nothing was sent" in res.output
+        bad_key = invoke(["balance"], {**env, "MEXC_API_KEY": "mx0vwrong"})
+        assert bad_key.exit_code == 1
+        assert "An emulator accepts only its own test keys" in bad_key.output
+
+
+def test_paper_refusals_say_what_to_do(env: dict[str, str]) -> None:
+    res = invoke(["run", "market_maker", "-s", "FOO_USDT", "--duration", "1"], env)
+    assert res.exit_code == 1
+    assert "Unknown symbol FOO_USDT" in res.output
+    assert "BTC_USDT" in res.output
+    res = invoke(["run", "market_maker", "--show-params"], env)
+    assert res.exit_code == 0
+    assert "max_position" in res.output
+    assert "-p KEY=VALUE" in res.output
+    assert invoke(["kill", "--reason", "test"], env).exit_code == 0
+    res = invoke(["run", "market_maker", "--duration", "1"], env)
+    assert res.exit_code == 1
+    assert "Kill switch is TRIPPED (test" in res.output
+    assert "the strategy was not started" in res.output
+    assert "kill --reset" in res.output
+    assert invoke(["kill", "--reset"], env).exit_code == 0
+    down = invoke(["--emulator-url", "http://127.0.0.1:9", "book", "BTC_USDT"], env)
+    assert down.exit_code == 1
+    assert "Is the emulator running at http://127.0.0.1:9?" in down.output
+    assert "no answer" in down.output

@@ -144,6 +144,7 @@ async def test_order_whole_life(ex: Emulator, http: aiohttp.ClientSession) -> No
     ex.venue.set_flow_rate("ETH_USDT", 0.0001)  # quiet book: only our orders trade
     other = Credentials("mx0vglCOUNTERPARTY01", "c" * 32)
     ex.keys.add(other.api_key, other.secret)
+    ex.venue.add_account(other.api_key, other.secret)  # the venue never invents accounts
     ws = await http.ws_connect(ex.ws_url)
     assert (await login(ws, ex))["data"] == "success"
     await ws.send_str(json.dumps({"method": "personal.filter", "param": {"filters": [

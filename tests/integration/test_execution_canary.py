@@ -32,6 +32,7 @@ async def test_canary_secret_never_written(
     texts: list[str] = []
     rec = RecordingAlert()
     async with Emulator(
+        # pragma: allowlist nextline secret - a dummy test key, not a credential
         seed=3, symbols=[SYMBOL], api_key="mx0vglCANARYKEY", api_secret=canary
     ) as ex:
         kill = KillSwitchConfig(not_found_limit=2)
@@ -71,6 +72,8 @@ async def test_canary_secret_never_written(
             em.reset()
             await em.reconcile()
             texts += [repr(em.rest), repr(ex.credentials), repr(em.capabilities)]
+            assert em.rest.lane is not None
+            assert em.rest.lane.sent > 0  # the order lane logged too
             assert em.journal is not None
             dump = em.journal.dump()
     texts += [r.getMessage() for r in caplog.records]
@@ -79,6 +82,7 @@ async def test_canary_secret_never_written(
     assert rec.sent, "the session must have alerted"
     assert len(caplog.records) > 20, "the session must have logged"
     assert any("orders" in line for line in dump)
+    assert any("via lane" in r.getMessage() for r in caplog.records)  # order-lane lines covered
     for text in texts:
         assert canary not in text
     _no_canary_in_files(tmp_path, canary)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from mexc_futures.emulator.codes import VenueError
 from mexc_futures.emulator.venue import Publication, Venue, VenueConfig
 
 START = 1_789_000_000_000
@@ -66,3 +70,15 @@ def top(v: Venue, symbol: str = "BTC_USDT") -> tuple[float, float]:
 def private(pubs: list[Publication], account: str = "alice") -> list[Publication]:
     """Private publications for one account."""
     return [p for p in pubs if p.account == account]
+
+
+def positions(v: Venue, account: str = "alice") -> list[dict[str, Any]]:
+    """``position/open_positions`` rows of ``account``."""
+    return list(call(v, "GET", "/api/v1/private/position/open_positions", account=account))
+
+
+def error_code(fn: Callable[[], Any]) -> int:
+    """The ``VenueError`` code ``fn()`` raises (fails the test when it raises none)."""
+    with pytest.raises(VenueError) as exc:
+        fn()
+    return exc.value.code

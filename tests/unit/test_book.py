@@ -84,3 +84,23 @@ def test_matches_a_dict_model_under_random_updates() -> None:
         assert b.best_ask == (min(asks) if asks else None)
     assert b.equals(list(bids.items()), list(asks.items()))
     assert "OrderBook" in repr(b)
+
+
+def test_apply_reports_crossed_and_keeps_best_prices_current() -> None:
+    b = OrderBook()
+    assert b.apply([Lv(100.0, 1), Lv(99.0, 2)], [Lv(101.0, 1)]) is False
+    assert (b.best_bid, b.best_ask) == (100.0, 101.0)
+    assert b.apply([], [Lv(100.0, 3)]) is True  # touches the best bid: crossed
+    assert b.crossed
+    assert b.best_ask == 100.0
+    assert b.apply([Lv(100.0, 0)], []) is False  # the crossing bid goes
+    assert (b.best_bid, b.best_ask) == (99.0, 100.0)
+    assert b.apply([Lv(99.0, 0)], [Lv(100.0, 0), Lv(101.0, 0)]) is False  # both sides empty
+    assert (b.best_bid, b.best_ask) == (None, None)
+    b.replace([Lv(5.0, 1)], [Lv(6.0, 1)], version=3)
+    assert (b.best_bid, b.best_ask) == (5.0, 6.0)
+    b.set_bid(5.5, 1)
+    b.set_ask(6.0, 0)
+    assert (b.best_bid, b.best_ask) == (5.5, None)
+    b.clear()
+    assert (b.best_bid, b.best_ask, b.version) == (None, None, 0)

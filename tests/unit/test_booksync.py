@@ -14,6 +14,8 @@ from mexc_futures.model.booksync import (
     SyncState,
 )
 from mexc_futures.model.events import BookResync, BookUpdate
+from mexc_futures.protocol.rest import Level
+from mexc_futures.protocol.ws import DepthDelta
 
 BIDS = [Lv(100.0, 1.0, 1), Lv(99.0, 2.0, 1)]
 ASKS = [Lv(101.0, 1.0, 1), Lv(102.0, 2.0, 1)]
@@ -309,3 +311,48 @@ def test_handover_in_lockstep_switches_on_the_same_frame() -> None:
     (out,) = s.on_frame(12, 12, [Lv(100.0, 12)], [], source=2)
     assert isinstance(out, BookUpdate)
     assert s.book.bid_vol(100.0) == 12
+
+
+def test_on_depth_hot_path_builds_no_event_and_reads_merged_and_unmerged_frames() -> None:
+    s = _running(10)
+    assert s.hot
+    merged = DepthDelta(asks=(), bids=(Level(100.0, 5.0),), version=12, begin=11, end=12)
+    assert s.on_depth(merged, 7, 0) is None  # applied in order: nothing built
+    assert s.update_event() == BookUpdate(symbol="X", version=12, best_bid=100.0,
+                                          best_ask=101.0, ts=7)
+    unmerged = DepthDelta(asks=(Level(101.0, 0.0),), bids=(), version=13)
+    assert s.on_depth(unmerged, 8, 0) is None
+    assert (s.version, s.book.best_ask, s.book.ts) == (13, 102.0, 8)
+    assert s.stats.applied == s.stats.frames == 3  # the frame of ``_running`` + two
+    dup = DepthDelta(asks=(), bids=(Level(100.0, 9.0),), version=13)
+    assert s.on_depth(dup, 9, 0) == []  # off the hot path: dropped, book untouched
+    assert s.book.bid_vol(100.0) == 5.0
+    crossing = DepthDelta(asks=(), bids=(Level(150.0, 1.0),), version=14)
+    outs = s.on_depth(crossing, 10, 0)
+    assert outs is not None
+    assert isinstance(outs[0], BookResync)
+    assert outs[0].reason == "crossed"
+    assert not s.hot
+    assert not s.synced
+
+
+def test_hot_flag_follows_freshness_and_handover() -> None:
+    s = _live(9)
+    assert not s.hot  # fresh from a snapshot: the first frame takes the checked path
+    assert s.on_frame(10, 10, [], []) == [BookUpdate(symbol="X", version=10, best_bid=100.0,
+                                                      best_ask=101.0)]
+    assert s.hot
+    s.begin_handover(2)
+    assert s.hot  # nothing from the new connection yet
+    assert s.on_frame(12, 12, [Lv(98.0, 1)], [], source=2) == []  # ahead: waits
+    assert not s.hot
+    assert s.handover_pending
+    outs = s.on_frame(11, 11, [Lv(97.0, 1)], [])  # the old connection closes the hole
+    assert outs == [BookUpdate(symbol="X", version=12, best_bid=100.0, best_ask=101.0)]
+    assert s.source == 2
+    assert s.hot
+    assert not s.handover_pending
+    assert s.on_frame(13, 13, [], [], source=0) == []  # the old connection is foreign now
+    assert s.on_depth(DepthDelta(asks=(), bids=(), version=13), 0, 2) is None
+    s.on_disconnect()
+    assert not s.hot

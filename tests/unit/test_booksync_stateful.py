@@ -169,6 +169,9 @@ class BookSyncMachine(RuleBasedStateMachine):
             assert self.sync.book.equals(list(bids.items()), list(asks.items()))
             assert not self.sync.book.crossed
         assert len(self.sync._buffer) <= self.sync.max_buffer
+        # the hot path is armed exactly when an in-order frame needs no other check
+        assert self.sync.hot == (self.sync.state is SyncState.LIVE and not self.sync._fresh
+                                 and not self.sync._handover)
 
 
 BookSyncMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,

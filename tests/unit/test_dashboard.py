@@ -98,3 +98,23 @@ def test_watch_mode_shows_ticker_and_no_pnl_panel() -> None:
     assert "Realised PnL" not in text
     assert "◀ ours" in text
     assert "synced v4242" in text
+
+
+def test_trading_state_tick_to_order_and_round_trips_are_shown() -> None:
+    text = render_text(
+        state(
+            latency_ms={"place": 1.5, "cancel": 0.75},
+            tick_to_order_ms={"place": 0.12},
+            unrealised=Decimal("-0.00001"),
+            realised=Decimal(0),
+        ),
+        width=160,
+    )
+    assert re.search(r"Trading\s+on", text)
+    assert "tick→order p50: place 0.12 ms" in text
+    assert "REST RTT p50: place 1.50 ms  cancel 0.75 ms" in text
+    assert re.search(r"Unrealised PnL\s+\+0\.0000", text)  # never "-0.0000"
+    off = render_text(state(trading_off="BTC_USDT: apiAllowed=false", show_account=True))
+    assert "OFF: BTC_USDT: apiAllowed=false" in off
+    watch = render_text(state(show_account=False))
+    assert "Trading" not in watch

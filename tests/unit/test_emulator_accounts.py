@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.codes import NO_DATA, VenueError
+from mexc_futures.emulator.codes import NO_DATA
 from tests.unit._emulator import ORDER, call, create, get, quiet_venue, top
+from tests.unit._emulator import error_code as _code
+from tests.unit._emulator import positions as _positions
 
 POS = "/api/v1/private/position"
 CS = 0.0001  # BTC_USDT contractSize
@@ -24,16 +26,6 @@ def _usdt(v: Any, account: str = "alice") -> dict[str, Any]:
             account=account,
         )
     )
-
-
-def _positions(v: Any, account: str = "alice") -> list[dict[str, Any]]:
-    return list(call(v, "GET", f"{POS}/open_positions", account=account))
-
-
-def _code(fn: Any) -> int:
-    with pytest.raises(VenueError) as exc:
-        fn()
-    return exc.value.code
 
 
 def _trade_inside(

@@ -125,3 +125,22 @@ def test_funding_monitor_alerts_once_per_crossing() -> None:
         assert fm.on_funding(FundingRate(symbol="BTC_USDT", rate=rate), v) is None
     assert len(fm.alerts) == 2  # type: ignore[attr-defined]
     assert "shorts pay longs" in fm.alerts[1]  # type: ignore[attr-defined]
+
+
+def test_examples_re_export_the_strategies_installed_with_the_package() -> None:
+    import pytest
+
+    from mexc_futures.errors import ConfigError
+    from mexc_futures.strategies import BUILTIN
+    from mexc_futures.strategy.loader import load_strategy
+
+    for name in BUILTIN:
+        from_file = load_strategy_class(EXAMPLES / f"{name}.py")
+        by_name = load_strategy(name)
+        assert from_file is by_name
+        assert by_name.__module__ == f"mexc_futures.strategies.{name}"
+        assert load_strategy(str(EXAMPLES / f"{name}.py")) is by_name
+    assert load_strategy("funding-monitor") is load_strategy("funding_monitor")
+    assert load_strategy("mexc_futures.strategies.breakout").__name__ == "Breakout"
+    with pytest.raises(ConfigError, match="market_maker, breakout, funding_monitor"):
+        load_strategy("no_such_strategy")

@@ -171,3 +171,40 @@ def test_rows_of_replaced_incarnation_ignored() -> None:
     assert o.state is OrderState.OPEN
     tr.on_update(upd(4, version=1, oid="_m_new", oid_id="2"))
     assert o.state is OrderState.CANCELLED
+
+
+def test_tracker_risk_aggregates_follow_every_mutation() -> None:
+    t = OrderTracker()
+    a = t.add(TrackedOrder("a", "BTC_USDT", 1, 1, Decimal(5), Decimal(10)))  # open long
+    b = t.add(TrackedOrder("b", "BTC_USDT", 4, 1, Decimal(2), Decimal(11)))  # close long
+    c = t.add(TrackedOrder("c", "ETH_USDT", 3, 1, Decimal(7), Decimal(1)))  # open short
+    assert t.live_count == {"BTC_USDT": 2, "ETH_USDT": 1}
+    assert t.pending_open == {("BTC_USDT", 1): Decimal(5), ("ETH_USDT", 2): Decimal(7)}
+    assert t.pending_close == {("BTC_USDT", 1): Decimal(2)}
+    t.bind(a, "1")
+    t.event(a, OrderEvent.ACK)
+    fill = Fill(
+        fill_id="f1",
+        order_id="1",
+        symbol="BTC_USDT",
+        side=1,
+        vol=Decimal(2),
+        price=Decimal(10),
+        fee=Decimal(0),
+        fee_currency="USDT",
+        profit=Decimal(0),
+        is_taker=False,
+        time=1,
+        external_oid="a",
+    )
+    t.on_fill(fill)
+    assert t.pending_open[("BTC_USDT", 1)] == Decimal(3)
+    t.amend(a, "2", Decimal(9), Decimal(4))
+    assert t.pending_open[("BTC_USDT", 1)] == Decimal(2)
+    t.event(b, OrderEvent.REJECT)
+    t.event(c, OrderEvent.FATE_UNKNOWN)  # unknown stays live
+    assert t.live_count == {"BTC_USDT": 1, "ETH_USDT": 1}
+    assert t.pending_close == {}
+    t.event(a, OrderEvent.VENUE_CANCELLED)
+    assert t.live_count == {"ETH_USDT": 1}
+    assert ("BTC_USDT", 1) not in t.pending_open

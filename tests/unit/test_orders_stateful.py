@@ -217,6 +217,19 @@ class OrderMachine(RuleBasedStateMachine):
     def never_ahead_of_venue(self) -> None:
         assert self.order.filled <= self.v_filled
 
+    @invariant()
+    def risk_aggregates_match_a_recount(self) -> None:
+        o, t = self.order, self.tracker
+        if o.state.terminal:
+            assert t.live_count == {}
+            assert t.pending_open == {}
+            assert t.pending_close == {}
+        else:
+            assert t.live_count == {o.symbol: 1}
+            remaining = o.vol - o.filled
+            assert t.pending_open == ({(o.symbol, 1): remaining} if remaining else {})
+            assert t.pending_close == {}
+
 
 def _reachable(a: OrderState, b: OrderState) -> bool:
     seen, todo = {a}, [a]

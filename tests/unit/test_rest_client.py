@@ -27,6 +27,7 @@ from mexc_futures.protocol.ratelimit import RateLimiter
 from mexc_futures.protocol.signing import request_time_in_window, verify_get, verify_post
 from mexc_futures.transport.rest import RestClient, encode_body
 
+# pragma: allowlist nextline secret - a dummy test key, not a credential
 KEY, SECRET = "mx0vglTESTKEY", "canary-secret-value-123"
 SKEW_MS = 12_000
 
@@ -138,6 +139,25 @@ async def test_clock_offset_then_signed_create(server: tuple[Environment, Script
         body == b'{"symbol":"BTC_USDT","price":100.50,"vol":2,"leverage":5,"side":1,"type":1,'
         b'"openType":1,"externalOid":"mfX"}'
     )
+
+
+async def test_create_over_aiohttp_path_without_lane(server: tuple[Environment, Script]) -> None:
+    env, script = server
+    async with client(env, order_lane=False) as rest:
+        await rest.sync_clock()
+        res = await rest.create_order(**CREATE)  # type: ignore[arg-type]
+        assert rest.lane is None
+    assert res.order_id == "739113577038255616"
+    assert script.seen[-1][2].startswith(b'{"symbol":"BTC_USDT","price":100.50')
+
+
+async def test_create_goes_over_the_order_lane(server: tuple[Environment, Script]) -> None:
+    env, _script = server
+    async with client(env) as rest:
+        await rest.sync_clock()
+        await rest.create_order(**CREATE)  # type: ignore[arg-type]
+        assert rest.lane is not None
+        assert rest.lane.sent == 1
 
 
 async def test_513_remeasures_and_signs_afresh(server: tuple[Environment, Script]) -> None:

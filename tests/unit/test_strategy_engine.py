@@ -94,6 +94,23 @@ def trade(i: int) -> Trade:
     )
 
 
+def order_row(state: int, deal: int, version: int) -> OrderUpdate:
+    """Order ``o1`` (buy 1 @ 100) in ``state`` with ``deal`` contracts filled."""
+    return OrderUpdate(
+        order_id="o1",
+        external_oid="x",
+        symbol="BTC_USDT",
+        side=1,
+        order_type=2,
+        price=Decimal(100),
+        vol=Decimal(1),
+        deal_vol=Decimal(deal),
+        deal_avg_price=Decimal(100 if deal else 0),
+        state=state,
+        version=version,
+    )
+
+
 def fill(fid: str) -> Fill:
     return Fill(
         fill_id=fid,
@@ -299,19 +316,7 @@ def test_open_orders_in_view_follow_order_updates() -> None:
     eng = StrategyEngine(Recorder(), SinkExecutor(), clock=ManualClock())
 
     def upd(state: int, version: int) -> OrderUpdate:
-        return OrderUpdate(
-            order_id="o1",
-            external_oid="x",
-            symbol="BTC_USDT",
-            side=1,
-            order_type=2,
-            price=Decimal(100),
-            vol=Decimal(1),
-            deal_vol=Decimal(0),
-            deal_avg_price=Decimal(0),
-            state=state,
-            version=version,
-        )
+        return order_row(state, 0, version)
 
     async def go() -> None:
         await eng.feed_account(upd(2, 1))
@@ -322,3 +327,69 @@ def test_open_orders_in_view_follow_order_updates() -> None:
 
     asyncio.run(go())
     assert eng.account.final_count(4) == 1
+
+
+async def test_tick_to_order_runs_from_the_newest_arrival_to_the_submit_hand_off() -> None:
+    clock = ManualClock()
+    seen: list[tuple[Intent, float]] = []
+    strat = Recorder(clock=clock, cost=0.002, quote=True)  # the handler burns 2 ms
+    eng = StrategyEngine(
+        strat,
+        SinkExecutor(),
+        clock=clock,
+        on_submit=lambda i, s: seen.append((i, s)),
+    )
+    eng.feed_market(book(1))
+    clock.advance(0.010)
+    eng.feed_market(book(2))  # conflated: the strategy sees v2, which arrived 10 ms later
+    clock.advance(0.003)
+    eng.process_pending()
+    assert [b.version for b in strat.books] == [2]
+    assert eng.stats.conflated == 1
+    clock.advance(0.004)  # the intent waits 4 ms in the queue
+    intent, origin = eng._intents.get_nowait()
+    await eng._send(intent, origin)
+    assert len(seen) == 1
+    assert isinstance(seen[0][0], PlaceOrder)
+    # 3 ms before dispatch + 2 ms in the handler + 4 ms queued; not the 10 ms of the older v1
+    assert abs(seen[0][1] - 0.009) < 1e-9
+    assert abs(eng.stats.max_tick_to_submit_s - 0.009) < 1e-9
+    assert list(eng.tick_to_submit_ms) == [seen[0][1] * 1000]
+
+
+async def test_timer_intents_count_from_the_call_and_stop_ignores_late_market_data() -> None:
+    clock = ManualClock()
+    seen: list[float] = []
+
+    class Timed(Recorder):
+        def on_timer(self, now_ms: int, view: StrategyView) -> Intents:
+            clock.advance(0.001)
+            return [CancelAll(symbol="BTC_USDT")]
+
+    eng = StrategyEngine(
+        Timed(), SinkExecutor(), clock=clock, on_submit=lambda _i, s: seen.append(s)
+    )
+    eng.request_timer()
+    eng.process_pending()
+    intent, origin = eng._intents.get_nowait()
+    await eng._send(intent, origin)
+    assert seen
+    assert abs(seen[0] - 0.001) < 1e-9
+    eng._stopping = True
+    eng.feed_market(trade(1))
+    assert eng.stats.market_in == 0
+    assert eng.backlog == 0
+
+
+def test_an_order_is_settled_only_when_ended_with_every_fill_seen() -> None:
+    from mexc_futures.strategy.account import AccountState
+
+    acct = AccountState()
+    upd = order_row
+    assert not acct.settled("o1")
+    acct.apply(upd(2, 0, 1))
+    assert not acct.settled("o1")
+    acct.apply(upd(3, 1, 2))  # filled, but its fill push has not arrived yet
+    assert not acct.settled("o1")
+    acct.apply(fill("f1"))
+    assert acct.settled("o1")

@@ -1,19 +1,28 @@
 """Account read commands and leverage: ``balance``, ``positions``, ``orders``, ``leverage``
-(spec §5.1, §5.2, §5.5)."""
+(spec §5.1, §5.2, §5.5).
+
+``positions`` and ``orders`` share ``_listing``: connect with keys, check the ``--symbol`` filter
+(an unknown one gets the 1001 "unknown symbol" message), fetch, print a table or ``--json``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import click
 
 from mexc_futures.cli.common import (
     CliError,
     confirm_live,
-    emit_json,
-    emit_table,
+    connect,
+    emit,
     json_option,
-    open_target,
+    margin_option,
     options,
     run,
+    symbol_filter_option,
+    yes_option,
 )
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.transport.rest import RestClient
@@ -21,6 +30,29 @@ from mexc_futures.transport.rest import RestClient
 SIDES = {1: "open long", 2: "close short", 3: "open short", 4: "close long"}
 TYPES = {1: "limit", 2: "post-only", 3: "IOC", 4: "FOK", 5: "market", 6: "market→limit"}
 STATES = {1: "pending", 2: "open", 3: "filled", 4: "cancelled", 5: "invalid"}
+
+
+def _listing(
+    ctx: click.Context,
+    symbol: str | None,
+    as_json: bool,
+    fetch: Callable[[RestClient, str | None], Awaitable[Sequence[Any]]],
+    title: str,
+    columns: Sequence[str],
+    row: Callable[[Any], Sequence[object]],
+    empty: str,
+) -> None:
+    """Fetch rows (of ``symbol`` when given) with keys and print them."""
+    sym = symbol.upper() if symbol else None
+
+    async def go() -> list[Any]:
+        async with connect(options(ctx), keys=True) as (_, rest):
+            if sym:
+                await check_symbol(rest, sym)
+            return [r for r in await fetch(rest, sym) if sym is None or r.symbol == sym]
+
+    rows = run(go())
+    emit(as_json, rows, title, columns, [row(r) for r in rows], empty=empty)
 
 
 @click.command()
@@ -35,37 +67,33 @@ def balance(ctx: click.Context, as_json: bool) -> None:
       mexc-futures --live balance --json
     """
 
-    async def go() -> None:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            rows = await rest.get_assets()
-        if as_json:
-            emit_json(rows)
-            return
-        emit_table(
-            "Balances",
-            ["Currency", "available", "frozen", "position margin", "equity", "unrealised"],
-            [
-                (
-                    a.currency,
-                    a.available_balance,
-                    a.frozen_balance,
-                    a.position_margin,
-                    a.equity,
-                    a.unrealized,
-                )
-                for a in rows
-            ],
-            empty="No balances.",
-        )
+    async def go() -> list[Any]:
+        async with connect(options(ctx), keys=True) as (_, rest):
+            return list(await rest.get_assets())
 
-    run(go())
+    rows = run(go())
+    emit(
+        as_json,
+        rows,
+        "Balances",
+        ["Currency", "available", "frozen", "position margin", "equity", "unrealised"],
+        [
+            (
+                a.currency,
+                a.available_balance,
+                a.frozen_balance,
+                a.position_margin,
+                a.equity,
+                a.unrealized,
+            )
+            for a in rows
+        ],
+        empty="No balances.",
+    )
 
 
 @click.command()
-@click.option("--symbol", help="Only this contract.")
+@symbol_filter_option
 @json_option
 @click.pass_context
 def positions(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
@@ -76,97 +104,71 @@ def positions(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
       mexc-futures positions
       mexc-futures positions --symbol BTC_USDT --json
     """
-
-    async def go() -> None:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            if symbol:
-                await check_symbol(rest, symbol)
-            rows = await rest.get_positions(symbol.upper() if symbol else None)
-        if as_json:
-            emit_json(rows)
-            return
-        emit_table(
-            "Positions",
-            ["Symbol", "Side", "contracts", "entry", "liquidation", "leverage", "realised"],
-            [
-                (
-                    p.symbol,
-                    "long" if p.position_type == 1 else "short",
-                    p.hold_vol,
-                    p.hold_avg_price,
-                    p.liquidate_price,
-                    p.leverage,
-                    p.realised,
-                )
-                for p in rows
-            ],
-            empty="No open positions.",
-        )
-
-    run(go())
+    _listing(
+        ctx,
+        symbol,
+        as_json,
+        lambda rest, sym: rest.get_positions(sym),
+        "Positions",
+        ["Symbol", "Side", "contracts", "entry", "liquidation", "leverage", "realised"],
+        lambda p: (
+            p.symbol,
+            "long" if p.position_type == 1 else "short",
+            p.hold_vol,
+            p.hold_avg_price,
+            p.liquidate_price,
+            p.leverage,
+            p.realised,
+        ),
+        "No open positions.",
+    )
 
 
 @click.command()
-@click.option("--symbol", help="Only this contract.")
+@symbol_filter_option
 @json_option
 @click.pass_context
 def orders(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
-    """Open orders.
+    """Open orders (ids for `order amend` / `order cancel`).
 
     \b
     Examples:
       mexc-futures orders
       mexc-futures orders --symbol BTC_USDT --json
     """
-
-    async def go() -> None:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            if symbol:
-                await check_symbol(rest, symbol)
-            rows = await rest.get_open_orders()
-        if symbol:
-            rows = [o for o in rows if o.symbol == symbol.upper()]
-        if as_json:
-            emit_json(rows)
-            return
-        emit_table(
-            "Open orders",
-            ["Order id", "Symbol", "Side", "Type", "price", "vol", "filled", "State"],
-            [
-                (
-                    o.order_id,
-                    o.symbol,
-                    SIDES.get(o.side, o.side),
-                    TYPES.get(o.order_type, o.order_type),
-                    o.price,
-                    o.vol,
-                    o.deal_vol,
-                    STATES.get(o.state, o.state),
-                )
-                for o in rows
-            ],
-            empty="No open orders.",
-        )
-
-    run(go())
+    _listing(
+        ctx,
+        symbol,
+        as_json,
+        lambda rest, _sym: rest.get_open_orders(),
+        "Open orders",
+        ["Order id", "Symbol", "Side", "Type", "price", "vol", "filled", "State"],
+        lambda o: (
+            o.order_id,
+            o.symbol,
+            SIDES.get(o.side, o.side),
+            TYPES.get(o.order_type, o.order_type),
+            o.price,
+            o.vol,
+            o.deal_vol,
+            STATES.get(o.state, o.state),
+        ),
+        "No open orders.",
+    )
 
 
 @click.command()
 @click.argument("symbol")
 @click.option("--set", "value", type=int, help="New leverage (omit to show the current one).")
 @click.option(
-    "--side", type=click.Choice(["long", "short", "both"]), default="both", show_default=True
+    "--side",
+    type=click.Choice(["long", "short", "both"]),
+    default="both",
+    show_default=True,
+    help="Which position side to change.",
 )
-@click.option(
-    "--margin", type=click.Choice(["isolated", "cross"]), default="isolated", show_default=True
-)
-@click.option("--yes", is_flag=True, help="Do not ask on --live.")
+@margin_option
+@yes_option
 @json_option
 @click.pass_context
 def leverage(
@@ -185,14 +187,11 @@ def leverage(
       mexc-futures leverage BTC_USDT
       mexc-futures leverage BTC_USDT --set 5 --side long
     """
+    sym = symbol.upper()
 
-    async def go() -> None:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            spec = await check_symbol(rest, symbol)
-            sym = symbol.upper()
+    async def go() -> list[Any]:
+        async with connect(options(ctx), keys=True) as (t, rest):
+            spec = await check_symbol(rest, sym)
             if value is not None:
                 if not spec.min_leverage <= value <= spec.max_leverage:
                     raise CliError(
@@ -200,34 +199,32 @@ def leverage(
                         f"for {sym}; pick a value in that range."
                     )
                 confirm_live(t, f"set {sym} leverage to {value}x", yes)
-                kinds = {"long": [1], "short": [2], "both": [1, 2]}[side]
-                for pt in kinds:
+                for pt in {"long": [1], "short": [2], "both": [1, 2]}[side]:
                     await rest.change_leverage(
                         value,
                         symbol=sym,
                         open_type=1 if margin == "isolated" else 2,
                         position_type=pt,
                     )
-            rows = await rest.get_leverage(sym)
-        if as_json:
-            emit_json(rows)
-            return
-        emit_table(
-            f"{sym} leverage",
-            ["Side", "leverage", "margin", "max vol", "mmr"],
-            [
-                (
-                    "long" if r.position_type == 1 else "short",
-                    r.leverage,
-                    "isolated" if r.open_type == 1 else "cross",
-                    r.max_vol,
-                    r.mmr,
-                )
-                for r in rows
-            ],
-        )
+            return list(await rest.get_leverage(sym))
 
-    run(go())
+    rows = run(go())
+    emit(
+        as_json,
+        rows,
+        f"{sym} leverage",
+        ["Side", "leverage", "margin", "max vol", "mmr"],
+        [
+            (
+                "long" if r.position_type == 1 else "short",
+                r.leverage,
+                "isolated" if r.open_type == 1 else "cross",
+                r.max_vol,
+                r.mmr,
+            )
+            for r in rows
+        ],
+    )
 
 
-__all__ = ["balance", "leverage", "orders", "positions"]
+__all__ = ["SIDES", "STATES", "TYPES", "balance", "leverage", "orders", "positions"]

@@ -29,14 +29,14 @@ from mexc_futures.cli.common import (
     CliError,
     Target,
     confirm_live,
+    connect,
     emit_json,
     emit_table,
     json_option,
-    open_target,
     options,
     run,
 )
-from mexc_futures.cli.state import kill_record
+from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.errors import ApiError, MexcError
 from mexc_futures.model.intents import OrderKind, TradeSide
 from mexc_futures.protocol.endpoints import Endpoint, build_path
@@ -145,8 +145,12 @@ async def order_test(rest: RestClient, symbol: str) -> list[Finding]:
 
 
 @click.command()
-@click.option("--symbol", default="BTC_USDT", show_default=True)
-@click.option("--currency", default="USDT", show_default=True)
+@click.option(
+    "--symbol", default="BTC_USDT", show_default=True, help="Contract for the per-symbol reads."
+)
+@click.option(
+    "--currency", default="USDT", show_default=True, help="Currency for the asset reads."
+)
 @click.option(
     "--order-test",
     "order_test_flag",
@@ -178,19 +182,12 @@ def audit(
       mexc-futures --live audit --order-test --yes    # real API, incl. one far-away order
     """
     opts = options(ctx)
-    if order_test_flag and (rec := kill_record(opts)) is not None:
-        raise CliError(
-            f"Kill switch is TRIPPED ({rec.reason}): --order-test refused. "
-            "Re-arm with `mexc-futures kill --reset` first."
-        )
+    if order_test_flag:
+        refuse_if_killed(opts, "--order-test refused (drop it to audit the reads only)")
 
     async def go() -> list[Finding]:
         sym = symbol.upper()
-        async with (
-            open_target(opts, keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-            aiohttp.ClientSession() as session,
-        ):
+        async with connect(opts, keys=True) as (t, rest), aiohttp.ClientSession() as session:
             rows = await capabilities(rest, sym)
             now_s = (rest.clock.time_ms() + rest.offset_ms) // 1000
             rows += await run_audit(

@@ -6,21 +6,31 @@ Targets (``open_target``), in this order:
   ``MEXC_API_SECRET``, a 0600 ``.env`` or the OS keyring (``config.load_credentials``);
 * ``--emulator-url URL`` (or ``MEXC_EMULATOR_URL``) — an emulator already running
   (``mexc-futures emulator``); keys from the same sources as live;
-* otherwise a fresh emulator started in-process on 127.0.0.1 with its own generated keys.
+* otherwise a fresh emulator started in-process on 127.0.0.1 with its own generated keys. Its
+  account lives only as long as the command: use ``mexc-futures emulator`` plus
+  ``--emulator-url`` for state that carries from one command to the next. Symbols are checked
+  against the emulator's catalogue first (it would otherwise invent a contract for any name).
+
+``connect(opts, keys=...)`` opens the target and a ``RestClient`` on it in one step.
 
 State that must outlive one command (the journal and the kill-switch latch) lives in
 ``--state-dir`` (``MEXC_FUTURES_HOME``, default ``~/.mexc-futures``), one sub-directory per target
 kind (``live``, ``emulator``).
 
 Errors: ``MexcError`` subclasses become a one-paragraph message that says what to do, exit code 1
-(``CliError``); usage errors keep click's exit code 2.
+(``CliError``); usage errors keep click's exit code 2. Library log records are shown from
+``ERROR`` up (``-v``: ``INFO``, ``-vv``: ``DEBUG``) so that retries do not drown the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import re
+import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,12 +45,15 @@ from rich.table import Table
 from mexc_futures.config import Credentials, Environment, load_credentials
 from mexc_futures.errors import (
     ApiError,
+    AuthError,
     ConfigError,
     KillSwitchActive,
     MexcError,
     TransportError,
     ValidationError,
 )
+from mexc_futures.execution import TradingOff
+from mexc_futures.transport.rest import RestClient
 
 if TYPE_CHECKING:
     from mexc_futures.emulator.server import Emulator
@@ -49,10 +62,13 @@ T = TypeVar("T")
 ENV_EMULATOR_URL = "MEXC_EMULATOR_URL"
 ENV_HOME = "MEXC_FUTURES_HOME"
 
-KILL_HELP = (
-    "Check what is open with `mexc-futures orders` and `mexc-futures positions`, fix the cause, "
-    "then re-arm with `mexc-futures kill --reset`."
-)
+def kill_help(opts: Options | None = None) -> str:
+    """What to do about a tripped kill switch (commands spelled for the target kind)."""
+    pre = "mexc-futures --live" if opts is not None and opts.live else "mexc-futures"
+    return (
+        f"Check what is open with `{pre} orders` and `{pre} positions`, fix the cause, "
+        f"then re-arm with `{pre} kill --reset`."
+    )
 
 
 class CliError(click.ClickException):
@@ -70,6 +86,7 @@ class Options:
     state_dir: Path | None = None
     seed: int = 1
     speed: float = 1.0
+    verbose: int = 0
 
     @property
     def kind(self) -> str:
@@ -116,24 +133,84 @@ def _local_env(url: str) -> Environment:
     return Environment(name="local", rest_url=base, ws_url=ws, is_live=False)
 
 
+def emulator_url(opts: Options) -> str | None:
+    """The URL of an external emulator to use (``--emulator-url`` / env), if any."""
+    return None if opts.live else (opts.emulator_url or os.environ.get(ENV_EMULATOR_URL) or None)
+
+
+def check_emulator_symbols(symbols: Sequence[str]) -> None:
+    """``CliError`` naming the valid symbols when one is not in the emulator's catalogue."""
+    from mexc_futures.emulator.contracts import build_contracts
+
+    known = build_contracts()
+    unknown = [s for s in symbols if s.upper() not in known]
+    if unknown:
+        some = ", ".join(list(known)[:8])
+        raise CliError(
+            f"Unknown symbol {', '.join(unknown)}: the built-in emulator lists {len(known)} "
+            f"contracts ({some}, ...). See them all with `mexc-futures ticker`."
+        )
+
+
 @contextlib.asynccontextmanager
 async def open_target(
-    opts: Options, *, keys: bool, symbols: Sequence[str] | None = None
+    opts: Options,
+    *,
+    keys: bool,
+    symbols: Sequence[str] | None = None,
+    venue_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[Target]:
-    """Connect to the chosen target; ``keys`` loads credentials (``ConfigError`` says how)."""
+    """Connect to the chosen target; ``keys`` loads credentials (``ConfigError`` says how).
+
+    ``symbols`` limits an in-process emulator to those contracts (checked to exist first);
+    ``venue_options`` go to its venue (e.g. ``{"flow_rate": 12.0}``).
+    """
     if opts.live:
         creds = load_credentials() if keys else None
         yield Target(Environment.from_env(), creds, None, opts)
         return
-    url = opts.emulator_url or os.environ.get(ENV_EMULATOR_URL)
+    url = emulator_url(opts)
     if url:
         creds = load_credentials() if keys else None
         yield Target(_local_env(url), creds, None, opts)
         return
     from mexc_futures.emulator.server import Emulator
 
-    async with Emulator(seed=opts.seed, speed=opts.speed, symbols=symbols) as ex:
+    if symbols:
+        check_emulator_symbols(symbols)
+    async with Emulator(
+        seed=opts.seed, speed=opts.speed, symbols=symbols, venue_options=venue_options
+    ) as ex:
         yield Target(ex.env, ex.credentials, ex, opts)
+
+
+@contextlib.asynccontextmanager
+async def connect(opts: Options, *, keys: bool) -> AsyncIterator[tuple[Target, RestClient]]:
+    """``open_target`` plus a ``RestClient`` on it (signed when ``keys``)."""
+    async with open_target(opts, keys=keys) as t, RestClient(t.env, t.credentials) as rest:
+        yield t, rest
+
+
+@contextlib.contextmanager
+def journal_path(target: Target, prefix: str = "mexc-futures-") -> Iterator[Path]:
+    """Where the journal of this target lives: the state dir, or a throw-away directory for an
+    in-process emulator (whose account dies with the command)."""
+    if target.emulator is None:
+        yield target.options.journal_path
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp) / "journal.sqlite"
+
+
+def setup_logging(verbose: int) -> None:
+    """Library logs on stderr: errors only by default, ``-v`` info, ``-vv`` debug."""
+    level = (logging.ERROR, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    lib = logging.getLogger("mexc_futures")
+    lib.handlers[:] = [handler]
+    lib.setLevel(level)
+    lib.propagate = False
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -155,21 +232,51 @@ def explained() -> Iterator[None]:
         raise CliError(explain(exc)) from None
 
 
-def explain(exc: MexcError) -> str:
-    """The user-facing text for ``exc``."""
+def _current_options() -> Options:
+    ctx = click.get_current_context(silent=True)
+    return options(ctx) if ctx is not None else Options()
+
+
+EMULATOR_KEYS_HELP = (
+    "An emulator accepts only its own test keys: export MEXC_API_KEY and MEXC_API_SECRET as "
+    "`mexc-futures emulator` printed them (or start it with --api-key/--api-secret of your "
+    "choice)."
+)
+
+
+def explain(exc: MexcError, opts: Options | None = None) -> str:
+    """The user-facing text for ``exc``: what happened and what to do."""
+    opts = opts or _current_options()
+    external = emulator_url(opts)
     if isinstance(exc, KillSwitchActive):
-        return f"Kill switch is TRIPPED: nothing was sent. {exc} {KILL_HELP}"
+        return f"Kill switch is TRIPPED: nothing was sent. {exc} {kill_help(opts)}"
     if isinstance(exc, ApiError) and exc.code == 1001:
         return (
             f"Unknown symbol ({exc.message or 'contract does not exist'}). Symbols look like "
             "BTC_USDT (base_quote, upper case); list them with `mexc-futures ticker`."
         )
     if isinstance(exc, ValidationError):
-        hint = f" Nearest valid value: {exc.nearest}." if exc.nearest is not None else ""
-        return f"Rejected before sending: {exc}.{hint}"
+        text = str(exc).rstrip(".")
+        if exc.nearest is not None:
+            text = re.sub(r";? *nearest valid value: *\S+$", "", text, flags=re.IGNORECASE)
+            text += f". Nearest valid value: {exc.nearest}"
+        return f"Rejected before sending: {text}. Nothing was sent."
+    if isinstance(exc, AuthError) and external:
+        return f"{exc} {EMULATOR_KEYS_HELP}"
+    if isinstance(exc, TradingOff):
+        return (
+            f"Trading is switched off: {exc}. Nothing was sent. Orders stay off until the cause "
+            "is fixed; cancels still work (`mexc-futures order cancel-all`)."
+        )
     if isinstance(exc, ConfigError):
         return str(exc)
     if isinstance(exc, TransportError):
+        if external:
+            return (
+                f"Network problem: {exc}. Is the emulator running at {external}? Start it with "
+                "`mexc-futures emulator` or drop --emulator-url / MEXC_EMULATOR_URL to use a "
+                "fresh in-process one."
+            )
         return f"Network problem: {exc}. Check the URL and your connection, then retry."
     return str(exc)
 
@@ -183,8 +290,10 @@ async def gather_or_fail(*aws: Awaitable[T]) -> list[T]:
 
 
 def console() -> Console:
-    """The stdout console (plain when not a terminal, so tests read clean text)."""
-    return Console(highlight=False, soft_wrap=False)
+    """The stdout console (plain when not a terminal, so tests read clean text). Piped output
+    gets 160 columns unless ``COLUMNS`` says otherwise, so ids are never cut short."""
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=False, width=160 if piped else None)
 
 
 def _plain(value: Any) -> Any:
@@ -220,6 +329,58 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+def emit(
+    as_json: bool,
+    data: Any,
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    empty: str = "",
+) -> None:
+    """``data`` as JSON with ``--json``, else ``rows`` as a table."""
+    if as_json:
+        emit_json(data)
+    else:
+        emit_table(title, columns, rows, empty=empty)
+
+
+def yes_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--yes`` (skip the confirmation on ``--live``)."""
+    return click.option("--yes", is_flag=True, help="Do not ask before sending on --live.")(fn)
+
+
+def margin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--margin isolated|cross``."""
+    return click.option(
+        "--margin",
+        type=click.Choice(["isolated", "cross"]),
+        default="isolated",
+        show_default=True,
+        help="Margin mode.",
+    )(fn)
+
+
+def params_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add ``-p/--param KEY=VALUE`` (repeatable) for ``what``'s parameters."""
+    return click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=f"{what} parameter, repeatable: -p size=2 -p max_position=6 (list them with "
+        "`mexc-futures run STRATEGY --show-params`).",
+    )
+
+
+def symbol_filter_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--symbol`` (an optional filter)."""
+    return click.option("--symbol", metavar="SYMBOL", help="Only this contract, e.g. BTC_USDT.")(
+        fn
+    )
+
+
 def confirm_live(target: Target, what: str, yes: bool) -> None:
     """On the live exchange, ask before the first order unless ``--yes``."""
     if not target.live or yes:
@@ -234,13 +395,24 @@ __all__ = [
     "CliError",
     "Options",
     "Target",
+    "check_emulator_symbols",
     "confirm_live",
+    "connect",
+    "emit",
     "emit_json",
     "emit_table",
+    "emulator_url",
     "explain",
     "explained",
+    "journal_path",
     "json_option",
+    "kill_help",
+    "margin_option",
     "open_target",
     "options",
+    "params_option",
     "run",
+    "setup_logging",
+    "symbol_filter_option",
+    "yes_option",
 ]

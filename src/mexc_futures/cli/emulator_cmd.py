@@ -21,13 +21,22 @@ It speaks the real protocol, so any MEXC futures client can point at it:
 \b
 The market is synthetic and deterministic for a given --seed: makers and takers
 move a drifting mid, producing depth versions, deals, klines, tickers, index,
-fair price and funding. Signed requests must use the printed test key pair.
+fair price and funding. Signed requests must use the printed test key pair
+(fixed ones with --api-key/--api-secret: local test keys, never real MEXC keys).
+Other mexc-futures commands use it with --emulator-url and the keys in the
+environment (MEXC_API_KEY / MEXC_API_SECRET), as they would for --live.
 --speed scales venue time (limits, funding, klines); with --speed != 1 sign with
 the server's time (GET /api/v1/contract/ping), not your own clock.
 
 \b
 Examples:
   mexc-futures emulator
+  mexc-futures emulator --api-key test-key --api-secret test-secret-0001
+    then, in another shell:
+    export MEXC_EMULATOR_URL=http://127.0.0.1:8000
+    export MEXC_API_KEY=test-key MEXC_API_SECRET=test-secret-0001
+    mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
+    mexc-futures orders
   mexc-futures emulator --port 9000 --seed 7 --symbols BTC_USDT,ETH_USDT
   mexc-futures emulator --contracts 800 --speed 60 --no-ws-limits
   curl -H "X-Emulator-Token: T" -d '{"fault":"stall"}' http://127.0.0.1:8000/_emulator/faults
@@ -67,11 +76,18 @@ Examples:
     type=int,
     help="Pad the contract list to this many (e.g. 800 for scale tests).",
 )
-@click.option("--api-key", default=None, help="Access key to accept (default: generated).")
+@click.option(
+    "--api-key",
+    default=None,
+    help="TEST access key this local emulator accepts (default: generated). Never a real "
+    "MEXC key: this is the one command that takes keys as arguments, because they are "
+    "throw-away test keys of the emulator only.",
+)
 @click.option(
     "--api-secret",
     default=None,
-    help="Secret for --api-key (a test secret for this emulator only).",
+    help="TEST secret for --api-key, for this local emulator only (default: generated). Clients "
+    "read it from MEXC_API_SECRET, never from their command line.",
 )
 @click.option(
     "--balance",

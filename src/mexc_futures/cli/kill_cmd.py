@@ -12,8 +12,8 @@ import click
 
 from mexc_futures.cli.common import (
     CliError,
+    connect,
     emit_json,
-    open_target,
     options,
     run,
 )
@@ -21,7 +21,6 @@ from mexc_futures.cli.state import kill_record
 from mexc_futures.execution import ExecutionManager
 from mexc_futures.journal import Journal
 from mexc_futures.model.killswitch import KillSwitch
-from mexc_futures.transport.rest import RestClient
 
 
 @click.command()
@@ -76,7 +75,7 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
         return
 
     async def go() -> int:
-        async with open_target(opts, keys=True) as t, RestClient(t.env, t.credentials) as rest:
+        async with connect(opts, keys=True) as (_, rest):
             async with ExecutionManager(
                 rest, journal_path=opts.journal_path, clock=rest.clock
             ) as ex:

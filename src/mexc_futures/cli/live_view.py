@@ -3,7 +3,10 @@
 ``ViewModel`` folds market events (book tops and depth via a reader, public trades, connection
 state, resyncs) and reads the account from a ``StrategyView``-like source; ``snapshot()`` returns an
 immutable :class:`~mexc_futures.dashboard.DashboardState` for ``dashboard.render``. It keeps a
-bounded PnL history (one point per ``sample`` call) for the sparkline, and latency samples.
+bounded PnL history (one point per ``sample`` call) for the sparkline, and latency samples:
+names starting ``tick→`` are tick-to-order times (event arrival to order request written), the
+others REST round trips (``StrategySession`` reports both). ``trading`` (optional) says why
+trading is off (``StrategySession.trading_off``).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class ViewModel:
         self.kill_reason: str | None = None
         self.warnings: deque[str] = deque(maxlen=3)
         self.placed = 0
+        self.trading: Callable[[], str | None] | None = None
 
     def on_event(self, event: Event) -> None:
         """Fold one market event."""
@@ -87,6 +91,33 @@ class ViewModel:
     def note_latency(self, name: str, ms: float) -> None:
         """Record one latency sample (the dashboard shows the median of the last 100)."""
         self.latencies.setdefault(name, deque(maxlen=100)).append(ms)
+
+    def medians(self, tick: bool) -> dict[str, float]:
+        """Median per kind of the tick-to-order (``tick``) or the round-trip samples."""
+        return {
+            k.removeprefix("tick→"): statistics.median(v)
+            for k, v in self.latencies.items()
+            if v and k.startswith("tick→") == tick
+        }
+
+    def latency_summary(self) -> str:
+        """``tick→order p50 place 0.41 ms ...; REST round trip p50 place 1.80 ms ...``."""
+        parts = []
+        for tick, title in ((True, "tick→order p50"), (False, "REST round trip p50")):
+            vals = self.medians(tick)
+            if vals:
+                parts.append(f"{title} " + ", ".join(f"{k} {v:.2f} ms" for k, v in vals.items()))
+        return "; ".join(parts)
+
+    def legs(self) -> list[str]:
+        """``["long 2", "short 1"]``: each held side of the symbol (hedge mode holds both)."""
+        if self.account is None:
+            return []
+        return [
+            f"{'long' if p.position_type == 1 else 'short'} {p.hold_vol}"
+            for p in self.account.positions(self.symbol)
+            if p.hold_vol
+        ]
 
     def warn(self, text: str) -> None:
         """Show a warning line (the newest three are kept)."""
@@ -150,7 +181,9 @@ class ViewModel:
             realised=acct.realised if acct is not None else Decimal(0),
             unrealised=unreal,
             pnl_history=list(self.pnl_history),
-            latency_ms={k: statistics.median(v) for k, v in self.latencies.items() if v},
+            latency_ms=self.medians(tick=False),
+            tick_to_order_ms=self.medians(tick=True),
+            trading_off=self.trading() if self.trading is not None else None,
             connection=self.connection,
             book_synced=self.synced,
             book_version=self.version,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mexc_futures.cli.common import CliError, Options
+from mexc_futures.cli.common import CliError, Options, setup_logging
 from mexc_futures.config import reject_cli_secrets
 from mexc_futures.errors import ConfigError
 
@@ -18,8 +18,9 @@ Examples:
   mexc-futures watch BTC_USDT              # live ladder, trades tape and ticker
   mexc-futures book BTC_USDT --json        # one snapshot, machine-readable
   mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
-  mexc-futures run examples/market_maker.py --paper -p size=2
+  mexc-futures run market_maker -p size=2  # a built-in strategy, or your own .py file
   mexc-futures --live audit                # check the real API against the typed models
+  mexc-futures COMMAND --help              # every command has its own examples
 
 \b
 Where commands run:
@@ -27,23 +28,45 @@ Where commands run:
   --emulator-url URL  an emulator you started with `mexc-futures emulator`
   --live              the real MEXC exchange; keys from MEXC_API_KEY / MEXC_API_SECRET,
                       a .env file with mode 0600, or the OS keyring - never from arguments
+
+\b
+A fresh in-process emulator lives only as long as one command: an order placed by one
+command is gone for the next. To keep state between commands, run an emulator:
+  mexc-futures emulator --api-key test-key --api-secret test-secret-0001
+  export MEXC_EMULATOR_URL=http://127.0.0.1:8000 MEXC_API_KEY=test-key \\
+         MEXC_API_SECRET=test-secret-0001
 """
+
+GROUP_VALUE_OPTIONS = frozenset({"--emulator-url", "--state-dir", "--seed"})
 
 
 class RootGroup(click.Group):
     """Refuses secrets on the command line before anything runs (reliability "Security").
 
     The ``emulator`` command is exempt after its name: its ``--api-key``/``--api-secret`` set the
-    emulator's own throw-away test key pair, not a credential of a real account.
+    emulator's own throw-away test key pair, not a credential of a real account. Only the
+    command position counts (``book emulator --api-secret x`` is still refused).
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        checked = args[: args.index("emulator")] if "emulator" in args else args
+        cut = _command_index(args)
+        checked = args[:cut] if cut is not None and args[cut] == "emulator" else args
         try:
             reject_cli_secrets(checked)
         except ConfigError as exc:
             raise CliError(str(exc)) from None
         return super().parse_args(ctx, args)
+
+
+def _command_index(args: list[str]) -> int | None:
+    """Index of the sub-command name in ``args`` (skipping group options and their values)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("-"):
+            return i
+        i += 2 if arg in GROUP_VALUE_OPTIONS else 1
+    return None
 
 
 @click.group(
@@ -66,9 +89,17 @@ class RootGroup(click.Group):
     help="Journal and kill-switch state [env MEXC_FUTURES_HOME; default ~/.mexc-futures].",
 )
 @click.option("--seed", default=1, show_default=True, help="Seed of the in-process emulator.")
+@click.option(
+    "-v", "--verbose", count=True, help="Show library logs: -v info, -vv debug (default: errors)."
+)
 @click.pass_context
 def cli(
-    ctx: click.Context, live: bool, emulator_url: str | None, state_dir: Path | None, seed: int
+    ctx: click.Context,
+    live: bool,
+    emulator_url: str | None,
+    state_dir: Path | None,
+    seed: int,
+    verbose: int,
 ) -> None:
     """mexc-futures: stream, book-keep and trade MEXC Futures, or run a local MEXC exchange.
 
@@ -76,7 +107,11 @@ def cli(
     """
     if live and emulator_url:
         raise click.UsageError("--live and --emulator-url exclude each other; pick one.")
-    ctx.obj = Options(live=live, emulator_url=emulator_url, state_dir=state_dir, seed=seed)
+    if verbose:
+        setup_logging(verbose)
+    ctx.obj = Options(
+        live=live, emulator_url=emulator_url, state_dir=state_dir, seed=seed, verbose=verbose
+    )
 
 
 def _register(commands: Sequence[Any]) -> None:
@@ -121,5 +156,6 @@ _load()
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: library logs from ``ERROR`` up (``-v`` lowers it)."""
+    setup_logging(0)
     cli()

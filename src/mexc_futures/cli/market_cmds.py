@@ -9,10 +9,10 @@ from rich.progress import Progress
 
 from mexc_futures.cli.common import (
     CliError,
+    connect,
     emit_json,
     emit_table,
     json_option,
-    open_target,
     options,
     run,
 )
@@ -54,7 +54,7 @@ def book(ctx: click.Context, symbol: str, limit: int, as_json: bool) -> None:
     """
 
     async def go() -> None:
-        async with open_target(options(ctx), keys=False) as t, RestClient(t.env) as rest:
+        async with connect(options(ctx), keys=False) as (_, rest):
             await check_symbol(rest, symbol)
             depth = await rest.get_depth(symbol.upper(), limit)
         asks, bids = list(depth.asks)[:limit], list(depth.bids)[:limit]
@@ -88,7 +88,7 @@ def ticker(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
     """
 
     async def go() -> None:
-        async with open_target(options(ctx), keys=False) as t, RestClient(t.env) as rest:
+        async with connect(options(ctx), keys=False) as (_, rest):
             if symbol:
                 await check_symbol(rest, symbol)
                 rows = [await rest.get_ticker(symbol.upper())]
@@ -159,7 +159,7 @@ def klines(
 
     async def go() -> None:
         step = INTERVALS[interval]
-        async with open_target(options(ctx), keys=False) as t, RestClient(t.env) as rest:
+        async with connect(options(ctx), keys=False) as (_, rest):
             await check_symbol(rest, symbol)
             end_s = parse_time(end) if end else (await rest.ping()) // 1000
             start_s = parse_time(start) if start else end_s - bars * step

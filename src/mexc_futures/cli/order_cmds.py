@@ -10,29 +10,29 @@ unless ``--yes``. Cancels are always allowed, even with the kill switch tripped.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import AsyncIterator
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import click
 import msgspec
 
 from mexc_futures.cli.account_cmds import STATES
 from mexc_futures.cli.common import (
-    KILL_HELP,
     CliError,
     Target,
     confirm_live,
-    emit_json,
-    emit_table,
+    connect,
+    emit,
+    journal_path,
     json_option,
-    open_target,
+    margin_option,
     options,
     run,
+    symbol_filter_option,
+    yes_option,
 )
 from mexc_futures.cli.market_cmds import check_symbol
-from mexc_futures.cli.state import kill_record
+from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.execution import ExecutionConfig, ExecutionManager
 from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.protocol.convert import contract_spec
@@ -65,31 +65,29 @@ def decimal_arg(_ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a number") from None
 
 
-def refuse_if_killed(target: Target) -> None:
-    """Raise ``CliError`` when the kill switch of this target kind is latched."""
-    rec = kill_record(target.options)
-    if rec is not None:
-        raise CliError(
-            f"Kill switch is TRIPPED ({rec.reason}{': ' + rec.detail if rec.detail else ''}); "
-            f"no order was sent. {KILL_HELP}"
-        )
-
-
 @contextlib.asynccontextmanager
 async def execution(
     target: Target, rest: RestClient, symbol: str
 ) -> AsyncIterator[ExecutionManager]:
     """An ``ExecutionManager`` journaled in the state dir (a throw-away journal for an
-    in-process emulator, whose account dies with the command)."""
-    with contextlib.ExitStack() as stack:
-        if target.emulator is not None:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="mexc-futures-"))
-            path = Path(tmp) / "journal.sqlite"
-        else:
-            path = target.options.journal_path
+    in-process emulator, whose account dies with the command). ``CliError`` when it finds
+    trading off for ``symbol`` (e.g. ``apiAllowed`` false), saying why."""
+    with journal_path(target) as path:
         cfg = ExecutionConfig(symbols=(symbol,))
         async with ExecutionManager(rest, journal_path=path, clock=rest.clock, config=cfg) as ex:
+            why = ex.trading_off_reason or ex.capabilities.contracts.get(symbol, "ok")
+            if why != "ok":
+                raise CliError(
+                    f"Trading is off for {symbol}: {why}. Nothing was sent. "
+                    + TRADING_OFF_HELP
+                )
             yield ex
+
+
+TRADING_OFF_HELP = (
+    "Pick another contract (`mexc-futures ticker` lists them), or check the key's permissions "
+    "and the contract's state with `mexc-futures audit`."
+)
 
 
 @click.group()
@@ -100,7 +98,7 @@ def order() -> None:
     Examples:
       mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
       mexc-futures order place BTC_USDT --side sell --vol 2 --type market
-      mexc-futures order amend 7391135770 --symbol BTC_USDT --price 60010 --vol 1
+      mexc-futures order amend 7391135770 --price 60010 --vol 1
       mexc-futures order cancel 7391135770
       mexc-futures order cancel-all --symbol BTC_USDT
     """
@@ -118,10 +116,8 @@ def order() -> None:
 @click.option("--price", callback=decimal_arg, help="Limit price (not for --type market).")
 @click.option("--type", "kind", type=click.Choice(list(KINDS)), default="limit", show_default=True)
 @click.option("--leverage", type=int, help="Leverage for opening orders.")
-@click.option(
-    "--margin", type=click.Choice(["isolated", "cross"]), default="isolated", show_default=True
-)
-@click.option("--yes", is_flag=True, help="Do not ask before sending on --live.")
+@margin_option
+@yes_option
 @json_option
 @click.pass_context
 def place(
@@ -136,17 +132,26 @@ def place(
     yes: bool,
     as_json: bool,
 ) -> None:
-    """Place one order on SYMBOL (quantities in contracts; see `mexc-futures book`)."""
+    """Place one order on SYMBOL; --vol is in contracts (see `mexc-futures book`).
+
+    Checked before sending: the kill switch, the symbol, minVol / volUnit / priceUnit and the
+    leverage range; an error names the nearest valid value. Then it is journaled with a unique
+    externalOid, so a lost answer is looked up, never sent twice.
+
+    \b
+    Examples:
+      mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
+      mexc-futures order place BTC_USDT --side sell --vol 2 --type market
+      mexc-futures order place BTC_USDT --side close-long --vol 1 --type market
+      mexc-futures --live order place ETH_USDT --side buy --vol 1 --price 2000 --json
+    """
     if kind != "market" and price is None:
         raise click.UsageError(f"--type {kind} needs --price (or use --type market).")
 
     async def go() -> dict[str, object]:
         sym = symbol.upper()
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            refuse_if_killed(t)
+        async with connect(options(ctx), keys=True) as (t, rest):
+            refuse_if_killed(t.options)
             spec = contract_spec(await check_symbol(rest, sym))
             spec.validate_order(vol, price if kind != "market" else None, leverage)
             intent = PlaceOrder(
@@ -178,30 +183,30 @@ def place(
             }
 
     result = run(go())
-    if as_json:
-        emit_json(result)
-    else:
-        emit_table("Order placed", ["Field", "Value"], list(result.items()))
+    emit(as_json, result, "Order placed", ["Field", "Value"], list(result.items()))
 
 
 @order.command("amend")
 @click.argument("order_id")
-@click.option("--price", required=True, callback=decimal_arg)
-@click.option("--vol", required=True, callback=decimal_arg)
-@click.option("--yes", is_flag=True, help="Do not ask before sending on --live.")
+@click.option("--price", required=True, callback=decimal_arg, help="New limit price.")
+@click.option("--vol", required=True, callback=decimal_arg, help="New volume in contracts.")
+@yes_option
 @json_option
 @click.pass_context
 def amend(
     ctx: click.Context, order_id: str, price: Decimal, vol: Decimal, yes: bool, as_json: bool
 ) -> None:
-    """Change price and volume of open limit order ORDER_ID (the venue gives it a new id)."""
+    """Change price and volume of open limit order ORDER_ID (the venue gives it a new id).
+
+    \b
+    Examples:
+      mexc-futures orders                                    # find the order id
+      mexc-futures order amend 739001000000000001 --price 60010 --vol 2
+    """
 
     async def go() -> dict[str, object]:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
-            refuse_if_killed(t)
+        async with connect(options(ctx), keys=True) as (t, rest):
+            refuse_if_killed(t.options)
             row = await rest.get_order(order_id)
             spec = contract_spec(await check_symbol(rest, row.symbol))
             spec.validate_order(vol, price)
@@ -215,10 +220,7 @@ def amend(
             }
 
     result = run(go())
-    if as_json:
-        emit_json(result)
-    else:
-        emit_table("Order amended", ["Field", "Value"], list(result.items()))
+    emit(as_json, result, "Order amended", ["Field", "Value"], list(result.items()))
 
 
 @order.command("cancel")
@@ -226,34 +228,36 @@ def amend(
 @json_option
 @click.pass_context
 def cancel(ctx: click.Context, order_ids: tuple[str, ...], as_json: bool) -> None:
-    """Cancel one or more orders by venue id (allowed even with the kill switch tripped)."""
+    """Cancel one or more orders by venue id (allowed even with the kill switch tripped).
+
+    \b
+    Examples:
+      mexc-futures order cancel 739001000000000001
+      mexc-futures order cancel 739001000000000001 739001000000000002 --json
+    """
 
     async def go() -> list[dict[str, object]]:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
+        async with connect(options(ctx), keys=True) as (_t, rest):
             results = await rest.cancel_orders(list(order_ids))
         return [msgspec.to_builtins(r) for r in results]
 
     rows = run(go())
     failed = [r for r in rows if r.get("errorCode") not in (0, None)]
-    if as_json:
-        emit_json(rows)
-    else:
-        emit_table(
-            "Cancel",
-            ["Order id", "Result"],
-            [
-                (
-                    r.get("orderId"),
-                    "cancelled"
-                    if r.get("errorCode") in (0, None)
-                    else f"error {r.get('errorCode')}: {r.get('errorMsg', '')}",
-                )
-                for r in rows
-            ],
-        )
+    emit(
+        as_json,
+        rows,
+        "Cancel",
+        ["Order id", "Result"],
+        [
+            (
+                r.get("orderId"),
+                "cancelled"
+                if r.get("errorCode") in (0, None)
+                else f"error {r.get('errorCode')}: {r.get('errorMsg', '')}",
+            )
+            for r in rows
+        ],
+    )
     if failed:
         raise CliError(
             f"{len(failed)} order(s) not cancelled (2040: no such order; 2041: already filled or "
@@ -262,16 +266,20 @@ def cancel(ctx: click.Context, order_ids: tuple[str, ...], as_json: bool) -> Non
 
 
 @order.command("cancel-all")
-@click.option("--symbol", help="Only this contract (default: every contract).")
+@symbol_filter_option
 @click.pass_context
 def cancel_all(ctx: click.Context, symbol: str | None) -> None:
-    """Cancel every open order (allowed even with the kill switch tripped)."""
+    """Cancel every open order, then check that none is left (allowed even with the kill switch
+    tripped).
+
+    \b
+    Examples:
+      mexc-futures order cancel-all
+      mexc-futures --live order cancel-all --symbol BTC_USDT
+    """
 
     async def go() -> int:
-        async with (
-            open_target(options(ctx), keys=True) as t,
-            RestClient(t.env, t.credentials) as rest,
-        ):
+        async with connect(options(ctx), keys=True) as (_t, rest):
             if symbol:
                 await check_symbol(rest, symbol)
             await rest.cancel_all(symbol.upper() if symbol else None)
@@ -283,7 +291,12 @@ def cancel_all(ctx: click.Context, symbol: str | None) -> None:
         return len(left)
 
     left = run(go())
-    click.echo("All orders cancelled." if not left else f"{left} order(s) still open; retry.")
+    if left:
+        raise CliError(
+            f"{left} order(s) still open after cancel-all (an order may have been placed "
+            "meanwhile); run it again, or trip the kill switch: `mexc-futures kill`."
+        )
+    click.echo("All orders cancelled. None is left open.")
 
 
-__all__ = ["STATES", "order"]
+__all__ = ["STATES", "execution", "order"]

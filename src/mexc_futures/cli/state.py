@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mexc_futures.cli.common import Options
+from mexc_futures.cli.common import CliError, Options, kill_help
 from mexc_futures.journal import Journal
 from mexc_futures.model.killswitch import KillRecord
 
@@ -19,4 +19,15 @@ def kill_record(opts: Options) -> KillRecord | None:
     return rec
 
 
-__all__ = ["kill_record"]
+def refuse_if_killed(opts: Options, what: str = "no order was sent") -> None:
+    """Raise ``CliError`` (saying how to re-arm) when the kill switch of this target kind is
+    latched; ``what`` says what was refused."""
+    rec = kill_record(opts)
+    if rec is not None:
+        detail = f": {rec.detail}" if rec.detail else ""
+        raise CliError(
+            f"Kill switch is TRIPPED ({rec.reason}{detail}); {what}. {kill_help(opts)}"
+        )
+
+
+__all__ = ["kill_record", "refuse_if_killed"]

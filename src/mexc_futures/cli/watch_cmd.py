@@ -8,13 +8,12 @@ import contextlib
 import click
 from rich.live import Live
 
-from mexc_futures.cli.common import console, open_target, options, run
+from mexc_futures.cli.common import connect, console, options, run
 from mexc_futures.cli.live_view import ViewModel
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.dashboard import render, render_text
 from mexc_futures.marketdata import MarketData
 from mexc_futures.model.events import MarketEvent
-from mexc_futures.transport.rest import RestClient
 
 
 @click.command()
@@ -39,10 +38,7 @@ def watch(
 
     async def go() -> None:
         sym = symbol.upper()
-        async with (
-            open_target(options(ctx), keys=False, symbols=None) as t,
-            RestClient(t.env) as rest,
-        ):
+        async with connect(options(ctx), keys=False) as (t, rest):
             spec = await check_symbol(rest, sym)
             model = ViewModel(sym, price_decimals=spec.price_scale, duration_s=duration)
             async with MarketData(t.env, rest=rest) as md:

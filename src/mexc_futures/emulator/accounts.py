@@ -1,7 +1,9 @@
 """Accounts, balances and positions of the emulator (spec §5.1, §5.2, §7.8).
 
-Money is kept as floats rounded on output; volumes are integer contracts; ``q = vol × contractSize``
-is the position size in base coin. The margin model (docs/emulator.md "Margin and liquidation"):
+Money (wallet, margins, fees, PnL, funding) is kept as ``Decimal`` amounts booked at 8 decimals
+(``money.py``); prices are floats on the tick grid; volumes are integer contracts;
+``q = vol × contractSize`` is the position size in base coin. The margin model
+(docs/emulator.md "Margin, fees, PnL, liquidation"):
 
 * ``cash`` is the wallet balance: deposits + realised PnL − fees ± funding.
 * ``positionMargin`` is the sum of ``im`` over open positions (isolated and cross); ``im`` is
@@ -10,18 +12,21 @@ is the position size in base coin. The margin model (docs/emulator.md "Margin an
 * ``frozenBalance`` is the initial margin of the unfilled part of open opening orders.
 * ``availableBalance = cash − positionMargin − frozenBalance`` (unrealised losses of cross positions
   are subtracted too); an opening order needing more answers 2005.
-* Liquidation price (linear, isolated), with ``M`` the margin backing the position and ``mmr`` the
-  contract's maintenance margin rate:
-  long ``(entry·q − M) / (q·(1 − mmr))``, short ``(entry·q + M) / (q·(1 + mmr))``. For cross
-  positions ``M`` is the position's ``im`` plus the account's available balance.
+* Liquidation price (linear), with ``M`` the margin backing the position and ``mmr`` the
+  maintenance margin rate of the position's risk tier (``Contract.risk_tier``):
+  long ``(entry·q − M) / (q·(1 − mmr))``, short ``(entry·q + M) / (q·(1 + mmr))``. Isolated:
+  ``M = im``; cross: ``M = im`` plus the available balance before this position's own unrealised
+  loss (``margin.MarginEngine.refresh_liquidation``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .contracts import Contract
+from .money import ZERO, booked, dec, notional
 from .orders import Order, PlanOrder, StopOrder, num
 
 LONG, SHORT = 1, 2
@@ -48,12 +53,12 @@ class Position:
     open_avg_price: float = 0.0
     close_avg_price: float = 0.0
     liquidate_price: float = 0.0
-    im: float = 0.0
-    oim: float = 0.0
-    hold_fee: float = 0.0
-    realised: float = 0.0
-    close_profit_loss: float = 0.0
-    fee: float = 0.0
+    im: Decimal = ZERO
+    oim: Decimal = ZERO
+    hold_fee: Decimal = ZERO
+    realised: Decimal = ZERO
+    close_profit_loss: Decimal = ZERO
+    fee: Decimal = ZERO
     update_time: int = 0
     version: int = 0
     open_vol_total: int = 0
@@ -73,9 +78,15 @@ class Position:
         """Base-coin quantity of ``vol`` (default: the held volume)."""
         return (self.hold_vol if vol is None else vol) * self.contract.contract_size
 
-    def unrealized(self, mark: float) -> float:
-        """Unrealised PnL at ``mark``."""
-        return (mark - self.hold_avg_price) * self.qty() * self.sign
+    def unrealized(self, mark: float) -> Decimal:
+        """Unrealised PnL at ``mark`` (rounded to 8 decimals)."""
+        if not self.hold_vol:
+            return ZERO
+        return booked((mark - self.hold_avg_price) * self.qty() * self.sign)
+
+    def margin_at(self, price: float, vol: int, leverage: int) -> Decimal:
+        """Booked initial margin ``vol × contractSize × price / leverage``."""
+        return booked(notional(price, vol, self.contract.contract_size) / max(leverage, 1))
 
     def open(self, vol: int, price: float, leverage: int, now: int) -> None:
         """Add ``vol`` at ``price``: weighted average entry, margin ``q·price/leverage``."""
@@ -84,30 +95,36 @@ class Position:
         self.open_vol_total += vol
         self.open_amount_total += price * vol
         self.open_avg_price = self.open_amount_total / self.open_vol_total
-        margin = price * vol * self.contract.contract_size / max(leverage, 1)
+        margin = self.margin_at(price, vol, leverage)
         self.im += margin
         self.oim += margin
         self.hold_vol = new
         self.leverage = leverage
         self.touch(now)
 
-    def close(self, vol: int, price: float, now: int) -> float:
-        """Remove ``vol`` at ``price``; returns the realised PnL (fees excluded)."""
-        pnl = (price - self.hold_avg_price) * self.qty(vol) * self.sign
+    def close(self, vol: int, price: float, now: int) -> Decimal:
+        """Remove ``vol`` at ``price``; returns the booked realised PnL (fees excluded).
+
+        ``im`` and ``oim`` are released pro rata (booked), all of them on the last contract.
+        """
+        pnl = booked(
+            (dec(price) - dec(self.hold_avg_price))
+            * notional(1, vol, self.contract.contract_size)
+            * self.sign
+        )
         closed_before = self.close_vol
         self.close_avg_price = (self.close_avg_price * closed_before + price * vol) / (
             closed_before + vol
         )
         self.close_vol += vol
-        keep = (self.hold_vol - vol) / self.hold_vol
-        self.im *= keep
-        self.oim *= keep
+        self.im -= booked(self.im * vol / self.hold_vol)
+        self.oim -= booked(self.oim * vol / self.hold_vol)
         self.hold_vol -= vol
         self.realised += pnl
         self.close_profit_loss += pnl
         if self.hold_vol == 0:
             self.state = 3
-            self.im = self.oim = 0.0
+            self.im = self.oim = ZERO
             self.liquidate_price = 0.0
         self.touch(now)
         return pnl
@@ -117,13 +134,18 @@ class Position:
         self.version += 1
         self.update_time = now
 
-    def liquidation_price(self, extra_margin: float = 0.0) -> float:
+    def mmr(self) -> float:
+        """Maintenance margin rate of the risk tier the held volume falls in."""
+        tier = self.contract.risk_tier(self.hold_vol)
+        return (tier or self.contract.risk_tiers()[-1]).mmr
+
+    def liquidation_price(self, extra_margin: Decimal = ZERO) -> float:
         """Liquidation price by the documented formula; ``extra_margin`` is the cross top-up."""
         q = self.qty()
         if q <= 0:
             return 0.0
-        m = self.im + extra_margin
-        mmr = self.contract.maintenance_margin_rate
+        m = float(self.im + extra_margin)
+        mmr = self.mmr()
         if self.position_type == LONG:
             return max((self.hold_avg_price * q - m) / (q * (1 - mmr)), 0.0)
         return (self.hold_avg_price * q + m) / (q * (1 + mmr))
@@ -132,12 +154,8 @@ class Position:
         """Position row (§5.2, v1 fields + common v2 ones) or ``push.personal.position`` data."""
         c = self.contract
         scale = c.price_scale
-        pnl = self.unrealized(mark) if self.hold_vol else 0.0
-        ratio = (
-            c.maintenance_margin_rate * mark * self.qty() / (self.im + pnl)
-            if self.im + pnl > 0
-            else 0.0
-        )
+        pnl = self.unrealized(mark)
+        ratio = self.mmr() * mark * self.qty() / float(self.im + pnl) if self.im + pnl > 0 else 0.0
         row: dict[str, Any] = {
             "positionId": self.position_id,
             "symbol": self.symbol,
@@ -171,7 +189,7 @@ class Position:
         else:
             row["holdAvgPriceFullyScale"] = f"{self.hold_avg_price:.{scale + 4}f}"
             row["openAvgPriceFullyScale"] = f"{self.open_avg_price:.{scale + 4}f}"
-            row["profitRatio"] = round(pnl / self.im, 4) if self.im else 0
+            row["profitRatio"] = num(pnl / self.im, 4) if self.im else 0
             row["totalFee"] = num(-self.fee)
         return row
 
@@ -184,7 +202,7 @@ class Account:
     secret: str
     read_only: bool = False
     position_mode: int = HEDGE
-    cash: dict[str, float] = field(default_factory=dict)
+    cash: dict[str, Decimal] = field(default_factory=dict)
     leverage: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     live: dict[int, Order] = field(default_factory=dict)
@@ -221,46 +239,53 @@ class Account:
         default = (min(20, contract.max_leverage), ISOLATED)
         return self.leverage.get((contract.symbol, position_type), default)
 
-    def frozen(self, currency: str) -> float:
+    def frozen(self, currency: str) -> Decimal:
         """Margin frozen by open opening orders settled in ``currency``."""
-        return sum(o.frozen() for o in self.live.values() if o.contract.quote == currency)
+        return sum((o.frozen() for o in self.live.values() if o.contract.quote == currency), ZERO)
 
-    def position_margin(self, currency: str) -> float:
+    def position_margin(self, currency: str) -> Decimal:
         """Sum of ``im`` of open positions settled in ``currency``."""
-        return sum(p.im for p in self.positions.values() if p.contract.quote == currency)
+        return sum((p.im for p in self.positions.values() if p.contract.quote == currency), ZERO)
 
-    def available(self, currency: str, cross_unrealized: float = 0.0) -> float:
+    def wallet(self, currency: str) -> Decimal:
+        """Wallet balance (deposits + realised PnL − fees ± funding) in ``currency``."""
+        return self.cash.get(currency, ZERO)
+
+    def book_cash(self, currency: str, amount: Decimal) -> None:
+        """Add a booked ``amount`` (negative: a debit) to the wallet."""
+        self.cash[currency] = self.cash.get(currency, ZERO) + amount
+
+    def available(self, currency: str, cross_unrealized: Decimal = ZERO) -> Decimal:
         """``cash − positionMargin − frozen`` (+ cross unrealised losses)."""
         return (
-            self.cash.get(currency, 0.0)
+            self.wallet(currency)
             - self.position_margin(currency)
             - self.frozen(currency)
-            + min(cross_unrealized, 0.0)
+            + min(cross_unrealized, ZERO)
         )
 
     def asset_row(
-        self, currency: str, unrealized: float, cross_unrealized: float
+        self, currency: str, unrealized: Decimal, cross_unrealized: Decimal
     ) -> dict[str, Any]:
         """``account/assets`` row (§5.1, v1 + v2 fields)."""
         avail = self.available(currency, cross_unrealized)
-        cash = self.cash.get(currency, 0.0)
         return {
             "currency": currency,
             "positionMargin": num(self.position_margin(currency)),
             "availableBalance": num(avail),
-            "cashBalance": num(max(avail, 0.0)),
+            "cashBalance": num(max(avail, ZERO)),
             "frozenBalance": num(self.frozen(currency)),
-            "equity": num(cash + unrealized),
+            "equity": num(self.wallet(currency) + unrealized),
             "unrealized": num(unrealized),
             "bonus": 0,
-            "availableCash": num(max(avail, 0.0)),
-            "availableOpen": num(max(avail, 0.0)),
+            "availableCash": num(max(avail, ZERO)),
+            "availableOpen": num(max(avail, ZERO)),
             "debtAmount": 0,
             "contributeMarginAmount": 0,
             "vcoinId": "",
         }
 
-    def asset_push(self, currency: str, cross_unrealized: float) -> dict[str, Any]:
+    def asset_push(self, currency: str, cross_unrealized: Decimal) -> dict[str, Any]:
         """``push.personal.asset`` data (§7.8)."""
         return {
             "availableBalance": num(self.available(currency, cross_unrealized)),

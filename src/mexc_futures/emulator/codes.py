@@ -59,6 +59,7 @@ MESSAGES: Final[dict[int, str]] = {
     2021: "Leverage differs from the existing position's leverage",
     2029: "Wrong order type",
     2030: "externalOid is too long (max 32)",
+    2031: "Position exceeds current risk limit",
     2034: "Batch query count exceeds the limit",
     2036: "Too many open orders",
     3001: "Trigger price type error",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # base, start price, contractSize, priceUnit, maxLeverage, maxVol, collectCycle (h)
@@ -75,10 +76,26 @@ _CATALOGUE: tuple[tuple[str, float, float, float, int, int, int], ...] = (
 _INDEX_ORIGINS = ("BINANCE", "OKX", "BYBIT", "MEXC", "KUCOIN", "GATEIO", "HTX", "BITGET")
 
 
+@lru_cache(maxsize=4096)
+def _decimals_cached(unit: float) -> int:
+    return _decimals(unit)
+
+
 def _decimals(unit: float) -> int:
     """Number of decimal places of a tick such as 0.001 (→ 3) or 0.5 (→ 1)."""
     text = f"{unit:.12f}".rstrip("0")
     return len(text.split(".")[1]) if "." in text else 0
+
+
+@dataclass(frozen=True, slots=True)
+class RiskTier:
+    """One level of a contract's risk-limit ladder (a ``risk_limit`` row, §5.1)."""
+
+    level: int
+    max_vol: int
+    mmr: float
+    imr: float
+    max_leverage: int
 
 
 @dataclass
@@ -112,11 +129,64 @@ class Contract:
     max_num_orders: tuple[int, int] = (200, 50)
     is_hot: bool = False
     index_origin: list[str] = field(default_factory=list)
+    risk_base_vol: int = 0
+    """Level-1 position limit in contracts; 0 means ``max_vol`` (a one-level ladder)."""
+    risk_incr_vol: int = 0
+    risk_incr_mmr: float = 0.0
+    risk_incr_imr: float = 0.0
+    risk_level_limit: int = 1
+    liquidation_fee_rate: float = 0.0004
+    _tiers: tuple[tuple[Any, ...], list[RiskTier]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def risk_tiers(self) -> list[RiskTier]:
+        """The risk-limit ladder of §4.1 (``riskBaseVol``, ``riskIncrVol``, ``riskIncrMmr``,
+        ``riskIncrImr``, ``riskLevelLimit``).
+
+        Level ``n`` (1-based) allows a position of ``riskBaseVol + (n−1)·riskIncrVol`` contracts
+        with ``mmr = maintenanceMarginRate + (n−1)·riskIncrMmr``, ``imr = initialMarginRate +
+        (n−1)·riskIncrImr`` and ``maxLeverage = min(maxLeverage, ⌊1/imr⌋)``.
+        """
+        key = (
+            self.risk_base_vol or self.max_vol,
+            self.risk_incr_vol,
+            self.risk_incr_mmr,
+            self.risk_incr_imr,
+            self.risk_level_limit,
+            self.maintenance_margin_rate,
+            self.initial_margin_rate,
+            self.max_leverage,
+        )
+        if self._tiers is not None and self._tiers[0] == key:
+            return self._tiers[1]
+        base = key[0]
+        out = []
+        for i in range(max(1, self.risk_level_limit)):
+            imr = round(self.initial_margin_rate + i * self.risk_incr_imr, 6)
+            out.append(
+                RiskTier(
+                    level=i + 1,
+                    max_vol=base + i * self.risk_incr_vol,
+                    mmr=round(self.maintenance_margin_rate + i * self.risk_incr_mmr, 6),
+                    imr=imr,
+                    max_leverage=min(self.max_leverage, int(1 / imr + 1e-9)) if imr else 0,
+                )
+            )
+        self._tiers = (key, out)
+        return out
+
+    def risk_tier(self, vol: int) -> RiskTier | None:
+        """The lowest level whose ``maxVol`` holds a position of ``vol``; ``None`` above the top."""
+        for tier in self.risk_tiers():
+            if vol <= tier.max_vol:
+                return tier
+        return None
 
     @property
     def price_scale(self) -> int:
         """Decimal places of prices (``priceScale``)."""
-        return _decimals(self.price_unit)
+        return _decimals_cached(self.price_unit)
 
     def ticks(self, price: float) -> int:
         """Price → integer ticks (nearest)."""
@@ -164,12 +234,12 @@ class Contract:
             "makerFeeRate": self.maker_fee_rate,
             "maintenanceMarginRate": self.maintenance_margin_rate,
             "initialMarginRate": self.initial_margin_rate,
-            "riskBaseVol": self.max_vol,
-            "riskIncrVol": self.max_vol,
+            "riskBaseVol": self.risk_base_vol or self.max_vol,
+            "riskIncrVol": self.risk_incr_vol,
             "riskLongShortSwitch": 0,
-            "riskIncrMmr": self.maintenance_margin_rate,
-            "riskIncrImr": self.initial_margin_rate,
-            "riskLevelLimit": 1,
+            "riskIncrMmr": self.risk_incr_mmr,
+            "riskIncrImr": self.risk_incr_imr,
+            "riskLevelLimit": self.risk_level_limit,
             "priceCoefficientVariation": self.price_coefficient_variation,
             "indexOrigin": list(self.index_origin),
             "state": self.state,
@@ -200,7 +270,7 @@ class Contract:
             "isZeroFeeRate": False,
             "riskLimitMode": "INCREASE",
             "isZeroFeeSymbol": False,
-            "liquidationFeeRate": 0.0004,
+            "liquidationFeeRate": self.liquidation_fee_rate,
             "feeRateMode": "NORMAL",
             "leverageFeeRates": [],
             "tieredFeeRates": [],
@@ -225,6 +295,11 @@ def _make(index: int, row: tuple[str, float, float, float, int, int, int]) -> Co
         collect_cycle=cycle,
         maintenance_margin_rate=mmr,
         initial_margin_rate=round(mmr * 2, 6),
+        risk_base_vol=max_vol // 2,
+        risk_incr_vol=max_vol // 2,
+        risk_incr_mmr=mmr,
+        risk_incr_imr=round(mmr * 2, 6),
+        risk_level_limit=5,
         price_coefficient_variation=0.004 if base in ("BTC", "ETH") else 0.02,
         is_hot=index < 6,
         index_origin=list(_INDEX_ORIGINS[index % 3 : index % 3 + 5]),

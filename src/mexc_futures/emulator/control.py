@@ -18,6 +18,8 @@ or missing token gets HTTP 401. Bodies and answers are JSON.
 | GET  /_emulator/truth/deals?symbol=S | venue truth: deals |
 | GET  /_emulator/truth/book/{symbol}?version=V | venue truth: the book at a recent version |
 | POST /_emulator/burst | ``{"symbol":S,"frames":N,"levels":5}``: benchmark burst |
+| POST /_emulator/paced | ``{"symbols":[S],"frames":N,"rate":R,"levels":5,"mix":[1,0,0],
+  "bestBid":false}``: benchmark pace; answers per-frame send stamps (CLOCK_MONOTONIC ns) |
 
 The ``truth/*`` routes forward to ``venue.truth`` methods named ``orders``, ``deals`` and
 ``book``; their answers are encoded as JSON.
@@ -152,16 +154,54 @@ class Control:
 
     async def burst(self, request: web.Request) -> web.Response:
         body = msgspec.json.decode(await request.read())
-        result = await self.ex.burst_depth(
+        r = await self.ex.burst_depth(
             str(body["symbol"]), int(body["frames"]), levels=int(body.get("levels", 5))
         )
         return _json(
             {
-                "symbol": result.symbol,
-                "frames": result.frames,
-                "firstVersion": result.first_version,
-                "lastVersion": result.last_version,
-                "receivers": result.receivers,
+                "symbol": r.symbol,
+                "frames": r.frames,
+                "firstVersion": r.first_version,
+                "lastVersion": r.last_version,
+                "receivers": r.receivers,
+                "generateS": r.generate_s,
+                "sendS": r.send_s,
+                "waitS": r.wait_s,
+                "firstSendNs": r.first_send_ns,
+                "lastSendNs": r.last_send_ns,
+                "capacityFps": r.capacity_fps,
+            }
+        )
+
+    async def paced(self, request: web.Request) -> web.Response:
+        body = msgspec.json.decode(await request.read())
+        try:
+            syms = body.get("symbols") or [body["symbol"]]
+            mix = tuple(float(x) for x in body.get("mix", (1.0, 0.0, 0.0)))
+            r = await self.ex.paced_depth(
+                [str(s) for s in syms], int(body["frames"]), float(body["rate"]),
+                levels=int(body.get("levels", 5)), mix=(mix[0], mix[1], mix[2]),
+                record_best_bid=bool(body.get("bestBid", False)),
+            )
+        except (KeyError, ValueError, IndexError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(
+            {
+                "symbols": list(r.symbols),
+                "rate": r.rate,
+                "frames": r.frames,
+                "sendNs": r.send_ns,
+                "kinds": r.kinds,
+                "symbolIndex": r.sym_index,
+                "versions": r.versions,
+                "bestBid": r.best_bid,
+                "lastVersions": r.last_versions,
+                "receivers": r.receivers,
+                "achievedRate": r.achieved_rate,
+                "capacityFps": r.capacity_fps,
+                "maxLagUs": r.max_lag_us,
+                "lateFrames": r.late_frames,
+                "limited": r.limited,
             }
         )
 
@@ -184,6 +224,7 @@ def add_control_routes(app: web.Application, emulator: Emulator) -> None:
     r.add_get(PREFIX + "/truth/book/{symbol}", c.truth_book)
     r.add_get(PREFIX + "/truth/{what}", c.truth)
     r.add_post(PREFIX + "/burst", c.burst)
+    r.add_post(PREFIX + "/paced", c.paced)
 
 
 __all__ = ["PREFIX", "Control", "add_control_routes"]

@@ -1,22 +1,26 @@
-"""Private account, position, plan-order and stop-order endpoints (spec §5.1, §5.2, §5.6, §5.7).
+"""Private account and position endpoints (spec §5.1, §5.2).
+
+Split from the plan and stop endpoints (``handlers_plans.py``) because these read and change the
+*money* side of an account (assets, risk tiers, leverage, margin, closing positions), while those
+manage conditional orders that only later turn into orders.
 
 Choices (docs/emulator.md): ``change_position_mode`` with open orders, plans or positions answers
-2019; ``change_margin`` on a cross position answers 600; unknown plan/stop ids in cancel arrays are
-ignored (the call still succeeds, as the docs show no per-item result).
+2019; ``change_margin`` on a cross position answers 600; ``risk_limit`` and ``leverage`` show, per
+position side, the risk tier the open position is in (level 1 without one).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import triggers
 from .accounts import CROSS, HEDGE, LONG, ONE_WAY, SHORT, Account, Position
 from .codes import NO_DATA, fail
 from .contracts import Contract
-from .engine import Engine, _float, _int
-from .handlers_orders import _acct, _body_list, _body_obj, _order_id
+from .engine import Engine, float_field, int_field
+from .handlers_orders import _acct, _body_obj
 from .handlers_public import Handler, Req, paged, sliced
-from .orders import MARKET, PLAN_CANCELLED, UNTRIGGERED
+from .money import ZERO, booked
+from .orders import MARKET, UNTRIGGERED, num
 
 
 def _currencies(acct: Account, e: Engine) -> list[str]:
@@ -52,19 +56,20 @@ def _risk_rows(e: Engine, acct: Account, c: Contract) -> list[dict[str, Any]]:
         pos = acct.position(c.symbol, ptype)
         if pos is not None:
             lev, open_type = pos.leverage, pos.open_type
+        tier = e.current_tier(acct, c, ptype)
         rows.append(
             {
-                "level": 1,
-                "maxVol": c.max_vol,
-                "mmr": c.maintenance_margin_rate,
-                "imr": c.initial_margin_rate,
-                "maxLeverage": c.max_leverage,
+                "level": tier.level,
+                "maxVol": tier.max_vol,
+                "mmr": tier.mmr,
+                "imr": tier.imr,
+                "maxLeverage": tier.max_leverage,
                 "symbol": c.symbol,
                 "positionType": ptype,
                 "openType": open_type,
                 "leverage": lev,
                 "limitBySys": False,
-                "currentMmr": c.maintenance_margin_rate,
+                "currentMmr": tier.mmr,
             }
         )
     return rows
@@ -87,7 +92,7 @@ def tiered_fee_rate(e: Engine, r: Req) -> Any:
     return {
         "level": 0,
         "dealAmount": round(deal_amount, 4),
-        "walletBalance": round(acct.cash.get(c.quote, 0.0), 8),
+        "walletBalance": num(acct.wallet(c.quote)),
         "makerFee": c.maker_fee_rate,
         "takerFee": c.taker_fee_rate,
         "makerFeeDiscount": 1,
@@ -165,7 +170,7 @@ def position_mode(e: Engine, r: Req) -> Any:
 
 
 def _position(acct: Account, body: dict[str, Any]) -> Position:
-    pos = acct.positions.get(_int(body, "positionId", 2009))
+    pos = acct.positions.get(int_field(body, "positionId", 2009))
     if pos is None or not pos.hold_vol:
         raise fail(2009)
     return pos
@@ -175,12 +180,12 @@ def change_leverage(e: Engine, r: Req) -> Any:
     """``change_leverage``: by ``positionId``, or by ``symbol``/``positionType``/``openType``."""
     acct = _acct(r)
     body = _body_obj(r)
-    lev = _int(body, "leverage", 2006)
+    lev = int_field(body, "leverage", 2006)
     if body.get("positionId") is not None:
         pos = _position(acct, body)
         c = pos.contract
         _check_lev(c, lev)
-        new_im = pos.qty() * pos.hold_avg_price / lev
+        new_im = pos.margin_at(pos.hold_avg_price, pos.hold_vol, lev)
         if new_im - pos.im > e.available(acct, c.quote):
             raise fail(2005)
         pos.im = pos.oim = new_im
@@ -192,8 +197,8 @@ def change_leverage(e: Engine, r: Req) -> Any:
         return NO_DATA
     c = e.contract(body.get("symbol"))
     _check_lev(c, lev)
-    open_type = _int(body, "openType", 2002, default=1)
-    ptypes = [_int(body, "positionType", 2022)] if body.get("positionType") else [LONG, SHORT]
+    open_type = int_field(body, "openType", 2002, default=1)
+    ptypes = [int_field(body, "positionType", 2022)] if body.get("positionType") else [LONG, SHORT]
     for pt in ptypes:
         if pt not in (LONG, SHORT):
             raise fail(2022)
@@ -213,9 +218,9 @@ def change_margin(e: Engine, r: Req) -> Any:
     acct = _acct(r)
     body = _body_obj(r)
     pos = _position(acct, body)
-    amount = _float(body, "amount")
+    amount = booked(float_field(body, "amount"))
     kind = str(body.get("type", "")).upper()
-    if pos.open_type == CROSS or amount <= 0 or kind not in ("ADD", "SUB"):
+    if pos.open_type == CROSS or amount <= ZERO or kind not in ("ADD", "SUB"):
         raise fail(600)
     quote = pos.contract.quote
     if kind == "ADD":
@@ -223,8 +228,8 @@ def change_margin(e: Engine, r: Req) -> Any:
             raise fail(2005)
         pos.im += amount
     else:
-        floor = pos.qty() * pos.hold_avg_price / pos.leverage
-        if pos.im - amount < floor * 0.999999:
+        floor = pos.margin_at(pos.hold_avg_price, pos.hold_vol, pos.leverage)
+        if pos.im - amount < floor:
             raise fail(2005)
         pos.im -= amount
     pos.touch(r.now)
@@ -236,7 +241,7 @@ def change_margin(e: Engine, r: Req) -> Any:
 def change_position_mode(e: Engine, r: Req) -> Any:
     """``change_position_mode`` ``{positionMode}``; 2019 with orders, plans or positions."""
     acct = _acct(r)
-    mode = _int(_body_obj(r), "positionMode", 600)
+    mode = int_field(_body_obj(r), "positionMode", 600)
     if mode not in (HEDGE, ONE_WAY):
         raise fail(600)
     busy = (
@@ -281,7 +286,7 @@ def reverse(e: Engine, r: Req) -> Any:
     acct = _acct(r)
     body = _body_obj(r)
     pos = _position(acct, body)
-    vol = _int(body, "vol", 2011, default=pos.hold_vol)
+    vol = int_field(body, "vol", 2011, default=pos.hold_vol)
     if vol != pos.hold_vol:
         raise fail(2011)
     lev, open_type, ptype = pos.leverage, pos.open_type, pos.position_type
@@ -307,178 +312,7 @@ def void(e: Engine, r: Req) -> Any:
     return NO_DATA
 
 
-# ---------------------------------------------------------------------- plans
-def plan_place(e: Engine, r: Req) -> Any:
-    """``planorder/place`` and ``/place/v2``: plan id string."""
-    return str(triggers.place_plan(e, _acct(r), _body_obj(r), r.now).plan_id)
-
-
-def plan_cancel(e: Engine, r: Req) -> Any:
-    """``planorder/cancel`` ``[{symbol, orderId}]`` (≤ 50)."""
-    acct = _acct(r)
-    for item in _body_list(r, 50, 2013):
-        triggers.cancel_plan(e, acct, _order_id(item.get("orderId")), r.now)
-    return NO_DATA
-
-
-def plan_cancel_all(e: Engine, r: Req) -> Any:
-    """``planorder/cancel_all`` ``{symbol?}``."""
-    acct = _acct(r)
-    sym = r.body.get("symbol") if isinstance(r.body, dict) else None
-    symbol = e.contract(sym).symbol if sym else None
-    for plan in list(acct.plans.values()):
-        if symbol is None or plan.contract.symbol == symbol:
-            triggers.cancel_plan(e, acct, plan.plan_id, r.now)
-    return NO_DATA
-
-
-def plan_change_price(e: Engine, r: Req) -> Any:
-    """``planorder/change_price``."""
-    acct = _acct(r)
-    body = _body_obj(r)
-    plan = acct.plans.get(_order_id(body.get("orderId")))
-    if plan is None or plan.state != UNTRIGGERED:
-        raise fail(5002)
-    plan.trigger_price = _float(body, "triggerPrice")
-    plan.price = float(body.get("price") or plan.price)
-    plan.trigger_type = _int(body, "triggerType", 3002, default=plan.trigger_type)
-    plan.trend = _int(body, "trend", 3001, default=plan.trend)
-    plan.order_type = _int(body, "orderType", 2029, default=plan.order_type)
-    plan.update_time = r.now
-    e.push(acct, "personal.plan.order", plan.contract.symbol, plan.row())
-    return NO_DATA
-
-
-def plan_list(e: Engine, r: Req) -> Any:
-    """``planorder/list/orders``: plain array, newest first."""
-    acct = _acct(r)
-    sym = r.q("symbol")
-    symbol = e.contract(sym).symbol if sym else None
-    states = {int(s) for s in str(r.q("states", "")).split(",") if s.strip().isdigit()}
-    side = r.qint("side")
-    start, end = r.qint("start_time", 0) or 0, r.qint("end_time", r.now) or r.now
-    rows = [
-        p.row()
-        for p in sorted(acct.plans.values(), key=lambda p: p.plan_id, reverse=True)
-        if (symbol is None or p.contract.symbol == symbol)
-        and (not states or p.state in states)
-        and (side is None or p.side == side)
-        and start <= p.create_time <= end
-    ]
-    return sliced(rows, r)
-
-
-# ---------------------------------------------------------------------- stops
-def stop_place(e: Engine, r: Req) -> Any:
-    """``stoporder/place``: stop id (number)."""
-    return triggers.place_stop(e, _acct(r), _body_obj(r), r.now).stop_id
-
-
-def stop_cancel(e: Engine, r: Req) -> Any:
-    """``stoporder/cancel`` ``[{stopPlanOrderId}]`` (≤ 50)."""
-    acct = _acct(r)
-    for item in _body_list(r, 50, 2013):
-        stop = acct.stops.get(_order_id(item.get("stopPlanOrderId")))
-        if stop is not None and not stop.finished:
-            triggers.finish_stop(e, acct, stop, PLAN_CANCELLED, r.now)
-    return NO_DATA
-
-
-def stop_cancel_all(e: Engine, r: Req) -> Any:
-    """``stoporder/cancel_all`` ``{positionId?, symbol?}``."""
-    acct = _acct(r)
-    body = r.body if isinstance(r.body, dict) else {}
-    sym = body.get("symbol")
-    symbol = e.contract(sym).symbol if sym else None
-    pid = body.get("positionId")
-    for stop in list(acct.stops.values()):
-        if stop.finished or (symbol and stop.contract.symbol != symbol):
-            continue
-        if pid is not None and stop.position_id != _order_id(pid):
-            continue
-        triggers.finish_stop(e, acct, stop, PLAN_CANCELLED, r.now)
-    return NO_DATA
-
-
-def _stop_rows(e: Engine, r: Req, only_open: bool) -> list[dict[str, Any]]:
-    acct = _acct(r)
-    sym = r.q("symbol")
-    symbol = e.contract(sym).symbol if sym else None
-    finished = r.qint("is_finished")
-    state = r.qint("state")
-    return [
-        s.row()
-        for s in sorted(acct.stops.values(), key=lambda s: s.stop_id, reverse=True)
-        if (symbol is None or s.contract.symbol == symbol)
-        and (not only_open or not s.finished)
-        and (finished is None or int(s.finished) == finished)
-        and (state is None or s.state == state)
-    ]
-
-
-def stop_list(e: Engine, r: Req) -> Any:
-    """``stoporder/list/orders``."""
-    return sliced(_stop_rows(e, r, False), r)
-
-
-def stop_open(e: Engine, r: Req) -> Any:
-    """``stoporder/open_orders``."""
-    return _stop_rows(e, r, True)
-
-
-def stop_details(e: Engine, r: Req) -> Any:
-    """``stoporder/order_details/{id}``."""
-    stop = _acct(r).stops.get(_order_id(r.path["id"]))
-    if stop is None:
-        raise fail(5002)
-    return stop.row()
-
-
-def _edit_stop(e: Engine, acct: Account, stop: Any, body: dict[str, Any], now: int) -> None:
-    if "stopLossPrice" in body:
-        stop.stop_loss_price = float(body.get("stopLossPrice") or 0)
-    if "takeProfitPrice" in body:
-        stop.take_profit_price = float(body.get("takeProfitPrice") or 0)
-    stop.loss_trend = _int(body, "lossTrend", 3001, default=stop.loss_trend)
-    stop.profit_trend = _int(body, "profitTrend", 3001, default=stop.profit_trend)
-    stop.version += 1
-    stop.update_time = now
-    e.push(acct, "personal.stop.planorder", stop.contract.symbol, stop.row())
-
-
-def stop_change_plan_price(e: Engine, r: Req) -> Any:
-    """``stoporder/change_plan_price`` ``{stopPlanOrderId, ...}``."""
-    acct = _acct(r)
-    body = _body_obj(r)
-    stop = acct.stops.get(_order_id(body.get("stopPlanOrderId")))
-    if stop is None or stop.finished:
-        raise fail(5002)
-    _edit_stop(e, acct, stop, body, r.now)
-    return NO_DATA
-
-
-def stop_change_price(e: Engine, r: Req) -> Any:
-    """``stoporder/change_price`` ``{orderId (limit order), ...}``: the order's attached TP/SL."""
-    acct = _acct(r)
-    body = _body_obj(r)
-    oid = _order_id(body.get("orderId"))
-    order = acct.orders.get(oid)
-    if order is None:
-        raise fail(2040, "order not exist")
-    order.stop_loss_price = float(body.get("stopLossPrice") or order.stop_loss_price)
-    order.take_profit_price = float(body.get("takeProfitPrice") or order.take_profit_price)
-    for stop in acct.stops.values():
-        if stop.order_id == oid and not stop.finished:
-            _edit_stop(e, acct, stop, body, r.now)
-    return NO_DATA
-
-
-A, PO, PL, ST = (
-    "/api/v1/private/account",
-    "/api/v1/private/position",
-    "/api/v1/private/planorder",
-    "/api/v1/private/stoporder",
-)
+A, PO = "/api/v1/private/account", "/api/v1/private/position"
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", f"{A}/assets"): assets,
     ("GET", f"{A}/asset/{{currency}}"): asset,
@@ -497,18 +331,4 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", f"{PO}/change_auto_add_im"): void,
     ("POST", f"{PO}/close_all"): close_all,
     ("POST", f"{PO}/reverse"): reverse,
-    ("POST", f"{PL}/place"): plan_place,
-    ("POST", f"{PL}/place/v2"): plan_place,
-    ("POST", f"{PL}/cancel"): plan_cancel,
-    ("POST", f"{PL}/cancel_all"): plan_cancel_all,
-    ("POST", f"{PL}/change_price"): plan_change_price,
-    ("GET", f"{PL}/list/orders"): plan_list,
-    ("POST", f"{ST}/place"): stop_place,
-    ("POST", f"{ST}/cancel"): stop_cancel,
-    ("POST", f"{ST}/cancel_all"): stop_cancel_all,
-    ("GET", f"{ST}/list/orders"): stop_list,
-    ("GET", f"{ST}/open_orders"): stop_open,
-    ("GET", f"{ST}/order_details/{{id}}"): stop_details,
-    ("POST", f"{ST}/change_plan_price"): stop_change_plan_price,
-    ("POST", f"{ST}/change_price"): stop_change_price,
 }

@@ -7,13 +7,14 @@ id and an auto ``externalOid``; ``chase_limit_order`` reprices to the same-side 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .accounts import Account
 from .codes import NO_DATA, VenueError, fail
 from .engine import Engine
 from .handlers_public import Handler, Req, sliced
-from .orders import Order
+from .orders import Order, PlanOrder
 
 CANCEL_MSG = {0: "success", 2040: "order not exist", 2041: "order state cannot be cancelled"}
 DAY_MS = 86_400_000
@@ -212,20 +213,28 @@ def open_orders(e: Engine, r: Req) -> Any:
 def history_orders(e: Engine, r: Req) -> Any:
     """``list/history_orders``: filters ``symbol``, ``states``, ``side``, ``category``, window."""
     acct = _acct(r)
+    newest = sorted(acct.orders.values(), key=lambda o: o.order_id, reverse=True)
+    return sliced(filtered_rows(e, r, newest, _window(r)), r)
+
+
+def filtered_rows(
+    e: Engine, r: Req, items: Iterable[Order | PlanOrder], window: tuple[int, int]
+) -> list[dict[str, Any]]:
+    """Rows of ``items`` passing the query filters ``symbol``, ``states`` ("3,4"), ``side`` and
+    the ``(start, end)`` creation-time window (order and plan history lists)."""
     sym = r.q("symbol")
     symbol = e.contract(sym).symbol if sym else None
     states = {int(s) for s in str(r.q("states", "")).split(",") if s.strip().isdigit()}
     side = r.qint("side")
-    start, end = _window(r)
-    rows = [
-        o.row()
-        for o in sorted(acct.orders.values(), key=lambda o: o.order_id, reverse=True)
-        if (symbol is None or o.symbol == symbol)
-        and (not states or o.state in states)
-        and (side is None or o.side == side)
-        and start <= o.create_time <= end
+    start, end = window
+    return [
+        x.row()
+        for x in items
+        if (symbol is None or x.symbol == symbol)
+        and (not states or x.state in states)
+        and (side is None or x.side == side)
+        and start <= x.create_time <= end
     ]
-    return sliced(rows, r)
 
 
 def open_order_total_count(e: Engine, r: Req) -> Any:

@@ -8,9 +8,11 @@ stop ``id`` a number, and plan ``executeCycle`` is reported in hours.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from .contracts import Contract
+from .money import ZERO, booked, notional, to_json
 
 # order states (§10)
 PENDING, OPEN, FILLED, CANCELLED, INVALID = 1, 2, 3, 4, 5
@@ -23,8 +25,14 @@ EC_IOC, EC_FOK, EC_POST_ONLY, EC_MARKET = 18, 19, 20, 21
 LIMIT, POST_ONLY, IOC, FOK, MARKET, MARKET_TO_LIMIT = 1, 2, 3, 4, 5, 6
 
 
-def num(x: float, scale: int = 8) -> float | int:
-    """Round a float for JSON; integral values become ints (as in the examples)."""
+def num(x: float | Decimal, scale: int = 8) -> float | int:
+    """Round for JSON; integral values become ints (as in the examples).
+
+    A ``Decimal`` is rounded half-even and then converted to the float whose shortest repr is that
+    decimal, so the JSON text carries the exact booked amount (docs/emulator.md "Money").
+    """
+    if isinstance(x, Decimal):
+        return to_json(x, scale)
     r = round(x, scale)
     return int(r) if r == int(r) and abs(r) < 2**53 else r
 
@@ -39,45 +47,54 @@ def is_buy(side: int) -> bool:
     return side in (1, 2)
 
 
-@dataclass(slots=True)
-class Order:
-    """One user order."""
+@dataclass(slots=True, kw_only=True)
+class OrderTerms:
+    """What an order asks for: shared by user orders (§5.3) and the plans that place them (§5.6)."""
 
-    order_id: int
     account: str
     contract: Contract
-    price: float
+    side: int
     vol: int
     leverage: int
-    side: int
-    order_type: int
     open_type: int
-    external_oid: str
+    order_type: int
+    price: float
     position_mode: int
-    reduce_only: bool
     create_time: int
-    state: int = PENDING
-    deal_vol: int = 0
-    deal_amount: float = 0.0
-    taker_fee: float = 0.0
-    maker_fee: float = 0.0
-    profit: float = 0.0
-    error_code: int = 0
-    update_time: int = 0
-    version: int = 1
-    position_id: int = 0
-    order_margin: float = 0.0
-    used_margin: float = 0.0
+    reduce_only: bool = False
     stop_loss_price: float = 0.0
     take_profit_price: float = 0.0
     loss_trend: int = 1
     profit_trend: int = 1
-    category: int = 1
+    error_code: int = 0
+    update_time: int = 0
 
     @property
     def symbol(self) -> str:
         """Contract symbol."""
         return self.contract.symbol
+
+
+@dataclass(slots=True, kw_only=True)
+class Order(OrderTerms):
+    """One user order (``category`` 1) or a system take-over order of a liquidation (2).
+
+    Money fields (fees, profit, margins) are booked ``Decimal`` amounts (``money.py``).
+    """
+
+    order_id: int
+    external_oid: str
+    state: int = PENDING
+    deal_vol: int = 0
+    deal_amount: float = 0.0
+    taker_fee: Decimal = ZERO
+    maker_fee: Decimal = ZERO
+    profit: Decimal = ZERO
+    version: int = 1
+    position_id: int = 0
+    order_margin: Decimal = ZERO
+    used_margin: Decimal = ZERO
+    category: int = 1
 
     @property
     def remain(self) -> int:
@@ -94,13 +111,15 @@ class Order:
         """Average fill price (0 before any fill)."""
         return self.deal_amount / self.deal_vol if self.deal_vol else 0.0
 
-    def margin_for(self, vol: int) -> float:
-        """Initial margin of ``vol`` contracts of this order at its price and leverage."""
-        return self.price * vol * self.contract.contract_size / max(self.leverage, 1)
+    def margin_for(self, vol: int) -> Decimal:
+        """Booked initial margin of ``vol`` contracts at this order's price and leverage."""
+        return booked(
+            notional(self.price, vol, self.contract.contract_size) / max(self.leverage, 1)
+        )
 
-    def frozen(self) -> float:
+    def frozen(self) -> Decimal:
         """Margin still frozen for the unfilled part of an active opening order."""
-        return self.margin_for(self.remain) if self.active and opens(self.side) else 0.0
+        return self.margin_for(self.remain) if self.active and opens(self.side) else ZERO
 
     def row(self) -> dict[str, Any]:
         """Order row as in the v2 REST examples (§5.5)."""
@@ -191,35 +210,18 @@ class Order:
         }
 
 
-@dataclass(slots=True)
-class PlanOrder:
-    """A trigger order (§5.6)."""
+@dataclass(slots=True, kw_only=True)
+class PlanOrder(OrderTerms):
+    """A trigger order (§5.6): the terms of the order it places once triggered."""
 
     plan_id: int
-    account: str
-    contract: Contract
-    side: int
-    vol: int
-    leverage: int
-    open_type: int
     trigger_price: float
     trigger_type: int
     execute_cycle_h: int
     trend: int
-    order_type: int
-    price: float
-    create_time: int
-    position_mode: int
-    reduce_only: bool = False
     price_protect: int = 0
-    stop_loss_price: float = 0.0
-    take_profit_price: float = 0.0
-    loss_trend: int = 1
-    profit_trend: int = 1
     state: int = UNTRIGGERED
-    error_code: int = 0
     order_id: int = 0
-    update_time: int = 0
 
     def row(self) -> dict[str, Any]:
         """Plan row (REST list and ``push.personal.plan.order``)."""

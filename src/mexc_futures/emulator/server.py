@@ -20,7 +20,6 @@ import logging
 import secrets
 import socket
 import struct
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -29,16 +28,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from mexc_futures.config import Credentials, Environment
-from mexc_futures.emulator import auth
+from mexc_futures.emulator import auth, benchmode
+from mexc_futures.emulator.benchmode import BurstResult, PacedResult
 from mexc_futures.emulator.clock import EmulatorClock
-from mexc_futures.emulator.fanout import (
-    PUSHED_KEEP,
-    Conn,
-    Fanout,
-    close_frame,
-    push_payload,
-    ws_frame,
-)
+from mexc_futures.emulator.fanout import Conn, Fanout, close_frame, ws_frame
 from mexc_futures.emulator.faults import BadFrame, CloseWith, DropTcp, Fault, Faults, bad_frame
 from mexc_futures.emulator.limits import CLOSE_CODES, IDLE_ERROR_TEXT, Breach, RestLimiter, WsLimits
 from mexc_futures.emulator.rest_app import RestApp
@@ -53,18 +46,6 @@ MAX_WRITE_BUFFER = 64 * 1024 * 1024  # a reader this far behind is dropped (reli
 def generate_key_pair(prefix: str = "mx0vglEMU") -> tuple[str, str]:
     """A fresh test key pair in MEXC's format (``mx0v...`` access key, 32-hex secret)."""
     return prefix + secrets.token_hex(8), secrets.token_hex(16)
-
-
-@dataclass(frozen=True, slots=True)
-class BurstResult:
-    """What a burst pushed: frame count and the version range (``begin`` of the first frame to
-    ``end`` of the last). The truth book at ``last_version`` is ``ex.truth.book(symbol)``."""
-
-    symbol: str
-    frames: int
-    first_version: int
-    last_version: int
-    receivers: int
 
 
 @dataclass(slots=True)
@@ -174,9 +155,24 @@ class Emulator:
 
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_get("/edge", self._ws_handler)
+        # ccxt-compat: ccxt's mexc ``load_markets`` always asks for spot markets and, with keys,
+        # spot currencies; an empty spot venue lets unmodified ccxt run against the emulator.
+        app.router.add_get("/api/v3/exchangeInfo", self._ccxt_spot_info)
+        app.router.add_get("/api/v3/capital/config/getall", self._ccxt_spot_currencies)
         add_control_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         return app
+
+    async def _ccxt_spot_info(self, _request: web.Request) -> web.Response:
+        """ccxt-compat: an empty spot exchange (``GET /api/v3/exchangeInfo``)."""
+        return web.json_response(
+            {"timezone": "CST", "serverTime": self.clock.time_ms(), "rateLimits": [],
+             "exchangeFilters": [], "symbols": []}
+        )
+
+    async def _ccxt_spot_currencies(self, _request: web.Request) -> web.Response:
+        """ccxt-compat: no spot currencies (``GET /api/v3/capital/config/getall``)."""
+        return web.json_response([])
 
     async def start(self) -> None:
         """Bind and serve; ``rest_url``/``ws_url`` are valid afterwards."""
@@ -325,6 +321,11 @@ class Emulator:
         link.transport.write(data)
         link.sent_frames += n_frames
 
+    def send_raw(self, link: Link, data: bytes, n_frames: int) -> None:
+        """Write ``n_frames`` pre-built WebSocket frames to ``link`` (stall fault and slow-reader
+        drop apply)."""
+        self._send(link, data, n_frames)
+
     def _breach(self, link: Link, breach: Breach) -> None:
         code = CLOSE_CODES[breach]
         if breach is Breach.PING_TIMEOUT:
@@ -377,41 +378,56 @@ class Emulator:
     async def burst_depth(
         self, symbol: str, frames: int, *, levels: int = 5, chunk: int = 4096
     ) -> BurstResult:
-        """Benchmark burst: apply ``frames × levels`` real book changes at once
-        (``venue.burst``), pre-encode the ``frames`` merged ``push.depth`` frames, then write them
-        to every merged-depth subscriber of ``symbol`` as fast as the sockets take them. The
-        clock loop pauses meanwhile, so versions stay contiguous and the venue's book, REST
-        snapshots and ``truth.book`` agree with what was pushed."""
+        """Benchmark burst (``benchmode``): make ``frames`` merged ``push.depth`` frames of
+        ``levels`` real book changes each, pre-encode them, then write them to every merged-depth
+        subscriber of ``symbol`` as fast as the sockets take them. The clock loop pauses
+        meanwhile, so versions stay contiguous and the venue's book, REST snapshots and
+        ``truth.book`` agree with what was pushed."""
         canonical = self.resolve_symbol(symbol)
         if canonical is None:
             raise ValueError(f"unknown symbol {symbol}")
         self._bursting = True
         try:
             self.tick_once_unlocked()
-            pubs = self.venue.burst(canonical, levels, frames)
-            now = self.clock.venue_ms()
-            encoded = [ws_frame(push_payload(p, now)) for p in pubs]
-            subs = self.fanout.index.get(("depth.merged", canonical, None), {})
-            targets = [link for cid in subs if (link := self.links.get(cid)) is not None]
-            versions = [(int(p.data["begin"]), int(p.data["end"])) for p in pubs]
-            for link in targets:
-                link.conn.pushed.setdefault(canonical, deque(maxlen=PUSHED_KEEP)).extend(versions)
-            for start in range(0, len(encoded), chunk):
-                part = encoded[start : start + chunk]
-                blob = b"".join(part)
-                for link in targets:
-                    self._send(link, blob, len(part))
-                # benchmark-only back-pressure: wait for the kernel to take the bytes
-                while any(  # noqa: ASYNC110 - no public drain for raw transport writes
-                    not t.closed and t.transport.get_write_buffer_size() > 4 * 1024 * 1024
-                    for t in targets
-                ):
-                    await asyncio.sleep(0.0005)
+            return await benchmode.burst(self, canonical, frames, levels, chunk)
         finally:
             self._bursting = False
-        first = versions[0][0] if versions else 0
-        last = versions[-1][1] if versions else 0
-        return BurstResult(canonical, len(encoded), first, last, len(targets))
+
+    async def paced_depth(
+        self,
+        symbols: str | Sequence[str],
+        frames: int,
+        rate: float,
+        *,
+        levels: int = 5,
+        mix: tuple[float, float, float] = (1.0, 0.0, 0.0),
+        record_best_bid: bool = False,
+        seed: int = 0,
+    ) -> PacedResult:
+        """Benchmark pace (``benchmode``): ``frames`` frames at ``rate`` per second over
+        ``symbols`` (depth, deal and ticker in the shares ``mix``), each write stamped with
+        ``time.perf_counter_ns()`` (CLOCK_MONOTONIC) in ``PacedResult.send_ns``. The clock loop
+        pauses meanwhile; REST (orders included) keeps being served and its book changes go out
+        in the next depth frame. ``PacedResult.limited`` is the emulator's "I was the
+        bottleneck"."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        canonical = []
+        for s in names:
+            c = self.resolve_symbol(s)
+            if c is None:
+                raise ValueError(f"unknown symbol {s}")
+            canonical.append(c)
+        if rate <= 0 or frames < 0:
+            raise ValueError("rate must be > 0 and frames >= 0")
+        self._bursting = True
+        try:
+            self.tick_once_unlocked()
+            return await benchmode.paced(
+                self, canonical, frames, rate, levels=levels, mix=mix,
+                record_best_bid=record_best_bid, seed=seed,
+            )
+        finally:
+            self._bursting = False
 
     def tick_once_unlocked(self) -> None:
         """One tick even while a burst holds the loop (flushes what the venue has queued)."""
@@ -458,4 +474,4 @@ class Emulator:
         return list(link.conn.session.received) if link is not None else []
 
 
-__all__ = ["BurstResult", "Emulator", "Link", "generate_key_pair"]
+__all__ = ["BurstResult", "Emulator", "Link", "PacedResult", "generate_key_pair"]

@@ -1,4 +1,4 @@
-"""Plan orders, TP/SL stop orders, funding settlement and liquidation (spec §5.6, §5.7, §4.7).
+"""Plan orders, TP/SL stop orders and funding settlement (spec §5.6, §5.7, §4.7).
 
 Functions over an :class:`Engine`; each queues the private pushes it causes
 (``personal.plan.order``, ``personal.stop.planorder``, ``personal.position``, ``personal.asset``).
@@ -11,17 +11,20 @@ Functions over an :class:`Engine`; each queues the private pushes it causes
   price) or stop-loss (``lossTrend`` price) level is crossed; a stop whose position is gone becomes
   invalid (state 4).
 * Funding: at ``nextSettleTime`` every open position pays ``holdVol × contractSize × fair × rate``
-  (longs pay a positive rate, shorts receive it), recorded in ``funding_records`` and ``holdFee``.
-* Liquidation: a position whose liquidation price the fair price reaches is closed at that price.
+  (longs pay a positive rate, shorts receive it), booked to 8 decimals (``money.py``) and
+  recorded in ``funding_records`` and ``holdFee``.
+
+Liquidation lives in ``liquidation.py``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .accounts import LONG, SHORT, Account, Position
+from .accounts import LONG, SHORT, Account
 from .codes import VenueError, fail
-from .engine import Engine, _float, _int
+from .engine import Engine, float_field, int_field
+from .money import booked, dec, notional
 from .orders import (
     EXEC_FAILED,
     EXECUTED,
@@ -31,6 +34,7 @@ from .orders import (
     UNTRIGGERED,
     PlanOrder,
     StopOrder,
+    num,
 )
 
 CYCLE_HOURS = {1: 24, 2: 168}
@@ -48,35 +52,35 @@ def place_plan(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
     c = engine.contract(body.get("symbol"))
     if not c.api_allowed:
         raise fail(1002)
-    trend = _int(body, "trend", 3001, default=1)
+    trend = int_field(body, "trend", 3001, default=1)
     if trend not in (1, 2, 3):
         raise fail(3001)
-    trigger_type = _int(body, "triggerType", 3002)
+    trigger_type = int_field(body, "triggerType", 3002)
     if trigger_type not in (1, 2):
         raise fail(3002)
-    cycle = _int(body, "executeCycle", 3003, default=1)
+    cycle = int_field(body, "executeCycle", 3003, default=1)
     if cycle not in CYCLE_HOURS:
         raise fail(3003)
-    trigger = _float(body, "triggerPrice")
+    trigger = float_field(body, "triggerPrice")
     if trigger <= 0 or not c.is_tick_multiple(trigger):
         raise fail(3004)
-    side = _int(body, "side", 2001)
-    order_type = _int(body, "orderType", 2029, default=MARKET)
+    side = int_field(body, "side", 2001)
+    order_type = int_field(body, "orderType", 2029, default=MARKET)
     if side not in (1, 2, 3, 4):
         raise fail(2001)
     if order_type not in (1, 2, 3, 4, 5):
         raise fail(2029)
-    vol = _int(body, "vol", 2011)
+    vol = int_field(body, "vol", 2011)
     if not c.min_vol <= vol <= c.max_vol:
         raise fail(2011)
     plan = PlanOrder(
-        plan_id=engine.new_plan_id(),
+        plan_id=next(engine.ids.plan),
         account=acct.api_key,
         contract=c,
         side=side,
         vol=vol,
-        leverage=_int(body, "leverage", 2006, default=acct.leverage_for(c, LONG)[0]),
-        open_type=_int(body, "openType", 2002, default=1),
+        leverage=int_field(body, "leverage", 2006, default=acct.leverage_for(c, LONG)[0]),
+        open_type=int_field(body, "openType", 2002, default=1),
         trigger_price=trigger,
         trigger_type=trigger_type,
         execute_cycle_h=CYCLE_HOURS[cycle],
@@ -147,18 +151,18 @@ def check_plans(engine: Engine, acct: Account, now: int) -> None:
 # ---------------------------------------------------------------------- stops
 def place_stop(engine: Engine, acct: Account, body: dict[str, Any], now: int) -> StopOrder:
     """``stoporder/place`` (§5.7) on an open position."""
-    pos = acct.positions.get(_int(body, "positionId", 2009))
+    pos = acct.positions.get(int_field(body, "positionId", 2009))
     if pos is None or pos.hold_vol == 0:
         raise fail(2009)
     sl = float(body.get("stopLossPrice") or 0)
     tp = float(body.get("takeProfitPrice") or 0)
     if sl <= 0 and tp <= 0:
         raise fail(5001)
-    vol = _int(body, "vol", 2011, default=pos.hold_vol)
+    vol = int_field(body, "vol", 2011, default=pos.hold_vol)
     if vol <= 0 or vol > pos.hold_vol:
         raise fail(5004)
-    loss_trend = _int(body, "lossTrend", 3001, default=1)
-    profit_trend = _int(body, "profitTrend", 3001, default=1)
+    loss_trend = int_field(body, "lossTrend", 3001, default=1)
+    profit_trend = int_field(body, "profitTrend", 3001, default=1)
     if loss_trend not in (1, 2, 3) or profit_trend not in (1, 2, 3):
         raise fail(3001)
     mark = trend_price(engine, pos.symbol, 1)
@@ -175,32 +179,18 @@ def place_stop(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
             and s.take_profit_price == tp
         ):
             return s
-    stop = StopOrder(
-        engine.new_stop_id(),
-        acct.api_key,
-        pos.contract,
-        pos.position_id,
-        pos.position_type,
+    stop = engine.open_stop(
+        acct,
+        pos,
         vol,
-        sl,
-        tp,
-        loss_trend,
-        profit_trend,
+        (sl, tp),
+        (loss_trend, profit_trend),
         now,
         price_protect=int(body.get("priceProtect") or 0),
-        vol_type=_int(body, "volType", 600, default=1),
+        vol_type=int_field(body, "volType", 600, default=1),
     )
-    acct.stops[stop.stop_id] = stop
     engine.push(acct, "personal.stop.planorder", pos.symbol, stop.row())
     return stop
-
-
-def finish_stop(engine: Engine, acct: Account, stop: StopOrder, state: int, now: int) -> None:
-    """Move a stop to a final state and push it."""
-    stop.state = state
-    stop.version += 1
-    stop.update_time = now
-    engine.push(acct, "personal.stop.planorder", stop.contract.symbol, stop.row())
 
 
 def check_stops(engine: Engine, acct: Account, now: int) -> None:
@@ -210,7 +200,7 @@ def check_stops(engine: Engine, acct: Account, now: int) -> None:
             continue
         pos = acct.positions.get(stop.position_id)
         if pos is None or pos.hold_vol == 0:
-            finish_stop(engine, acct, stop, PLAN_INVALID, now)
+            engine.finish_stop(acct, stop, PLAN_INVALID, now)
             continue
         sym = pos.symbol
         long_ = pos.position_type == LONG
@@ -231,7 +221,7 @@ def check_stops(engine: Engine, acct: Account, now: int) -> None:
         stop.trigger_side = side
         if vol <= 0:
             stop.error_code = 2008
-            finish_stop(engine, acct, stop, EXEC_FAILED, now)
+            engine.finish_stop(acct, stop, EXEC_FAILED, now)
             continue
         body = {
             "symbol": sym,
@@ -245,11 +235,11 @@ def check_stops(engine: Engine, acct: Account, now: int) -> None:
             order = engine.place(acct, body, now)
         except VenueError as exc:
             stop.error_code = exc.code
-            finish_stop(engine, acct, stop, EXEC_FAILED, now)
+            engine.finish_stop(acct, stop, EXEC_FAILED, now)
             continue
         stop.place_order_id = order.order_id
         stop.reality_vol = order.deal_vol
-        finish_stop(engine, acct, stop, EXECUTED, now)
+        engine.finish_stop(acct, stop, EXECUTED, now)
 
 
 # ------------------------------------------------------------ funding, liquidation
@@ -262,17 +252,17 @@ def settle_funding(engine: Engine, symbol: str, now: int) -> None:
         for pos in list(acct.positions.values()):
             if pos.symbol != symbol or not pos.hold_vol:
                 continue
-            value = pos.qty() * m.fair_price
-            funding = -value * rate if pos.position_type == LONG else value * rate
+            value = notional(m.fair_price, pos.hold_vol, pos.contract.contract_size)
+            funding = booked(value * dec(rate) * (-1 if pos.position_type == LONG else 1))
             pos.hold_fee += funding
-            acct.cash[pos.contract.quote] = acct.cash.get(pos.contract.quote, 0.0) + funding
+            acct.book_cash(pos.contract.quote, funding)
             acct.funding_records.append(
                 {
                     "id": len(acct.funding_records) + 1,
                     "symbol": symbol,
                     "positionType": pos.position_type,
-                    "positionValue": round(value, 8),
-                    "funding": round(funding, 8),
+                    "positionValue": num(value),
+                    "funding": num(funding),
                     "rate": rate,
                     "settleTime": now,
                     "positionId": pos.position_id,
@@ -285,45 +275,11 @@ def settle_funding(engine: Engine, symbol: str, now: int) -> None:
             engine.push_asset(acct, engine.contracts[symbol].quote)
 
 
-def check_liquidations(engine: Engine, symbol: str, now: int) -> None:
-    """Close positions of ``symbol`` whose liquidation price the fair price has reached."""
-    fair = engine.markets[symbol].fair_price
-    for acct in engine.accounts.values():
-        for pos in list(acct.positions.values()):
-            if pos.symbol != symbol or not pos.hold_vol or not pos.liquidate_price:
-                continue
-            hit = (
-                fair <= pos.liquidate_price
-                if pos.position_type == LONG
-                else fair >= pos.liquidate_price
-            )
-            if hit:
-                liquidate(engine, acct, pos, now)
-
-
-def liquidate(engine: Engine, acct: Account, pos: Position, now: int) -> None:
-    """Cancel the position's close orders and close it at its liquidation price."""
-    for order in acct.open_orders(pos.symbol):
-        if order.position_id == pos.position_id:
-            engine.cancel(acct, order.order_id, now, error_code=13)
-    price = pos.contract.price(pos.contract.ticks(pos.liquidate_price))
-    pnl = pos.close(pos.hold_vol, price, now)
-    acct.cash[pos.contract.quote] = acct.cash.get(pos.contract.quote, 0.0) + pnl
-    del acct.positions[pos.position_id]
-    acct.history_positions.append(pos)
-    engine.invalidate_stops(acct, pos.position_id, now)
-    engine.push_position(pos)
-    engine.push_asset(acct, pos.contract.quote)
-
-
 __all__ = [
     "SHORT",
     "cancel_plan",
-    "check_liquidations",
     "check_plans",
     "check_stops",
-    "finish_stop",
-    "liquidate",
     "place_plan",
     "place_stop",
     "settle_funding",

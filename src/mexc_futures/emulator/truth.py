@@ -2,7 +2,10 @@
 
 Method names and keyword arguments match the control routes
 (``/_emulator/truth/orders?externalOid=X``, ``/truth/deals?symbol=S``,
-``/truth/book/{symbol}?version=V``). Results are JSON-ready.
+``/truth/book/{symbol}?version=V``). Results are JSON-ready and are the same rows the REST API
+serves (``positions`` = ``position/open_positions`` rows at the current fair price, ``fills`` =
+the account's deal rows with booked ``fee``/``profit``), so a client's view can be compared with
+them field by field. An account the venue never added raises ``KeyError``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,29 @@ class VenueTruth:
             return list(d.get(symbol.upper(), []))
         return [x for lst in d.values() for x in lst]
 
+    def positions(
+        self, account: str, symbol: str | None = None, closed: bool = False
+    ) -> list[dict[str, Any]]:
+        """Open position rows of ``account`` (``closed=True``: its closed ones, oldest first)."""
+        acct = self._e.accounts[account]
+        if closed:
+            found = list(acct.history_positions)
+        else:
+            found = sorted(acct.positions.values(), key=lambda p: p.position_id)
+        sym = symbol.upper() if symbol else None
+        return [p.row(self._e.mark(p.symbol)) for p in found if sym is None or p.symbol == sym]
+
+    def fills(self, account: str, symbol: str | None = None) -> list[dict[str, Any]]:
+        """Every fill (deal row) of ``account``, oldest first, optionally for one ``symbol``."""
+        sym = symbol.upper() if symbol else None
+        return [
+            dict(d) for d in self._e.accounts[account].fills if sym is None or d["symbol"] == sym
+        ]
+
+    def balance(self, account: str, currency: str = "USDT") -> str:
+        """The wallet balance as an exact decimal string (deposits + PnL − fees ± funding)."""
+        return str(self._e.accounts[account].wallet(currency.upper()))
+
     def depth_versions(self, symbol: str) -> range:
         """Contiguous depth versions handed to the publisher for ``symbol``."""
         return self._e.truth.published_versions(symbol.upper())
@@ -58,7 +84,11 @@ class VenueTruth:
         return self._e.books[self._e.contract(symbol).symbol].version
 
     def book_at(self, symbol: str, version: int) -> dict[str, Any]:
-        """The book ``{asks, bids, version}`` at a recent ``version`` (``KeyError`` if too old)."""
+        """The book ``{asks, bids, version}`` at ``version``.
+
+        Any version from the oldest still in the commit ring (``VenueConfig.ring_size`` single-level
+        changes back) up to the current one; older or future versions raise ``KeyError``.
+        """
         c = self._e.contract(symbol)
         bids, asks = self._e.books[c.symbol].state_at(version)
         return {

@@ -5,7 +5,9 @@ the accounts and the trading engine. The async server calls two things:
 
 * ``handle(method, template, path_params, query, body, account)`` — one REST call (spec §4, §5),
   returning the JSON-ready ``data`` (or ``NO_DATA``) or raising ``VenueError(code, message)``.
-  Venue time for the call is the time of the last ``advance`` (or ``now_ms=`` when given).
+  Venue time for the call is ``now_ms=`` when given (the server passes its venue clock on every
+  call), else the time of the last ``advance``; it never goes backwards. Private templates answer
+  401 unless ``account`` was added (``VenueConfig.accounts`` or ``add_account``).
 * ``advance(now_ms)`` — runs synthetic flow, triggers, funding and liquidations up to ``now_ms`` and
   returns the :class:`Publication` list to push: private pushes queued by earlier ``handle`` calls
   first, then per symbol ``deal``, ``kline``, ``depth`` (every single version, unmerged shape),
@@ -21,20 +23,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from . import triggers
+from . import depth_feed, liquidation, triggers
 from .accounts import HEDGE, Account
 from .codes import NO_DATA, VenueError, fail
 from .contracts import Contract, build_contracts
 from .engine import Engine, Publication
 from .handlers_account import ROUTES as ACCOUNT_ROUTES
 from .handlers_orders import ROUTES as ORDER_ROUTES
+from .handlers_plans import ROUTES as PLAN_ROUTES
 from .handlers_public import ROUTES as PUBLIC_ROUTES
 from .handlers_public import Handler, Req, ticker_row
 from .klines import INTERVALS
 from .market import SymbolMarket, symbol_seed
-from .matching import ASK, BID, Commit, OrderBook, merged_frame
+from .matching import OrderBook
+from .money import booked
 from .truth import VenueTruth
 
 __all__ = ["NO_DATA", "Publication", "Venue", "VenueConfig", "VenueError"]
@@ -72,11 +77,7 @@ class VenueConfig:
 
 
 @dataclass
-class _SymState:
-    merge_buf: list[Commit] = field(default_factory=list)
-    last_merge: int = 0
-    last_full: int = 0
-    last_full_version: int = 0
+class _SymState(depth_feed.DepthState):
     last_refresh: int = 0
     last_funding_push: int = -(10**12)
     last_funding_rate: float | None = None
@@ -94,7 +95,7 @@ class Venue:
         )
         self.truth = VenueTruth(self.engine)
         self._routes: dict[tuple[str, str], tuple[Handler, list[str]]] = {}
-        for table in (PUBLIC_ROUTES, ORDER_ROUTES, ACCOUNT_ROUTES):
+        for table in (PUBLIC_ROUTES, ORDER_ROUTES, ACCOUNT_ROUTES, PLAN_ROUTES):
             for (method, template), handler in table.items():
                 self._routes[(method, _PARAM.sub("{}", template))] = (
                     handler,
@@ -103,6 +104,7 @@ class Venue:
         self._sym: dict[str, _SymState] = {s: _SymState() for s in contracts}
         self._started = False
         self._last_tickers = 0
+        self._refreshed: list[str] = []
         for key in cfg.accounts:
             self.add_account(key, "")
         if cfg.rest_lag_versions:
@@ -150,22 +152,28 @@ class Venue:
 
     # ------------------------------------------------------------------- admin
     def add_account(self, api_key: str, secret: str, read_only: bool = False) -> Account:
-        """Create (or return) the account of ``api_key`` with the configured balance."""
+        """Create (or return) the account of ``api_key`` with the configured balance.
+
+        The only way an account comes into being: ``handle`` answers 401 for any other key.
+        """
         acct = self.engine.accounts.get(api_key)
         if acct is None:
             acct = Account(api_key, secret, read_only, position_mode=self.config.position_mode)
-            acct.cash[self.config.currency] = float(self.config.balance)
+            acct.cash[self.config.currency] = booked(self.config.balance)
             self.engine.accounts[api_key] = acct
         return acct
 
     def account(self, api_key: str) -> Account:
-        """The account of ``api_key`` (created on first use)."""
-        return self.add_account(api_key, "")
+        """The account of ``api_key``; ``VenueError(401)`` when it was never added."""
+        acct = self.engine.accounts.get(api_key)
+        if acct is None:
+            raise fail(401, "Unauthorized")
+        return acct
 
-    def set_balance(self, account: str, currency: str, amount: float) -> None:
-        """Set the wallet balance and push ``personal.asset``."""
+    def set_balance(self, account: str, currency: str, amount: float | Decimal | str) -> None:
+        """Set the wallet balance (booked to 8 decimals) and push ``personal.asset``."""
         acct = self.account(account)
-        acct.cash[currency.upper()] = float(amount)
+        acct.cash[currency.upper()] = booked(Decimal(str(amount)))
         self._ensure()
         self.engine.push_asset(acct, currency.upper())
 
@@ -214,7 +222,7 @@ class Venue:
                 mine: path_params.get(theirs, "")
                 for mine, theirs in zip(names, given, strict=False)
             }
-        acct = self.account(account) if account is not None else None
+        acct = self.engine.accounts.get(account) if account is not None else None
         if key[1].startswith("/api/v1/private") and acct is None:
             raise fail(401, "Unauthorized")
         req = Req(path, dict(query or {}), body, acct, self.engine.now_ms, {"template": template})
@@ -236,6 +244,10 @@ class Venue:
         e.now_ms = now
         for sym in e.contracts:
             self._advance_symbol(sym, now, out)
+        # after every symbol's fair price moved: cross liquidation prices depend on all of them
+        for sym in self._refreshed:
+            liquidation.check_liquidations(e, sym, now)
+        self._refreshed.clear()
         for acct in list(e.accounts.values()):
             if acct.plans:
                 triggers.check_plans(e, acct, now)
@@ -271,14 +283,14 @@ class Venue:
                 row = m.kline_last.push_row(sym, interval)
                 if row is not None:
                     out.append(Publication("kline", sym, row, None, now))
-        self._publish_depth(sym, book, st, now, out)
+        depth_feed.publish(self.engine, cfg, sym, book, st, now, out)
 
     def _refresh(
         self, sym: str, m: SymbolMarket, st: _SymState, now: int, out: list[Publication]
     ) -> None:
         e = self.engine
         m.refresh_prices(now)
-        triggers.check_liquidations(e, sym, now)
+        self._refreshed.append(sym)
         out.append(
             Publication("index.price", sym, {"symbol": sym, "price": m.index_price}, None, now)
         )
@@ -299,56 +311,6 @@ class Venue:
                 )
             )
 
-    def _publish_depth(
-        self, sym: str, book: OrderBook, st: _SymState, now: int, out: list[Publication]
-    ) -> None:
-        cfg = self.config
-        commits = book.drain()
-        if commits:
-            self.engine.truth.last_published[sym] = commits[-1].version
-            c = self.engine.contracts[sym]
-            if cfg.publish_unmerged:
-                for cm in commits:
-                    level = [[c.price(cm.ticks), cm.vol, cm.count]]
-                    data = {
-                        "cts": cm.cts,
-                        "asks": level if cm.side == ASK else [],
-                        "bids": level if cm.side == BID else [],
-                        "version": cm.version,
-                    }
-                    out.append(Publication("depth", sym, data, None, now))
-            st.merge_buf.extend(commits)
-        if st.merge_buf and now - st.last_merge >= cfg.merge_interval_ms:
-            out.append(self._merged(sym, st.merge_buf, now))
-            st.merge_buf = []
-            st.last_merge = now
-        if now - st.last_full >= cfg.full_interval_ms and book.version != st.last_full_version:
-            st.last_full = now
-            st.last_full_version = book.version
-            out.append(Publication("depth.full", sym, self._full(sym, book, now), None, now))
-
-    def _merged(self, sym: str, commits: list[Commit], now: int) -> Publication:
-        frame = merged_frame(commits, self.engine.contracts[sym].price)
-        data = {
-            "cts": commits[-1].cts,
-            "asks": frame["asks"],
-            "bids": frame["bids"],
-            "end": frame["end"],
-            "begin": frame["begin"],
-            "version": frame["version"],
-        }
-        return Publication("depth.merged", sym, data, None, now)
-
-    def _full(self, sym: str, book: OrderBook, now: int) -> dict[str, Any]:
-        c = self.engine.contracts[sym]
-        n = self.config.full_depth_limit
-        return {
-            "cts": book.timestamp or now,
-            "asks": [[c.price(p), v, k] for p, v, k in book.top(ASK, n)],
-            "bids": [[c.price(p), v, k] for p, v, k in book.top(BID, n)],
-            "version": book.version,
-        }
-
     def _changed_tickers(self, now: int) -> list[dict[str, Any]]:
         rows = []
         for sym, m in self.engine.markets.items():
@@ -368,52 +330,8 @@ class Venue:
     def burst(self, symbol: str, n_changes_per_frame: int, n_frames: int) -> list[Publication]:
         """Apply ``n_changes_per_frame × n_frames`` level changes to the real book, fast.
 
-        Returns consecutive ``depth.merged`` publications (``begin == previous end + 1``), the
-        first one also covering any not yet published versions, so REST snapshots,
-        ``depth_commits`` and ``book_at`` stay consistent with what was pushed.
+        Returns consecutive ``depth.merged`` publications (``depth_feed.burst``).
         """
         self._ensure()
-        e = self.engine
         sym = self.contract(symbol).symbol
-        book, m, st = e.books[sym], e.markets[sym], self._sym[sym]
-        now = e.now_ms
-        pending = st.merge_buf + book.drain()
-        st.merge_buf = []
-        out: list[Publication] = []
-        rng = m.rng
-        for _ in range(n_frames):
-            for _ in range(n_changes_per_frame):
-                self._burst_change(m, book, rng.random(), now)
-            pending += book.drain()
-            out.append(self._merged(sym, pending, now))
-            pending = []
-        if out:
-            e.truth.last_published[sym] = book.version
-        st.last_merge = now
-        return out
-
-    def _burst_change(self, m: SymbolMarket, book: OrderBook, r: float, now: int) -> None:
-        side = BID if r < 0.5 else ASK
-        n = book.depth_count(side)
-        if r < 0.1 or r > 0.9 or n < 5:
-            bid, ask = book.best_bid(), book.best_ask()
-            if bid is None or ask is None:
-                m.add_maker(side, int(m.mid) - (1 if side == BID else -1), m._synth_vol(), now)
-                return
-            ticks = bid - m.rng.randint(0, 15) if side == BID else ask + m.rng.randint(0, 15)
-            m.add_maker(side, ticks, m._synth_vol(), now)
-            if n > m.levels * 2:
-                worst = (book.bids if side == BID else book.asks)[book.price_at(side, n - 1)]
-                synth = next((o for o in worst.orders if o.owner is None), None)
-                if synth is not None:
-                    book.remove(synth.order_id, now)
-            return
-        levels = book.bids if side == BID else book.asks
-        level = levels[book.price_at(side, min(int(r * 40) % n, n - 1))]
-        order = next((o for o in level.orders if o.owner is None), None)
-        if order is None:
-            return
-        if len(level.orders) > 1 and (r * 1000) % 1 < 0.3:
-            book.remove(order.order_id, now)
-        else:
-            book.resize(order.order_id, max(1, order.vol + m.rng.randint(-order.vol + 1, 50)), now)
+        return depth_feed.burst(self.engine, sym, self._sym[sym], n_changes_per_frame, n_frames)

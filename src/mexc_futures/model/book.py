@@ -9,7 +9,8 @@ when asked for.
 Contract:
   * ``apply(bids, asks)`` takes levels with ``price`` and ``vol`` attributes (the codec's
     ``Level`` structs, no conversion on the hot path) holding **absolute** sizes; ``vol == 0``
-    deletes the level (spec §8.1, DOC1 rules 7-8). The order count is ignored.
+    deletes the level (spec §8.1, DOC1 rules 7-8). The order count is ignored. It returns
+    whether the book is crossed afterwards (the sync machine's audit, for free).
   * ``version`` is set by the caller (the sync machine, ``model/booksync.py``); the book itself does
     no version checks.
   * Best prices are ``None`` when a side is empty. ``crossed`` is true when best bid >= best ask.
@@ -45,12 +46,17 @@ class Lv(NamedTuple):
 class OrderBook:
     """Price levels of one symbol. Not thread-safe; owned by one ``BookSync``."""
 
-    __slots__ = ("_ask_keys", "_asks", "_bid_keys", "_bids", "symbol", "ts", "version")
+    __slots__ = ("_ask_keys", "_asks", "_bid_keys", "_bids", "best_ask", "best_bid", "symbol", "ts",
+                 "version")
 
     def __init__(self, symbol: str = "") -> None:
         self.symbol = symbol
         self.version = 0
         self.ts = 0
+        #: Highest bid / lowest ask, ``None`` when the side is empty. Read-only for callers: every
+        #: mutation refreshes them (plain attributes, so a ``BookUpdate`` costs no property calls).
+        self.best_bid: float | None = None
+        self.best_ask: float | None = None
         self._bids: dict[float, float] = {}
         self._asks: dict[float, float] = {}
         self._bid_keys: list[float] = []  # ascending; best bid is the last
@@ -65,6 +71,7 @@ class OrderBook:
         self._bid_keys.clear()
         self._ask_keys.clear()
         self.version = 0
+        self.best_bid = self.best_ask = None
 
     def set_bid(self, price: float, vol: float) -> None:
         """Set one bid level to an absolute size; ``vol == 0`` deletes it."""
@@ -77,6 +84,8 @@ class OrderBook:
             del book[price]
             keys = self._bid_keys
             del keys[bisect_left(keys, price)]
+        keys = self._bid_keys
+        self.best_bid = keys[-1] if keys else None
 
     def set_ask(self, price: float, vol: float) -> None:
         """Set one ask level to an absolute size; ``vol == 0`` deletes it."""
@@ -89,15 +98,39 @@ class OrderBook:
             del book[price]
             keys = self._ask_keys
             del keys[bisect_left(keys, -price)]
+        keys = self._ask_keys
+        self.best_ask = -keys[-1] if keys else None
 
-    def apply(self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel]) -> None:
-        """Apply absolute levels on both sides (merged frames: any order, spec §8.1)."""
-        set_bid = self.set_bid
+    def apply(self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel]) -> bool:
+        """Apply absolute levels on both sides (merged frames: any order, spec §8.1).
+
+        One tight loop per side (no call per level); a price list is touched only when a price is
+        new or deleted. Returns ``crossed`` for the resulting book, so the caller's audit costs
+        one comparison instead of a property call.
+        """
+        book, keys = self._bids, self._bid_keys
         for lv in bids:
-            set_bid(lv.price, lv.vol)
-        set_ask = self.set_ask
+            p = lv.price
+            if lv.vol:
+                if p not in book:
+                    insort(keys, p)
+                book[p] = lv.vol
+            elif p in book:
+                del book[p]
+                del keys[bisect_left(keys, p)]
+        book, akeys = self._asks, self._ask_keys
         for lv in asks:
-            set_ask(lv.price, lv.vol)
+            p = lv.price
+            if lv.vol:
+                if p not in book:
+                    insort(akeys, -p)
+                book[p] = lv.vol
+            elif p in book:
+                del book[p]
+                del akeys[bisect_left(akeys, -p)]
+        bid = self.best_bid = keys[-1] if keys else None
+        ask = self.best_ask = -akeys[-1] if akeys else None
+        return bid is not None and ask is not None and bid >= ask
 
     def replace(
         self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel], version: int
@@ -108,20 +141,10 @@ class OrderBook:
         self._bid_keys = sorted(self._bids)
         self._ask_keys = sorted(-p for p in self._asks)
         self.version = version
+        self.best_bid = self._bid_keys[-1] if self._bid_keys else None
+        self.best_ask = -self._ask_keys[-1] if self._ask_keys else None
 
     # ------------------------------------------------------------------ reading
-
-    @property
-    def best_bid(self) -> float | None:
-        """Highest bid price, or ``None``."""
-        keys = self._bid_keys
-        return keys[-1] if keys else None
-
-    @property
-    def best_ask(self) -> float | None:
-        """Lowest ask price, or ``None``."""
-        keys = self._ask_keys
-        return -keys[-1] if keys else None
 
     def best_bid_level(self) -> Level | None:
         """``(price, vol)`` of the best bid."""
@@ -154,8 +177,8 @@ class OrderBook:
     @property
     def crossed(self) -> bool:
         """True when both sides exist and best bid >= best ask (never a valid published state)."""
-        bk, ak = self._bid_keys, self._ask_keys
-        return bool(bk and ak and bk[-1] >= -ak[-1])
+        b, a = self.best_bid, self.best_ask
+        return b is not None and a is not None and b >= a
 
     def top(self, n: int) -> tuple[list[Level], list[Level]]:
         """Up to ``n`` levels per side: bids descending, asks ascending. Built on demand."""

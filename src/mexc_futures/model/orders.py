@@ -44,6 +44,7 @@ class OrderState(enum.Enum):
 
 
 _TERMINAL = frozenset({OrderState.FILLED, OrderState.CANCELLED, OrderState.INVALID})
+_ZERO = Decimal(0)
 
 
 class OrderEvent(enum.Enum):
@@ -241,10 +242,27 @@ class TrackedOrder:
         self.vol = vol
 
 
+_OPENING_SIDES = frozenset({1, 3})  # spec §10: 1 open long, 3 open short
+_Contribution = tuple[str, tuple[str, int], bool, Decimal]
+
+
+def _contribution(order: TrackedOrder) -> _Contribution | None:
+    """What a live order adds to the per-symbol aggregates (None when terminal)."""
+    if order.state in _TERMINAL:
+        return None
+    key = (order.symbol, 1 if order.side in (1, 4) else 2)
+    return order.symbol, key, order.side in _OPENING_SIDES, order.vol - order.filled
+
+
 class OrderTracker:
     """All orders of a session, keyed by ``externalOid`` and by venue ``orderId``.
 
     Venue events whose pair is not in the table are counted in ``illegal`` and ignored.
+
+    Aggregates for the risk gate are kept incrementally (every mutation goes through a tracker
+    method, which calls ``touch``): ``live_count[symbol]`` (live orders), and per
+    ``(symbol, position_type)`` the unfilled volume of live opening orders (``pending_open``) and
+    of live closing orders (``pending_close``). Zero entries are removed.
     """
 
     def __init__(self) -> None:
@@ -252,6 +270,10 @@ class OrderTracker:
         self.by_id: dict[str, TrackedOrder] = {}
         self.illegal = 0
         self._live: dict[str, TrackedOrder] = {}  # superset of the live orders, pruned lazily
+        self.live_count: dict[str, int] = {}
+        self.pending_open: dict[tuple[str, int], Decimal] = {}
+        self.pending_close: dict[tuple[str, int], Decimal] = {}
+        self._contrib: dict[str, _Contribution] = {}
 
     def add(self, order: TrackedOrder) -> TrackedOrder:
         """Register a new order (state ``PENDING_SUBMIT`` or restored from the journal)."""
@@ -261,7 +283,36 @@ class OrderTracker:
         self._live[order.external_oid] = order
         if order.order_id:
             self.by_id[order.order_id] = order
+        self.touch(order)
         return order
+
+    def touch(self, order: TrackedOrder) -> None:
+        """Re-account ``order`` in the aggregates after a change of state or quantities."""
+        new = _contribution(order)
+        old = self._contrib.get(order.external_oid)
+        if new == old:
+            return
+        if old is not None:
+            self._account(old, -1)
+        if new is None:
+            self._contrib.pop(order.external_oid, None)
+        else:
+            self._contrib[order.external_oid] = new
+            self._account(new, 1)
+
+    def _account(self, c: _Contribution, sign: int) -> None:
+        symbol, key, opening, remaining = c
+        n = self.live_count.get(symbol, 0) + sign
+        if n:
+            self.live_count[symbol] = n
+        else:
+            self.live_count.pop(symbol, None)
+        book = self.pending_open if opening else self.pending_close
+        vol = book.get(key, _ZERO) + (remaining if sign > 0 else -remaining)
+        if vol:
+            book[key] = vol
+        else:
+            book.pop(key, None)
 
     def get(
         self, *, external_oid: str | None = None, order_id: str | None = None
@@ -287,6 +338,7 @@ class OrderTracker:
         if order.order_id and order.order_id != order_id:
             order.replaced_ids.add(order.order_id)
         self.bind(order, order_id)
+        self.touch(order)
 
     def event(self, order: TrackedOrder, event: OrderEvent) -> bool:
         """Apply a venue-originated event; False (and counted) when illegal."""
@@ -297,6 +349,7 @@ class OrderTracker:
             return False
         if order.state.live:  # a lag row can bring an INVALID order back
             self._live[order.external_oid] = order
+        self.touch(order)
         return True
 
     def on_update(self, upd: OrderUpdate) -> TrackedOrder | None:
@@ -312,6 +365,7 @@ class OrderTracker:
             return order  # older than what we hold
         order.version = max(order.version, upd.version)
         order.apply_deal_vol(upd.deal_vol)
+        self.touch(order)
         if upd.deal_avg_price:
             order.avg_price = upd.deal_avg_price
         order.error_code = upd.error_code
@@ -329,6 +383,7 @@ class OrderTracker:
             self.bind(order, fill.order_id)
         if not order.apply_fill(fill.fill_id, fill.vol):
             return order, False
+        self.touch(order)
         self.event(order, OrderEvent.FILL)
         if order.filled >= order.vol:
             self.event(order, OrderEvent.VENUE_FILLED)

@@ -14,6 +14,10 @@ Checks (spec §5.3 order object, §4.1 contract rules, §10 enums):
 
 ``RiskGate.check(intent, view)`` returns ``None`` or a ``Rejection`` naming the rule. Cancels are
 never blocked: reducing exposure must always be possible. Pure: no I/O, no clock.
+
+What depends on the symbol only (its rules object, the ``apiAllowed``/``state`` verdict, the
+position and notional limits) is computed once per symbol and reused until ``specs`` holds a
+different rules object for it.
 """
 
 from __future__ import annotations
@@ -103,12 +107,37 @@ def position_type(side: int) -> int:
     return 1 if side in (TradeSide.OPEN_LONG, TradeSide.CLOSE_LONG) else 2
 
 
+@dataclass(frozen=True, slots=True)
+class _SymbolRules:
+    """Per-symbol constants of the gate (``spec`` is the object they were computed from)."""
+
+    spec: InstrumentRules | None
+    verdict: InstrumentRules | Rejection
+    position_limit: Decimal
+    notional_limit: Decimal
+
+
 class RiskGate:
     """Checks intents against instrument rules and limits (see module docstring)."""
 
     def __init__(self, limits: RiskLimits, specs: Mapping[str, InstrumentRules]) -> None:
         self.limits = limits
         self.specs = specs
+        self._rules: dict[str, _SymbolRules] = {}
+
+    def rules(self, symbol: str) -> _SymbolRules:
+        """The precomputed per-symbol constants (recomputed when the spec object changes)."""
+        spec = self.specs.get(symbol)
+        r = self._rules.get(symbol)
+        if r is None or r.spec is not spec:
+            r = _SymbolRules(
+                spec,
+                self._verdict(symbol, spec),
+                self.limits.position_limit(symbol),
+                self.limits.notional_limit(symbol),
+            )
+            self._rules[symbol] = r
+        return r
 
     def check(self, intent: Intent, view: RiskView) -> Rejection | None:
         """``None`` if the intent may go out, else the first rule it breaks."""
@@ -128,7 +157,10 @@ class RiskGate:
         return None
 
     def _spec(self, symbol: str) -> InstrumentRules | Rejection:
-        spec = self.specs.get(symbol)
+        return self.rules(symbol).verdict
+
+    @staticmethod
+    def _verdict(symbol: str, spec: InstrumentRules | None) -> InstrumentRules | Rejection:
         if spec is None:
             return Rejection("unknown_symbol", f"no contract rules for {symbol}")
         if getattr(spec, "api_allowed", True) is False:
@@ -214,20 +246,20 @@ class RiskGate:
     def _check_size(
         self, symbol: str, exposure: Decimal, price: Decimal | None, kind: int, view: RiskView
     ) -> Rejection | None:
-        if exposure > self.limits.position_limit(symbol):
+        rules = self.rules(symbol)
+        if exposure > rules.position_limit:
             return Rejection(
-                "max_position", f"{exposure} contracts > limit {self.limits.position_limit(symbol)}"
+                "max_position", f"{exposure} contracts > limit {rules.position_limit}"
             )
         ref = price if price is not None and kind != OrderKind.MARKET else None
         ref = ref or view.reference_price.get(symbol) or price
         if ref is None:
             return Rejection("no_reference_price", f"no price to value a {symbol} market order")
-        spec = self.specs[symbol]
+        spec = rules.verdict
+        assert not isinstance(spec, Rejection)  # nosec B101 - checked before sizing
         notional = spec.notional(exposure, ref)
-        if notional > self.limits.notional_limit(symbol):
-            return Rejection(
-                "max_notional", f"notional {notional} > limit {self.limits.notional_limit(symbol)}"
-            )
+        if notional > rules.notional_limit:
+            return Rejection("max_notional", f"notional {notional} > limit {rules.notional_limit}")
         return None
 
 

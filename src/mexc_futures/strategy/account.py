@@ -42,6 +42,7 @@ class AccountState:
     def __init__(self, *, recent_fills: int = 200) -> None:
         self._orders: dict[str, OrderUpdate] = {}
         self._final: dict[str, int] = {}  # order id -> final state (3, 4 or 5)
+        self._final_vol: dict[str, Decimal] = {}  # order id -> dealVol when it ended
         self._positions: dict[int, PositionUpdate] = {}
         self._balances: dict[str, BalanceUpdate] = {}
         self._fill_ids: set[str] = set()
@@ -87,6 +88,7 @@ class AccountState:
         else:
             self._orders.pop(oid, None)
             self._final[oid] = event.state
+            self._final_vol[oid] = event.deal_vol
         return True
 
     def _apply_fill(self, event: Fill) -> bool:
@@ -143,6 +145,12 @@ class AccountState:
     def fill_ids(self) -> frozenset[str]:
         """Ids of every distinct fill seen."""
         return frozenset(self._fill_ids)
+
+    def settled(self, order_id: str) -> bool:
+        """Whether order ``order_id`` ended and every fill of it has been seen."""
+        if order_id not in self._final:
+            return False
+        return self.fill_volume.get(order_id, Decimal(0)) >= self._final_vol[order_id]
 
     def orders_seen(self) -> int:
         """Distinct orders seen (open or final)."""

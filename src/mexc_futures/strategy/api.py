@@ -305,6 +305,25 @@ def _dec(x: Decimal | float | int | str) -> Decimal:
     return x if isinstance(x, Decimal) else Decimal(str(x))
 
 
+def _order(
+    symbol: str,
+    side: TradeSide,
+    kind: OrderKind,
+    vol: Decimal | float | int | str,
+    price: Decimal | float | int | str | None,
+    **fields: object,
+) -> PlaceOrder:
+    """A ``PlaceOrder`` with ``vol``/``price`` as exact decimals (no float artefacts)."""
+    return PlaceOrder(
+        symbol=symbol,
+        side=side,
+        kind=kind,
+        vol=_dec(vol),
+        price=None if price is None else _dec(price),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
 def post_only(
     symbol: str,
     side: TradeSide,
@@ -316,12 +335,12 @@ def post_only(
     client_key: str | None = None,
 ) -> PlaceOrder:
     """A post-only (maker) limit order (spec §10 type 2)."""
-    return PlaceOrder(
-        symbol=symbol,
-        side=side,
-        kind=OrderKind.POST_ONLY,
-        vol=_dec(vol),
-        price=_dec(price),
+    return _order(
+        symbol,
+        side,
+        OrderKind.POST_ONLY,
+        vol,
+        price,
         leverage=leverage,
         label=label,
         client_key=client_key,
@@ -339,15 +358,7 @@ def limit(
     label: str = "",
 ) -> PlaceOrder:
     """A limit order (or IOC/FOK with ``kind``)."""
-    return PlaceOrder(
-        symbol=symbol,
-        side=side,
-        kind=kind,
-        vol=_dec(vol),
-        price=_dec(price),
-        leverage=leverage,
-        label=label,
-    )
+    return _order(symbol, side, kind, vol, price, leverage=leverage, label=label)
 
 
 def market(
@@ -360,11 +371,12 @@ def market(
     label: str = "",
 ) -> PlaceOrder:
     """A market order (spec §10 type 5)."""
-    return PlaceOrder(
-        symbol=symbol,
-        side=side,
-        kind=OrderKind.MARKET,
-        vol=_dec(vol),
+    return _order(
+        symbol,
+        side,
+        OrderKind.MARKET,
+        vol,
+        None,
         leverage=leverage,
         reduce_only=reduce_only,
         label=label,

@@ -21,12 +21,22 @@ Contract:
   to ``account_sinks``) on arrival, so the view is fresh even while the strategy lags; duplicates
   (the same fill twice) are not delivered to the strategy.
 * Account events are dispatched before market events. Within a kind, order is kept.
+* Shutdown settles: after ``on_stop`` the engine waits (≤ ``stop_timeout``) until its intents
+  are sent, no order of the strategy is open, every order it placed has ended with all its fills
+  seen, and (with an account stream) the streams fell silent for ``settle_quiet`` seconds.
 * Intents go to a bounded queue drained by one worker that awaits ``executor.submit``; a slow REST
   call delays later intents, never market data. A full intent queue rejects the intent and
   reports ``intent_queue_full``.
 * A ``KillSwitchTripped`` event (or ``KillSwitchActive`` raised by the executor) halts the engine:
   queued and future intents other than ``CancelOrder`` / ``CancelAll`` are dropped and counted
   (``stats.intents_blocked``); cancels still flow, since they only reduce risk.
+* Tick-to-order: every intent carries the monotonic time its triggering event entered the engine
+  (``feed_market`` / ``feed_account``; for a conflated book, the newest version's arrival; for
+  ``on_timer`` / ``on_start`` / ``on_stop``, the call's start). When the intent worker hands an
+  intent to ``executor.submit`` it records ``now - origin`` (tick-to-order as far as the engine
+  sees it) in ``stats.max_tick_to_submit_s`` and ``tick_to_submit_ms`` (the newest samples),
+  and calls ``on_submit(intent, seconds)``. While ``submit`` runs, ``submitting_origin`` holds
+  that origin (one worker, so it names exactly the intent in flight).
 * A slow strategy is reported, not hidden: a handler call over ``handler_budget`` seconds reports
   ``slow_handler``; an event that waited more than ``lag_budget`` seconds in the queue reports
   ``lag``; a backlog over ``backlog_warn`` reports ``backlog``. Reports go to ``on_report`` at most
@@ -103,6 +113,7 @@ class EngineConfig:
     backlog_warn: int = 512
     report_cooldown: float = 1.0
     stop_timeout: float = 5.0
+    settle_quiet: float = 0.2
 
 
 @dataclass
@@ -124,6 +135,7 @@ class EngineStats:
     intents_blocked: int = 0
     intents_rejected: int = 0
     handler_errors: int = 0
+    max_tick_to_submit_s: float = 0.0
     reports: dict[str, int] = field(default_factory=dict)
 
 
@@ -147,6 +159,7 @@ class StrategyEngine:
         account_sinks: Sequence[Callable[[AccountEvent], object]] = (),
         on_report: Callable[[HealthReport], None] | None = None,
         is_kill_error: Callable[[BaseException], bool] | None = None,
+        on_submit: Callable[[Intent, float], None] | None = None,
     ) -> None:
         self.strategy = strategy
         self.executor = executor
@@ -167,23 +180,34 @@ class StrategyEngine:
         self._sinks = tuple(account_sinks)
         self._on_report = on_report or _log_report
         self._is_kill_error = is_kill_error or _default_is_kill_error
-        self._books: dict[str, tuple[BookUpdate, float]] = {}
+        self._on_submit = on_submit
+        # books: symbol -> (newest update, first arrival, newest arrival)
+        self._books: dict[str, tuple[BookUpdate, float, float]] = {}
         self._others: deque[tuple[MarketEvent, float]] = deque()
         self._acct: deque[tuple[AccountEvent, float]] = deque()
         self._acct_space = asyncio.Event()
         self._wake = asyncio.Event()
-        self._intents: asyncio.Queue[Intent] = asyncio.Queue(self.config.intent_queue)
+        self._intents: asyncio.Queue[tuple[Intent, float]] = asyncio.Queue(self.config.intent_queue)
+        self._origin: float | None = None
+        self.submitting_origin: float | None = None
+        self.tick_to_submit_ms: deque[float] = deque(maxlen=256)
         self._last_report: dict[str, float] = {}
         self._timer_due = False
         self._stop = asyncio.Event()
         self._started = False
         self._stopping = False
         self._settled = asyncio.Event()
+        self._submitted: set[str] = set()  # venue ids of orders the executor placed for us
 
     # ------------------------------------------------------------------ ingest (producers)
 
     def feed_market(self, event: MarketEvent) -> None:
-        """Accept one market event without blocking (conflate books, bound the rest)."""
+        """Accept one market event without blocking (conflate books, bound the rest).
+
+        Ignored once the engine is stopping (the strategy is done with market data).
+        """
+        if self._stopping:
+            return
         self.stats.market_in += 1
         now = self.clock.monotonic()
         if isinstance(event, BookUpdate):
@@ -193,9 +217,9 @@ class StrategyEngine:
             held = self._books.get(event.symbol)
             if held is not None:
                 self.stats.conflated += 1
-                self._books[event.symbol] = (event, held[1])
+                self._books[event.symbol] = (event, held[1], now)
             else:
-                self._books[event.symbol] = (event, now)
+                self._books[event.symbol] = (event, now, now)
         else:
             if isinstance(event, BookResync):
                 top = self.tops.get(event.symbol)
@@ -251,11 +275,12 @@ class StrategyEngine:
 
     # ------------------------------------------------------------------ dispatch (consumer)
 
-    def _next(self) -> tuple[Event, float] | None:
+    def _next(self) -> tuple[Event, float, float] | None:
+        """The next event with its first and newest arrival times (equal unless conflated)."""
         if self._acct:
-            item = self._acct.popleft()
+            event, t_in = self._acct.popleft()
             self._acct_space.set()
-            return item
+            return event, t_in, t_in
         # Alternate fairly between conflated books and other market events, oldest first.
         book_t = next(iter(self._books.values()))[1] if self._books else None
         other_t = self._others[0][1] if self._others else None
@@ -263,7 +288,8 @@ class StrategyEngine:
             sym = next(iter(self._books))
             return self._books.pop(sym)
         if other_t is not None:
-            return self._others.popleft()
+            other, t_in = self._others.popleft()
+            return other, t_in, t_in
         return None
 
     def process_pending(self, limit: int | None = None) -> int:
@@ -276,16 +302,21 @@ class StrategyEngine:
             item = self._next()
             if item is None:
                 break
-            event, t_in = item
+            event, t_in, t_newest = item
             age = self.clock.monotonic() - t_in
             if age > self.config.lag_budget:
                 self._report("lag", f"{type(event).__name__} waited {age * 1000:.0f} ms", age)
-            self._call(handler_name(event), partial(dispatch, self.strategy, event, self.view))
+            self._origin = t_newest
+            try:
+                self._call(handler_name(event), partial(dispatch, self.strategy, event, self.view))
+            finally:
+                self._origin = None
             n += 1
         return n
 
     def _call(self, name: str, fn: Callable[[], Iterable[Intent] | None]) -> None:
         t0 = self.clock.monotonic()
+        origin = t0 if self._origin is None else self._origin
         try:
             out = fn()
         except Exception as exc:
@@ -304,17 +335,21 @@ class StrategyEngine:
                 f"(budget {budget_ms:.1f} ms); backlog {self.backlog}",
                 spent,
             )
-        self.emit(out or ())
+        self.emit(out or (), origin=origin)
 
-    def emit(self, intents: Iterable[Intent]) -> None:
-        """Queue intents for the executor (dropping non-cancels when halted)."""
+    def emit(self, intents: Iterable[Intent], *, origin: float | None = None) -> None:
+        """Queue intents for the executor (dropping non-cancels when halted).
+
+        ``origin``: monotonic arrival time of the event that caused them (default: now).
+        """
+        born = self.clock.monotonic() if origin is None else origin
         for intent in intents:
             self.stats.intents_emitted += 1
             if self.halted and not _is_cancel(intent):
                 self.stats.intents_blocked += 1
                 continue
             try:
-                self._intents.put_nowait(intent)
+                self._intents.put_nowait((intent, born))
             except asyncio.QueueFull:
                 self.stats.intents_rejected += 1
                 self._report(
@@ -329,16 +364,16 @@ class StrategyEngine:
         if self.halted:
             return
         self.halted = True
-        kept: list[Intent] = []
+        kept: list[tuple[Intent, float]] = []
         while not self._intents.empty():
-            intent = self._intents.get_nowait()
+            item = self._intents.get_nowait()
             self._intents.task_done()
-            if _is_cancel(intent):
-                kept.append(intent)
+            if _is_cancel(item[0]):
+                kept.append(item)
             else:
                 self.stats.intents_blocked += 1
-        for intent in kept:
-            self._intents.put_nowait(intent)
+        for item in kept:
+            self._intents.put_nowait(item)
         self._report("halted", reason, 1)
 
     # ------------------------------------------------------------------ tasks
@@ -353,19 +388,29 @@ class StrategyEngine:
 
     async def _intent_worker(self) -> None:
         while True:
-            intent = await self._intents.get()
+            intent, origin = await self._intents.get()
             try:
-                await self._send(intent)
+                await self._send(intent, origin)
             finally:
+                self.submitting_origin = None
                 self._intents.task_done()
 
-    async def _send(self, intent: Intent) -> None:
+    async def _send(self, intent: Intent, origin: float) -> None:
         if self.halted and not _is_cancel(intent):
             self.stats.intents_blocked += 1
             return
+        waited = self.clock.monotonic() - origin
+        self.stats.max_tick_to_submit_s = max(self.stats.max_tick_to_submit_s, waited)
+        self.tick_to_submit_ms.append(waited * 1000)
+        if self._on_submit is not None:
+            self._on_submit(intent, waited)
+        self.submitting_origin = origin
         try:
-            await self.executor.submit(intent)
+            result = await self.executor.submit(intent)
             self.stats.intents_sent += 1
+            order_id = getattr(result, "order_id", None)
+            if isinstance(order_id, str) and order_id:
+                self._submitted.add(order_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -434,6 +479,7 @@ class StrategyEngine:
                     self._check_settled()
                     if account is not None:
                         await self._settled.wait()
+                        await self._quiet()
             except TimeoutError:
                 self._report(
                     "stop_timeout",
@@ -448,8 +494,19 @@ class StrategyEngine:
         return [o for s in self.strategy.symbols for o in self.account.open_orders(s)]
 
     def _check_settled(self) -> None:
-        if not self._open_own():
+        """Settled: none of our orders is open, and every order we placed ended with all its
+        fills seen (a market order can end before its pushes arrive)."""
+        if not self._open_own() and all(self.account.settled(o) for o in self._submitted):
             self._settled.set()
+
+    async def _quiet(self) -> None:
+        """Wait until the account streams fall silent for ``settle_quiet`` seconds (position
+        and balance pushes trail the order and fill pushes)."""
+        while True:
+            seen = self.stats.account_in
+            await asyncio.sleep(self.config.settle_quiet)
+            if self.stats.account_in == seen:
+                return
 
     # ------------------------------------------------------------------ reporting
 

@@ -1,8 +1,14 @@
-"""Load a strategy class from a Python file and build it with ``key=value`` parameters.
+"""Load a strategy class (from a file, a built-in name or a module) and build it with parameters.
+
+``load_strategy("market_maker")`` accepts, in this order: a path to a ``.py`` file; the name of a
+built-in strategy (``mexc_futures.strategies.BUILTIN``: ``market_maker``, ``breakout``,
+``funding_monitor``); a dotted module name (``my_pkg.my_strategy``). ``ConfigError`` lists the
+choices when none matches.
 
 ``load_strategy_class("examples/market_maker.py")`` imports the file as a module and returns the
 one :class:`~mexc_futures.strategy.api.Strategy` subclass *defined* in it (classes imported into it
-do not count). A file holding several picks one with a module-level ``STRATEGY = ClassName``.
+do not count). A file holding several — or one that re-exports a class defined elsewhere — names
+its strategy with a module-level ``STRATEGY = ClassName``.
 
 ``build_strategy(cls, symbols, params)`` converts each ``key=value`` string to the type of the
 matching ``__init__`` parameter's default (int, float, bool, str, tuple of str) and rejects
@@ -11,15 +17,35 @@ unknown keys with the list of valid ones.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import inspect
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from mexc_futures.errors import ConfigError
+from mexc_futures.strategies import BUILTIN
 from mexc_futures.strategy.api import Strategy
+
+
+def load_strategy(ref: str | Path) -> type[Strategy]:
+    """The strategy class named by ``ref``: a file path, a built-in name or a dotted module."""
+    text = str(ref)
+    if Path(text).is_file() or text.endswith(".py"):
+        return load_strategy_class(text)
+    module_name = BUILTIN.get(text.replace("-", "_"), text)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        names = ", ".join(BUILTIN)
+        raise ConfigError(
+            f"no strategy {text!r}: pass a .py file (e.g. examples/market_maker.py), a built-in "
+            f"name ({names}) or an importable module (my_package.my_strategy)"
+        ) from None
+    return _pick(module, module.__name__, text)
 
 
 def load_strategy_class(path: str | Path) -> type[Strategy]:
@@ -40,6 +66,10 @@ def load_strategy_class(path: str | Path) -> type[Strategy]:
     except Exception as exc:
         sys.modules.pop(name, None)
         raise ConfigError(f"importing {file} failed: {type(exc).__name__}: {exc}") from exc
+    return _pick(module, name, str(file))
+
+
+def _pick(module: ModuleType, defined_in: str, where: str) -> type[Strategy]:
     chosen = getattr(module, "STRATEGY", None)
     if isinstance(chosen, type) and issubclass(chosen, Strategy):
         return chosen
@@ -49,14 +79,17 @@ def load_strategy_class(path: str | Path) -> type[Strategy]:
         if isinstance(obj, type)
         and issubclass(obj, Strategy)
         and obj is not Strategy
-        and obj.__module__ == name
+        and obj.__module__ == defined_in
     ]
     if len(found) == 1:
         return found[0]
     if not found:
-        raise ConfigError(f"{file} defines no subclass of mexc_futures.strategy.api.Strategy")
+        raise ConfigError(
+            f"{where} defines no subclass of mexc_futures.strategy.api.Strategy "
+            "(or set STRATEGY = <the class> in it)"
+        )
     names = ", ".join(sorted(c.__name__ for c in found))
-    raise ConfigError(f"{file} defines several strategies ({names}); set STRATEGY = <one of them>")
+    raise ConfigError(f"{where} defines several strategies ({names}); set STRATEGY = <one of them>")
 
 
 def _convert(raw: str, default: Any, key: str) -> Any:
@@ -108,4 +141,4 @@ def build_strategy(
     return cls(**kwargs)
 
 
-__all__ = ["build_strategy", "load_strategy_class", "parse_params"]
+__all__ = ["build_strategy", "load_strategy", "load_strategy_class", "parse_params"]

@@ -8,6 +8,20 @@ also go to the execution manager (``on_account_event``). ``run(duration)`` runs 
 up or ``stop()``; on the way out the strategy's ``on_stop`` cancels its orders and the session
 waits for the cancels to be confirmed.
 
+Market events reach the engine through ``MarketData.on`` — synchronously, as each frame is
+decoded — so the engine's arrival time is the frame's arrival. Latency reported to ``on_latency``
+(milliseconds): ``tick→place``, ``tick→cancel``, ... — tick-to-order: from the arrival of the
+event that caused the intent to the engine handing the intent to ``ExecutionManager.submit``
+(strategy time plus intent-queue wait; the engine measures it, ``StrategyEngine.on_submit``);
+``place`` / ``cancel`` / ``cancel all`` / ``amend`` / ``close`` — the ``submit`` round trip that
+starts at that same instant (risk gate, journal, signing, the REST request and its answer). The
+two add up to event-to-acknowledgement. Neither the execution manager nor the REST client expose
+the instant a request is written, so the tick-to-order figure stops at the hand-off.
+
+Why trading is off, when it is: ``trading_off()`` — the kill switch, the execution manager's
+``trading_off_reason`` (e.g. the venue answered 1002) or the capability probe's finding for one of
+our contracts (``apiAllowed`` false, contract not enabled).
+
 The same session serves paper trading (``env`` = an emulator's, whose account is the paper
 account) and live trading (``env`` = ``Environment.live()``); refusing to go live without
 credentials is the caller's job (``config.load_credentials`` raises ``ConfigError``).
@@ -135,7 +149,11 @@ class StrategySession:
             depth=self.depth,
             account_sinks=[self.execution.on_account_event],
             on_report=self.on_report,
+            on_submit=self._tick_to_order,
         )
+        self.md.on(self.engine.feed_market)
+        if self.on_market is not None:
+            self.md.on(self.on_market)
 
     def depth(self, symbol: str, n: int) -> tuple[Sequence[Level], Sequence[Level]]:
         """Top ``n`` levels of the live book of ``symbol``."""
@@ -143,11 +161,24 @@ class StrategySession:
         bids, asks = book.top(n)
         return list(bids), list(asks)
 
-    async def _market(self) -> AsyncIterator[MarketEvent]:
-        async for event in self.md.events():
-            if self.on_market is not None:
-                self.on_market(event)
-            yield event
+    def _tick_to_order(self, intent: Intent, seconds: float) -> None:
+        if self.on_latency is not None:
+            self.on_latency(f"tick→{intent_kind(intent)}", seconds * 1000)
+
+    def trading_off(self) -> str | None:
+        """Why new orders cannot go out now (``None``: trading is on)."""
+        ex: ExecutionManager | None = getattr(self, "execution", None)
+        if ex is None:
+            return None
+        if ex.kill_switch.tripped:
+            return f"kill switch tripped ({ex.kill_switch.reason})"
+        if ex.trading_off_reason:
+            return ex.trading_off_reason
+        for sym in self.strategy.symbols:
+            why = ex.capabilities.contracts.get(sym, "ok")
+            if why != "ok":
+                return f"{sym}: {why}"
+        return None
 
     async def _account(self) -> AsyncIterator[AccountEvent]:
         async for event in self.private:
@@ -157,12 +188,17 @@ class StrategySession:
     async def run(self, duration: float | None = None) -> None:
         """Run the strategy for ``duration`` seconds (``None``: until ``stop()``)."""
         await self.engine.run(
-            self._market(), self._account(), feedback=self.execution.events(), duration=duration
+            None, self._account(), feedback=self.execution.events(), duration=duration
         )
 
     def stop(self) -> None:
         """Ask ``run`` to finish cleanly (cancels first)."""
         self.engine.stop()
+
+
+def intent_kind(intent: Intent) -> str:
+    """``place`` / ``cancel`` / ``cancel all`` / ``amend`` / ``close``: the latency label."""
+    return _KINDS.get(type(intent), type(intent).__name__)
 
 
 class _Timed:
@@ -179,8 +215,7 @@ class _Timed:
             return await self.inner.submit(intent)
         finally:
             if self.report is not None:
-                kind = _KINDS.get(type(intent), type(intent).__name__)
-                self.report(kind, (self.clock.monotonic() - t0) * 1000)
+                self.report(intent_kind(intent), (self.clock.monotonic() - t0) * 1000)
 
 
 _KINDS: dict[type, str] = {
@@ -191,4 +226,4 @@ _KINDS: dict[type, str] = {
     ClosePosition: "close",
 }
 
-__all__ = ["PRIVATE_CHANNELS", "StrategySession"]
+__all__ = ["PRIVATE_CHANNELS", "StrategySession", "intent_kind"]

@@ -21,6 +21,15 @@ Contract:
   secret; exchange text is escaped by ``errors``.
 * ``observer`` (optional) sees the outcome of every attempt (the kill switch counts 404s, codes and
   the error rate there).
+* Order lane (``order_lane=True``, the default with credentials): ``order/create``, ``cancel``,
+  ``cancel_with_external`` and ``cancel_all`` go over ``transport.order_lane`` — persistent raw
+  HTTP/1.1 connections, a pre-built header template per endpoint, the body encoded by msgspec and
+  signed from the precomputed HMAC state. Same signing, limiter, timeouts, logging, observer and
+  fate-unknown semantics as the aiohttp path; a request goes through aiohttp instead when no lane
+  connection can be had *before* anything is sent, and for good once the lane met an answer it
+  does not parse (that request itself is fate-unknown). ``begin(name, ...)`` writes a lane request
+  synchronously (when a connection is idle and the limiter has a slot) and returns the awaitable
+  that completes the call.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -52,6 +61,12 @@ from mexc_futures.protocol.endpoints import Endpoint, build_path, endpoint
 from mexc_futures.protocol.ratelimit import RateLimiter
 from mexc_futures.protocol.signing import Signer, canonical_query
 from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
+from mexc_futures.transport.order_lane import (
+    LaneFailure,
+    LaneResponse,
+    LaneUnavailable,
+    OrderLane,
+)
 
 log = logging.getLogger("mexc_futures.rest")
 
@@ -68,6 +83,29 @@ READ_POSTS = frozenset(
         "asset_analysis_recent",
     }
 )
+
+
+#: Endpoints sent over the order lane (fixed paths, signed POSTs).
+LANE_ENDPOINTS = frozenset(
+    {"order_create", "order_cancel", "order_cancel_external", "order_cancel_all"}
+)
+
+
+class CreateOrderBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """``order/create`` body (spec §5.3), encoded in this field order; ``None`` fields omitted."""
+
+    symbol: str
+    price: Decimal | None = None
+    vol: Decimal
+    leverage: int | None = None
+    side: int
+    type: int
+    open_type: int = msgspec.field(name="openType")
+    external_oid: str | None = msgspec.field(default=None, name="externalOid")
+    position_id: int | None = msgspec.field(default=None, name="positionId")
+    reduce_only: bool | None = msgspec.field(default=None, name="reduceOnly")
+    stop_loss_price: Decimal | None = msgspec.field(default=None, name="stopLossPrice")
+    take_profit_price: Decimal | None = msgspec.field(default=None, name="takeProfitPrice")
 
 
 class RestObserver(Protocol):
@@ -113,6 +151,8 @@ class RestClient:
         observer: RestObserver | None = None,
         rng: random.Random | None = None,
         time_scale: float | None = None,
+        order_lane: bool = True,
+        lane_connections: int = 2,
     ) -> None:
         self.env = env
         self._signer: Signer | None = credentials.signer() if credentials else None
@@ -134,6 +174,13 @@ class RestClient:
         self.offset_ms = 0
         self.rtt_ms = 0.0
         self.clock_syncs = 0
+        #: Raw keep-alive connections for the order endpoints (None: disabled or no credentials).
+        self.lane: OrderLane | None = None
+        if order_lane and self._signer is not None:
+            self.lane = OrderLane(
+                self._base, max_connections=lane_connections, connect_timeout=min(timeout, 5.0)
+            )
+        self._lane_heads: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         key = self._signer.masked_key if self._signer else None
@@ -154,7 +201,9 @@ class RestClient:
         return self._session
 
     async def close(self) -> None:
-        """Close the session if this client created it."""
+        """Close the order lane, and the session if this client created it."""
+        if self.lane is not None:
+            await self.lane.close()
         if self._own_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
@@ -173,19 +222,62 @@ class RestClient:
         request_timeout: float | None = None,
     ) -> Any:
         """Call endpoint ``name``; returns the typed ``data`` (see the module contract)."""
+        return await self.begin(
+            name, path=path, params=params, body=body, request_timeout=request_timeout
+        )
+
+    def begin(
+        self,
+        name: str,
+        *,
+        path: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        body: object = None,
+        request_timeout: float | None = None,
+    ) -> Awaitable[Any]:
+        """Start a call: a lane endpoint is signed and **written before this returns** when a
+        lane connection is idle and the limiter has a slot; await the result for ``data``."""
         ep = endpoint(name)
         if ep.signed and self._signer is None:
             raise ConfigError(f"{name} is a private endpoint: give RestClient credentials")
         url_path = build_path(ep, **(path or {}))
         query = canonical_query(_clean(params)) if params else ""
-        payload = encode_body(body) if ep.method == "POST" and body is not None else b""
+        if ep.method == "POST" and body is not None:
+            payload = body if isinstance(body, bytes) else encode_body(body)
+        else:
+            payload = b""
         changes_state = ep.method == "POST" and ep.name not in READ_POSTS
+        timeout = request_timeout or self.timeout
+        wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
+        first: tuple[asyncio.Future[LaneResponse], float] | None = None
+        if wait <= 0 and self._lane_usable(ep):
+            lane = self.lane
+            assert lane is not None  # nosec B101 - checked by _lane_usable
+            if lane.has_idle():
+                first = self._lane_send(lane, ep, url_path, payload, timeout)
+        return self._run(ep, url_path, query, payload, changes_state, timeout, wait, first)
+
+    async def _run(
+        self,
+        ep: Endpoint,
+        url_path: str,
+        query: str,
+        payload: bytes,
+        changes_state: bool,
+        request_timeout: float,
+        wait: float,
+        first: tuple[asyncio.Future[LaneResponse], float] | None,
+    ) -> Any:
         attempt = 0
         while True:
-            wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
+            if attempt > 0:
+                wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait / self.time_scale)
             try:
+                if first is not None:
+                    sent, first = first, None
+                    return await self._lane_finish(ep, sent[0], sent[1], changes_state)
                 return await self._attempt(
                     ep, url_path, query, payload, changes_state, request_timeout
                 )
@@ -209,6 +301,81 @@ class RestClient:
         ceiling = min(self.retry_cap, self.retry_base * 2.0**attempt)
         return ceiling * (0.5 + 0.5 * self._rng.random())
 
+    # ------------------------------------------------------------------ order lane
+    def _lane_usable(self, ep: Endpoint) -> bool:
+        lane = self.lane
+        return lane is not None and not lane.unusual and ep.name in LANE_ENDPOINTS
+
+    def _lane_send(
+        self, lane: OrderLane, ep: Endpoint, url_path: str, payload: bytes, timeout: float
+    ) -> tuple[asyncio.Future[LaneResponse], float]:
+        """Sign and write one lane request now (raises ``LaneUnavailable``: nothing sent)."""
+        assert self._signer is not None  # nosec B101 - lane endpoints are signed
+        head = self._lane_heads.get(url_path)
+        if head is None:
+            head = self._lane_heads[url_path] = self._lane_head(lane, url_path)
+        rt = self.request_time()
+        sig = self._signer.sign_bytes(rt, payload)
+        request = b"".join(
+            (
+                head,
+                rt.encode(),
+                b"\r\nSignature: ",
+                sig.encode(),
+                b"\r\nContent-Length: ",
+                str(len(payload)).encode(),
+                b"\r\n\r\n",
+                payload,
+            )
+        )
+        t0 = self.clock.monotonic()
+        return lane.send(request, timeout), t0
+
+    def _lane_head(self, lane: OrderLane, url_path: str) -> bytes:
+        """The fixed part of a lane request: everything up to the ``Request-Time`` value."""
+        assert self._signer is not None  # nosec B101 - lane endpoints are signed
+        fixed = self._signer.auth_headers("", "", recv_window_ms=self.recv_window_ms)
+        lines = [f"POST {url_path} HTTP/1.1", f"Host: {lane.authority}"]
+        lines += [f"{k}: {v}" for k, v in fixed.items() if k not in ("Request-Time", "Signature")]
+        lines += ["Accept-Encoding: identity", "Connection: keep-alive", "Request-Time: "]
+        return "\r\n".join(lines).encode("latin-1")
+
+    async def _lane_finish(
+        self, ep: Endpoint, fut: asyncio.Future[LaneResponse], t0: float, changes_state: bool
+    ) -> Any:
+        lane = self.lane
+        assert lane is not None  # nosec B101 - only lane requests get here
+        try:
+            res = await fut
+        except LaneFailure as e:
+            lane.note_unusual(fut)
+            if lane.unusual:
+                log.warning("order lane: unusual answer (%s); using aiohttp from now on", e)
+            self._notify(ep, 0, -1, False)
+            what = "timed out" if "in time" in str(e) else type(e).__name__
+            log.warning("%s %s: no answer (%s, lane)", ep.method, ep.name, what)
+            raise TransportError(
+                f"{ep.name}: no answer ({what})", fate_unknown=changes_state, endpoint=ep.name
+            ) from None
+        ms = (self.clock.monotonic() - t0) * 1000
+        return self._finish(ep, res.status, res.body, ms, changes_state, "lane")
+
+    async def warm_lane(self) -> bool:
+        """Open a lane connection ahead of the first order; False if there is no lane or it
+        cannot connect (orders then go through aiohttp until a connect succeeds)."""
+        lane = self.lane
+        if lane is None or lane.unusual:
+            return False
+        if lane.has_idle():
+            return True
+        try:
+            await lane.connect()
+        except (OSError, TimeoutError, LaneUnavailable) as e:
+            log.warning("order lane: cannot connect (%s)", type(e).__name__)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ one attempt
     async def _attempt(
         self,
         ep: Endpoint,
@@ -216,11 +383,22 @@ class RestClient:
         query: str,
         payload: bytes,
         changes_state: bool,
-        request_timeout: float | None,
+        request_timeout: float,
     ) -> Any:
+        timeout = request_timeout
+        lane = self.lane
+        if lane is not None and self._lane_usable(ep):
+            if not lane.has_idle() and lane.can_connect():
+                await self.warm_lane()
+            try:
+                fut, t0 = self._lane_send(lane, ep, url_path, payload, timeout)
+            except LaneUnavailable:
+                pass  # nothing was sent: aiohttp below
+            else:
+                return await self._lane_finish(ep, fut, t0, changes_state)
         headers: dict[str, str] = {}
         if ep.signed:
-            assert self._signer is not None
+            assert self._signer is not None  # nosec B101 - checked in begin
             rt = self.request_time()
             signed = query if ep.method == "GET" else payload
             sig = self._signer.sign_bytes(
@@ -240,7 +418,7 @@ class RestClient:
                 url,
                 data=payload if ep.method == "POST" else None,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=request_timeout or self.timeout),
+                timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
                 status = resp.status
                 raw = await resp.read()
@@ -252,6 +430,13 @@ class RestClient:
                 f"{ep.name}: no answer ({what})", fate_unknown=changes_state, endpoint=ep.name
             ) from None
         ms = (self.clock.monotonic() - t0) * 1000
+        return self._finish(ep, status, raw, ms, changes_state, "aiohttp")
+
+    def _finish(
+        self, ep: Endpoint, status: int, raw: bytes, ms: float, changes_state: bool, via: str
+    ) -> Any:
+        """Classify one answer (HTTP status, envelope) into ``data`` or an ``ApiError``;
+        ``via`` (``lane`` / ``aiohttp``) is logged."""
         if status != 200:
             self._notify(ep, status, status, False)
             err = error_from_http_status(
@@ -261,12 +446,13 @@ class RestClient:
                 state_changing=changes_state,
             )
             log.warning(
-                "%s %s -> HTTP %d (%s) in %.1f ms",
+                "%s %s -> HTTP %d (%s) in %.1f ms via %s",
                 ep.method,
                 ep.name,
                 status,
                 type(err).__name__,
                 ms,
+                via,
             )
             raise err
         try:
@@ -276,11 +462,11 @@ class RestClient:
             if isinstance(err, ServerError):
                 err.fate_unknown = changes_state
                 err.retryable = not changes_state
-            log.info("%s %s -> code %d in %.1f ms", ep.method, ep.name, err.code, ms)
+            log.info("%s %s -> code %d in %.1f ms via %s", ep.method, ep.name, err.code, ms, via)
             raise
         self._notify(ep, 200, 0, True)
         self.limiter.on_success(ep.bucket, self.clock.monotonic())
-        log.debug("%s %s -> ok in %.1f ms", ep.method, ep.name, ms)
+        log.debug("%s %s -> ok in %.1f ms via %s", ep.method, ep.name, ms, via)
         return data
 
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:
@@ -448,26 +634,29 @@ class RestClient:
         request_timeout: float | None = None,
     ) -> w.CreateResult:
         """``order/create``. A 5xx/timeout raises with ``fate_unknown`` (look it up by oid)."""
-        body = _clean(
-            {
-                "symbol": symbol,
-                "price": price,
-                "vol": vol,
-                "leverage": leverage,
-                "side": side,
-                "type": order_type,
-                "openType": open_type,
-                "externalOid": external_oid,
-                "positionId": position_id,
-                "reduceOnly": reduce_only,
-                "stopLossPrice": stop_loss_price,
-                "takeProfitPrice": take_profit_price,
-            }
+        body = CreateOrderBody(
+            symbol=symbol,
+            price=price,
+            vol=vol,
+            leverage=leverage,
+            side=side,
+            type=order_type,
+            open_type=open_type,
+            external_oid=external_oid,
+            position_id=position_id,
+            reduce_only=reduce_only,
+            stop_loss_price=stop_loss_price,
+            take_profit_price=take_profit_price,
         )
-        data: w.CreateResult = await self.call(
-            "order_create", body=body, request_timeout=request_timeout
-        )
+        data: w.CreateResult = await self.begin_create(body, request_timeout=request_timeout)
         return data
+
+    def begin_create(
+        self, body: CreateOrderBody, *, request_timeout: float | None = None
+    ) -> Awaitable[w.CreateResult]:
+        """``order/create`` via ``begin``: on the order lane the signed request is written
+        before this returns; await the result (same failures as ``create_order``)."""
+        return self.begin("order_create", body=_ENCODE(body), request_timeout=request_timeout)
 
     async def change_limit_order(self, order_id: str, price: Decimal, vol: Decimal) -> str:
         """Amend a limit order; returns the new order id."""
@@ -571,4 +760,12 @@ class RestClient:
         return rows(await self.call("stop_open_orders", params={"symbol": symbol}))
 
 
-__all__ = ["READ_POSTS", "RestClient", "RestObserver", "encode_body", "rows"]
+__all__ = [
+    "LANE_ENDPOINTS",
+    "READ_POSTS",
+    "CreateOrderBody",
+    "RestClient",
+    "RestObserver",
+    "encode_body",
+    "rows",
+]

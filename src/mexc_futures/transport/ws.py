@@ -1,9 +1,12 @@
 """One WebSocket connection: a thin picows shell around ``protocol.session.Session`` (spec §7).
 
 The shell moves bytes and sleeps until ``session.next_deadline()``; every decision (pings, pacing,
-stall, login, staleness, rotation) is the session's. Incoming frames are decoded once
-(``codec.decode_frame``) inside picows' ``on_ws_frame`` callback: control frames feed the session,
-pushes go synchronously to ``on_push(conn_id, msg)`` (no queue on the hot path).
+stall, login, staleness, rotation) is the session's. Incoming frames are decoded once, in place
+from picows' buffer, inside its ``on_ws_frame`` callback (``codec.frame_fast_path``, falling back
+to ``codec.decode_frame`` for everything that is not a plain known frame). Pushes go synchronously
+to a handler chosen by one dict lookup on the decoded class (``routes``: the owner's
+``push_routes(conn)``, else ``on_push(conn_id, msg)``); control frames feed the session. No queue
+and no extra call layer on the hot path.
 
 Bad frames (S15: malformed, truncated, binary garbage, unknown channel, a known channel whose
 shape changed) are counted in ``ConnMetrics`` and logged; the connection goes on. A frame above
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import msgspec
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from mexc_futures.errors import MalformedFrame, ProtocolDriftError
@@ -52,7 +57,15 @@ class ConnHooks:
     """Callbacks from a connection to its owner (all synchronous, all optional)."""
 
     def on_push(self, conn: int, msg: Any) -> None:
-        """A decoded push frame (public or private)."""
+        """A decoded push frame (public or private) that ``push_routes`` did not claim."""
+
+    def push_routes(self, conn: int) -> dict[type, Callable[[Any], None]]:
+        """Handlers for push classes on ``conn``, called with the decoded frame only.
+
+        Asked once per connection; a listed class skips ``on_push`` (the hot path's dispatch is a
+        dict lookup on the decoded class). The default claims nothing.
+        """
+        return {}
 
     def on_open(self, conn: int) -> None:
         """The socket is open (before login)."""
@@ -71,11 +84,37 @@ class ConnHooks:
 
 
 class _Listener(WSListener):
+    """picows' callback object; ``on_ws_frame`` is the per-frame path (no further call layer)."""
+
     def __init__(self, conn: WsConnection) -> None:
         self._conn = conn
+        self._metrics = conn.metrics
+        self._fast = codec.frame_fast_path()
+        self._routes = conn.routes
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        self._conn._on_frame(transport, frame)
+        if frame.msg_type is not _TEXT and frame.msg_type is not _BINARY:
+            self._conn._on_other(transport, frame)
+            return
+        raw = frame.get_payload_as_memoryview()  # no copy: decoded before the callback returns
+        m = self._metrics
+        m.messages += 1
+        m.bytes += len(raw)
+        try:
+            msg = self._fast(raw)
+        except msgspec.MsgspecError:  # not a plain known push: the codec's full outcome rules
+            try:
+                msg = codec.decode_frame(bytes(raw))
+            except (MalformedFrame, ProtocolDriftError) as exc:
+                m.decode_errors += 1
+                log.warning("conn %d: undecodable frame: %s", self._conn.conn_id, str(exc)[:200])
+                return
+        try:
+            route = self._routes[msg.__class__]
+        except KeyError:  # control frames (pong, acks, errors)
+            self._conn._control(msg)
+            return
+        route(msg)
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._conn._on_disconnected()
@@ -130,9 +169,12 @@ class WsConnection:
         self._transport: WSTransport | None = None
         self._wake = asyncio.Event()
         self._done = False
-        self._on_push = hooks.on_push
-        self._decode = codec.decode_frame
-        self._pushes = _PUSHES
+        on_push = hooks.on_push
+        #: decoded class -> handler; every push class, the owner's own routes taking precedence
+        self.routes: dict[type, Callable[[Any], None]] = {
+            cls: functools.partial(on_push, conn_id) for cls in _PUSHES
+        }
+        self.routes.update(hooks.push_routes(conn_id))
 
     # ---------------------------------------------------------------- control
 
@@ -189,24 +231,9 @@ class WsConnection:
 
     # ---------------------------------------------------------------- picows callbacks
 
-    def _on_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        mt = frame.msg_type
-        if mt is WSMsgType.TEXT or mt is WSMsgType.BINARY:
-            raw = frame.get_payload_as_bytes()
-            m = self.metrics
-            m.messages += 1
-            m.bytes += len(raw)
-            try:
-                msg = self._decode(raw)
-            except (MalformedFrame, ProtocolDriftError) as exc:
-                m.decode_errors += 1
-                log.warning("conn %d: undecodable frame: %s", self.conn_id, str(exc)[:200])
-                return
-            if msg.__class__ in self._pushes:
-                self._on_push(self.conn_id, msg)
-            else:
-                self._control(msg)
-        elif mt is WSMsgType.CLOSE:
+    def _on_other(self, transport: WSTransport, frame: WSFrame) -> None:
+        """A non-data frame: answer a close and disconnect (pings are auto-ponged by picows)."""
+        if frame.msg_type is WSMsgType.CLOSE:
             code: int = frame.get_close_code().value
             self.close_code = code
             self.close_reason = self.close_reason or f"close {code}"
@@ -272,6 +299,8 @@ class WsConnection:
                 self.hooks.on_rotate(self.conn_id)
 
 
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
 _PUSHES: frozenset[type] = frozenset(
     t for t in wire.TAGGED
     if t not in (wire.Pong, wire.RsError, wire.LoginAck, wire.FilterAck)

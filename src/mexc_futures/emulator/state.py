@@ -1,0 +1,137 @@
+"""The venue's state and the private-push queue: the bottom layer of the trading engine.
+
+The engine is cut into layers, each a class adding one concern on top of the one below:
+
+* ``state.EngineState`` (this module) — books, markets, accounts, id counters, ground truth and
+  the publication queue; nothing here changes a balance.
+* ``margin.MarginEngine`` — what money is worth: unrealised PnL, available balance, risk tiers,
+  liquidation prices, and the ``personal.position`` / ``personal.asset`` pushes that show them.
+* ``fills.FillEngine`` — applying a trade: fees, realised PnL, position opening and closing,
+  attached TP/SL stops, and the §7.8 push sequence of a fill.
+* ``engine.Engine`` — the order lifecycle: placement (validated by ``placement.py``), resting,
+  cancelling and final states.
+
+The cut follows what changes together: a new push shape touches one layer, a new order rule
+another, and the fill arithmetic can be read (and tested for exactness) without the validation.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from .accounts import Account
+from .codes import fail
+from .contracts import Contract
+from .market import SymbolMarket
+from .matching import OrderBook
+from .orders import Order
+
+TRUTH_DEALS_KEEP = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Something to push: ``topic`` (docs/seams.md), ``symbol`` (or ``None``), JSON-ready ``data``.
+
+    ``account`` is the API key for private topics; ``ts`` is the venue time in ms.
+    """
+
+    topic: str
+    symbol: str | None
+    data: Any
+    account: str | None = None
+    ts: int = 0
+
+
+@dataclass
+class Truth:
+    """Ground truth for tests (reliability.md I1, I3, I4)."""
+
+    orders_by_external: dict[str, list[Order]] = field(default_factory=dict)
+    deals: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
+    """Public deals per symbol, oldest first (the newest ``TRUTH_DEALS_KEEP``)."""
+    first_published: dict[str, int] = field(default_factory=dict)
+    last_published: dict[str, int] = field(default_factory=dict)
+
+    def order_count(self, external_oid: str) -> int:
+        """How many orders the venue accepted with this ``externalOid`` (I1: must be ≤ 1)."""
+        return len(self.orders_by_external.get(external_oid, []))
+
+    def published_versions(self, symbol: str) -> range:
+        """The contiguous depth versions handed to the publisher for ``symbol``."""
+        first = self.first_published.get(symbol)
+        if first is None:
+            return range(0)
+        return range(first, self.last_published[symbol] + 1)
+
+    def deals_of(self, symbol: str) -> deque[dict[str, Any]]:
+        """The (bounded) public deal log of ``symbol``, created on first use."""
+        d = self.deals.get(symbol)
+        if d is None:
+            d = self.deals[symbol] = deque(maxlen=TRUTH_DEALS_KEEP)
+        return d
+
+
+class Ids:
+    """Deterministic id sequences shaped like live ids: ``next(engine.ids.order)``."""
+
+    def __init__(self, seed: int) -> None:
+        self.order = count(739_000_000_000_000_001 + (seed % 1000) * 10**12)
+        self.position = count(1_100_000_001)
+        self.plan = count(860_000_000_000_000_001)
+        self.stop = count(569_000_001)
+        self.fill = count(13_900_000_001)
+
+
+class EngineState:
+    """Books, markets and accounts of one venue, id counters and the private-push queue."""
+
+    def __init__(
+        self,
+        contracts: dict[str, Contract],
+        seed: int,
+        now_ms: int,
+        reject_duplicate_oid: bool = True,
+    ) -> None:
+        self.contracts = contracts
+        self.books: dict[str, OrderBook] = {}
+        self.markets: dict[str, SymbolMarket] = {}
+        self.accounts: dict[str, Account] = {}
+        self.pubs: list[Publication] = []
+        self.truth = Truth()
+        self.now_ms = now_ms
+        self.reject_duplicate_oid = reject_duplicate_oid
+        self.rest_lag: dict[str, int] = {}
+        self._seed = seed
+        self.ids = Ids(seed)
+        self._oid_seq = 0
+
+    def contract(self, symbol: str | None) -> Contract:
+        """Contract by (case-insensitive) symbol, else 1001 (§12.3)."""
+        c = self.contracts.get((symbol or "").upper())
+        if c is None:
+            raise fail(1001)
+        return c
+
+    def mark(self, symbol: str) -> float:
+        """Fair price of ``symbol``."""
+        return self.markets[symbol].fair_price
+
+    def auto_oid(self) -> str:
+        """A fresh ``externalOid`` ``_m_<32 hex>`` (deterministic per seed)."""
+        self._oid_seq += 1
+        return f"_m_{(self._seed * 0x9E3779B1 + self._oid_seq * 0x85EBCA6B) % 16**32:032x}"
+
+    def register(self, acct: Account, order: Order) -> None:
+        """Record a new order in its account and in the ground truth."""
+        acct.orders[order.order_id] = order
+        acct.sync(order)
+        acct.by_external[(order.symbol, order.external_oid)] = order.order_id
+        self.truth.orders_by_external.setdefault(order.external_oid, []).append(order)
+
+    def push(self, acct: Account, topic: str, symbol: str | None, data: Any) -> None:
+        """Queue a private publication."""
+        self.pubs.append(Publication(topic, symbol, data, acct.api_key, self.now_ms))

@@ -1,0 +1,56 @@
+"""Execution configuration, the manager's errors and the strategy event type.
+
+``ExecutionConfig`` holds the timing and behaviour knobs (defaults documented in
+docs/execution.md); ``RiskRejected`` / ``TradingOff`` are what ``ExecutionManager.submit`` raises
+besides ``KillSwitchActive`` and venue errors; ``StrategyEvent`` is what strategies receive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mexc_futures.errors import MexcError
+from mexc_futures.model.events import Fill, KillSwitchTripped, OrderUpdate
+from mexc_futures.model.risk import Rejection
+
+StrategyEvent = OrderUpdate | Fill | KillSwitchTripped
+
+#: Order lookups answering "no such order" (spec §6).
+NOT_FOUND_CODES = frozenset({2040, 5002})
+
+
+class RiskRejected(MexcError):
+    """The risk gate refused an intent; ``rejection.rule`` names the rule."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(f"risk gate: {rejection.rule}: {rejection.detail}")
+        self.rejection = rejection
+
+
+class TradingOff(MexcError):
+    """Trading is switched off (the venue refused it, or the probe found it impossible)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    """Timing and behaviour knobs (defaults in docs/execution.md)."""
+
+    symbols: tuple[str, ...] = ()
+    reconcile_interval: float = 5.0
+    resolve_attempts: int = 6
+    resolve_delay: float = 0.2
+    not_found_grace: float = 1.0
+    cleanup_retry: float = 0.5
+    cleanup_retry_cap: float = 5.0
+    create_timeout: float | None = None
+    max_skew_ms: int = 5_000
+    event_queue: int = 10_000
+
+
+__all__ = [
+    "NOT_FOUND_CODES",
+    "ExecutionConfig",
+    "RiskRejected",
+    "StrategyEvent",
+    "TradingOff",
+]
