@@ -16,8 +16,10 @@ Contract (reliability I1, I2, I8, S16–S24; spec §5.3–§5.7, §10, §11):
   returned future completes like ``submit``.
 * Venue refusals 1002/604/801/6001 and permission codes switch trading off with a reason
   (``trading_off_reason``); the kill switch counts them too (``model.killswitch``).
-* ``on_account_event`` feeds private pushes to the tracker; ``reconcile()`` (periodic) pulls open
-  orders, the fills of orders whose ``dealVol`` is ahead of the fills seen, and positions.
+* ``on_account_event`` feeds private pushes to the account book (``exec.account``: tracked
+  orders, positions, balances; views ``positions`` / ``balances``); ``reconcile()`` (periodic)
+  pulls open orders, the fills of orders whose ``dealVol`` is ahead of the fills seen, and
+  positions.
 * Kill switch trip: no new orders; cancel all orders, plan orders and stop orders, optionally
   flatten positions, and verify through REST that nothing is open, retrying until confirmed;
   exactly one alert; the state is persisted and survives restarts until ``reset()``.
@@ -46,6 +48,7 @@ from mexc_futures.errors import (
     TradingDisabledError,
     TransportError,
 )
+from mexc_futures.exec.account import AccountBook
 from mexc_futures.exec.common import ExecutionConfig, RiskRejected, StrategyEvent, TradingOff
 from mexc_futures.exec.containment import Containment
 from mexc_futures.exec.probe import Capabilities, run_probe
@@ -115,14 +118,24 @@ class ExecutionManager:
         self.risk = RiskGate(risk or RiskLimits(), self.specs)
         self.view = RiskView()
         self.capabilities = Capabilities()
-        self.positions: dict[tuple[str, int], PositionUpdate] = {}
-        self.balances: dict[str, BalanceUpdate] = {}
         self.trading_off_reason = ""
         self.session_id = session_id or secrets.token_hex(8)
         self.journal: Journal | None = None
         self.ready = False
         self.dropped_events = 0
-        self.reconciler = Reconciler(rest, self.tracker, self, config=self.config, clock=clock)
+        #: Orders, positions and balances as the venue reported them (``exec.account``).
+        self.account = AccountBook(
+            self.tracker,
+            self.view,
+            self.kill_switch,
+            clock=clock,
+            journal=lambda: self.journal,
+            emit=self._emit,
+            on_trip=self._start_cleanup,
+        )
+        self.reconciler = Reconciler(
+            rest, self.tracker, self.account, config=self.config, clock=clock
+        )
         self.containment = Containment(
             rest,
             self.kill_switch,
@@ -131,7 +144,7 @@ class ExecutionManager:
             config=self.config,
             clock=clock,
             emit=self._emit,
-            apply_update=self.apply_update,
+            apply_update=self.account.apply_update,
             resolve=self.resolve,
         )
         self._callbacks: list[Callable[[StrategyEvent], None]] = []
@@ -340,17 +353,17 @@ class ExecutionManager:
             res = await pending
         except (ApiError, TransportError) as err:
             if err.fate_unknown:
-                self.transition(order, OrderEvent.FATE_UNKNOWN)
+                self.account.transition(order, OrderEvent.FATE_UNKNOWN)
                 await self.resolve(order)
                 return order
             if not isinstance(err, ApiError):
                 raise
             order.error_code = err.code
-            self.transition(order, OrderEvent.REJECT)
+            self.account.transition(order, OrderEvent.REJECT)
             self._venue_refused(err)
             raise
         self.tracker.bind(order, res.order_id)
-        self.transition(order, OrderEvent.ACK)
+        self.account.transition(order, OrderEvent.ACK)
         return order
 
     def _venue_refused(self, err: ApiError) -> None:
@@ -372,12 +385,12 @@ class ExecutionManager:
             new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
         except (ApiError, TransportError) as err:
             if err.fate_unknown:
-                self.transition(order, OrderEvent.FATE_UNKNOWN)
+                self.account.transition(order, OrderEvent.FATE_UNKNOWN)
                 await self.resolve(order)
                 return order
             raise
         self.tracker.amend(order, new_id, a.price, a.vol)
-        self._record(order)
+        self.account.record(order)
         return order
 
     async def _cancel(self, c: CancelOrder) -> TrackedOrder | None:
@@ -385,7 +398,7 @@ class ExecutionManager:
         if order is not None and order.state.terminal:
             return order
         if order is not None:
-            self.transition(order, OrderEvent.CANCEL_REQUEST)
+            self.account.transition(order, OrderEvent.CANCEL_REQUEST)
         try:
             if c.order_id or (order is not None and order.order_id):
                 oid = c.order_id or (order.order_id if order else None)
@@ -396,14 +409,14 @@ class ExecutionManager:
         except (ApiError, TransportError) as err:
             if order is None:
                 raise
-            self.transition(order, OrderEvent.FATE_UNKNOWN)
+            self.account.transition(order, OrderEvent.FATE_UNKNOWN)
             if not err.fate_unknown and not isinstance(err, ApiError):
                 raise
             await self.resolve(order)
             return order
         if order is not None:
             ok = bool(results) and results[0].error_code == 0
-            self.transition(order, OrderEvent.CANCEL_ACK if ok else OrderEvent.FATE_UNKNOWN)
+            self.account.transition(order, OrderEvent.CANCEL_ACK if ok else OrderEvent.FATE_UNKNOWN)
             if not ok:
                 await self.resolve(order)
         return order
@@ -414,7 +427,7 @@ class ExecutionManager:
             if (symbol is None or order.symbol == symbol) and self.tracker.event(
                 order, OrderEvent.CANCEL_REQUEST
             ):
-                self._record(order)
+                self.account.record(order)
 
     # ------------------------------------------------------------------ resolution (exec.reconcile)
     async def resolve(self, order: TrackedOrder) -> TrackedOrder:
@@ -438,67 +451,36 @@ class ExecutionManager:
             else:
                 self.ready = True
 
-    # ------------------------------------------------------------------ venue events (OrderSink)
+    # ------------------------------------------------------------------ venue events (exec.account)
+    @property
+    def positions(self) -> dict[tuple[str, int], PositionUpdate]:
+        """Open positions by ``(symbol, position_type)`` (the account book's)."""
+        return self.account.positions
+
+    @property
+    def balances(self) -> dict[str, BalanceUpdate]:
+        """Newest balance per currency (the account book's)."""
+        return self.account.balances
+
     def on_account_event(self, event: AccountEvent) -> None:
         """Feed one private push (``PrivateStream``) or REST-derived event."""
-        if isinstance(event, OrderUpdate):
-            self.apply_update(event)
-        elif isinstance(event, Fill):
-            self.apply_fill(event)
-        elif isinstance(event, PositionUpdate):
-            self._apply_position(event)
-        elif isinstance(event, BalanceUpdate):
-            self.balances[event.currency] = event
+        self.account.on_account_event(event)
 
     def apply_update(self, upd: OrderUpdate) -> None:
         """Apply an order row/push to a tracked order; journal and emit when it changed."""
-        order = self.tracker.get(external_oid=upd.external_oid or None, order_id=upd.order_id)
-        if order is None:
-            return
-        before = (order.state, order.filled, order.version)
-        self.tracker.on_update(upd)
-        if (order.state, order.filled, order.version) != before:
-            self._record(order)
-            self._emit(upd)
+        self.account.apply_update(upd)
 
     def apply_fill(self, fill: Fill) -> None:
         """Apply a fill once (journal-deduplicated across restarts) and emit it."""
-        if self.journal is not None and not self.journal.record_fill(fill, self.clock.time_ms()):
-            return  # already seen (this session or before a restart)
-        order, new = self.tracker.on_fill(fill)
-        if order is not None and new:
-            self._record(order)
-        self._emit(fill)
+        self.account.apply_fill(fill)
 
     def replace_positions(self, rows: list[PositionUpdate]) -> None:
         """Replace every position with the venue's rows (reconciliation)."""
-        self.positions.clear()
-        self.view.positions.clear()
-        for p in rows:
-            self._apply_position(p)
-
-    def _apply_position(self, p: PositionUpdate) -> None:
-        key = (p.symbol, int(p.position_type))
-        if p.state == 3 or p.hold_vol == 0:
-            self.positions.pop(key, None)
-            self.view.positions.pop(key, None)
-        else:
-            self.positions[key] = p
-            self.view.positions[key] = p.hold_vol
-            if p.leverage:
-                self.view.leverage[key] = p.leverage
-        pnl = sum((x.realised for x in self.positions.values()), Decimal(0))
-        if self.kill_switch.record_pnl(pnl, wall_ms=self.clock.time_ms()):
-            self._start_cleanup()
+        self.account.replace_positions(rows)
 
     def transition(self, order: TrackedOrder, event: OrderEvent) -> None:
         """Apply a local event to ``order`` and journal the result."""
-        self.tracker.event(order, event)
-        self._record(order)
-
-    def _record(self, order: TrackedOrder) -> None:
-        if self.journal is not None:
-            self.journal.update_order(order, self.clock.time_ms())
+        self.account.transition(order, event)
 
     # ------------------------------------------------------------------ kill switch (I8)
     def rest_outcome(self, ep: Endpoint, http_status: int, code: int, ok: bool) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.marketdata import MarketData, MarketDataConfig
+from mexc_futures.model.booksync import BookSync
 from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Trade
 from mexc_futures.protocol.session import SessionConfig
 
@@ -32,6 +33,7 @@ class Recorder:
         self.mismatches: list[tuple[str, int]] = []
         self.crossed = 0
         self._changed = asyncio.Event()
+        self.baseline_tasks = 0
         md.on(self._on)
 
     def _on(self, ev: Any) -> None:
@@ -46,6 +48,40 @@ class Recorder:
                 if not book.equals(truth["bids"], truth["asks"]):
                     self.mismatches.append((ev.symbol, ev.version))
         self._changed.set()
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Unhandled exceptions the event loop reported while ``running()`` (S5: none allowed)."""
+        return list(_loop_errors)
+
+    def mark_baseline(self) -> None:
+        """Remember the task count at a healthy moment, before a fault (I7)."""
+        self.baseline_tasks = len(asyncio.all_tasks())
+
+    async def back_to_baseline(self, limit: float = 10.0) -> None:
+        """I7: after recovery, tasks, connections and sync buffers return to the healthy level.
+
+        Waits (bounded, event-driven polling) until: one supervisor task per venue connection
+        that is open, no transient router task (snapshot / commits / restart / rotation) left,
+        every book's recovery buffer empty, and the loop's task count back at the baseline.
+        """
+        md = self.md
+
+        def ok() -> bool:
+            open_conns = sum(1 for c in self.ex.connections() if c["open"])
+            syncs = [md.sync_of(s) for s in list(md._depth)]
+            buffers = [len(x._buffer) for x in syncs if isinstance(x, BookSync)]
+            return (md.pool.task_count == open_conns == len(md.pool.live)
+                    and not [t for t in md._tasks if not t.get_name().startswith("md-audit")]
+                    and not any(buffers)
+                    and len(asyncio.all_tasks()) <= self.baseline_tasks)
+
+        for _ in range(int(limit / 0.05)):  # task/connection state has no event: poll, bounded
+            if ok():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(
+            f"I7: not back to baseline: tasks {len(asyncio.all_tasks())} > {self.baseline_tasks}"
+            f" or pool {md.pool.task_count}/{len(md.pool.live)} or router {md._tasks}")
 
     def of(self, cls: type, symbol: str | None = None) -> list[Any]:
         return [e for e in self.events if isinstance(e, cls)
@@ -87,15 +123,25 @@ class Recorder:
             assert any(a <= d["t"] <= b for a, b in gaps), f"deal {d} lost without a gap"
 
 
+_loop_errors: list[dict[str, Any]] = []
+
+
 @contextlib.asynccontextmanager
 async def running(
     symbols: list[str], *, speed: float = 20.0, config: MarketDataConfig = FAST, **kw: Any
 ) -> AsyncIterator[tuple[Emulator, MarketData, Recorder]]:
-    async with (
-        Emulator(symbols=symbols, speed=speed, **kw) as ex,
-        MarketData(ex.env, clock=ex.clock, config=config) as md,
-    ):
-        yield ex, md, Recorder(md, ex)
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    _loop_errors.clear()
+    loop.set_exception_handler(lambda _loop, ctx: _loop_errors.append(ctx))
+    try:
+        async with (
+            Emulator(symbols=symbols, speed=speed, **kw) as ex,
+            MarketData(ex.env, clock=ex.clock, config=config) as md,
+        ):
+            yield ex, md, Recorder(md, ex)
+    finally:
+        loop.set_exception_handler(previous)
 
 
 def conn_rows(ex: Emulator) -> list[dict[str, Any]]:

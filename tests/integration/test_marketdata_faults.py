@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import pytest
 
@@ -24,12 +25,16 @@ def _open_conns(ex: object) -> list[dict[str, object]]:
     return [c for c in ex.connections() if c["open"]]  # type: ignore[attr-defined]
 
 
-async def test_s1_tcp_drop_reconnects_resyncs_and_reports_deal_gap() -> None:
+async def test_s1_tcp_drop_reconnects_resyncs_and_reports_deal_gap(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="mexc_futures.transport.pool")
     async with running([SYM]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await md.subscribe("deal", SYM)
         await rec.until(lambda: len(rec.of(Trade, SYM)) >= 3 and rec.checked >= 5)
         since = rec.of(Trade, SYM)[0].time
+        rec.mark_baseline()
         ex.faults.add(DropTcp())
         await rec.until(lambda: bool(rec.resyncs(SYM, "reconnect")))
         await rec.until(lambda: bool(rec.of(DealGap, SYM)))
@@ -41,12 +46,17 @@ async def test_s1_tcp_drop_reconnects_resyncs_and_reports_deal_gap() -> None:
         rec.assert_books_exact()
         rec.assert_deals_complete(SYM, since)
         assert md.book(SYM).synced
+        # S5's abnormal close (1006: no close frame) is classified and logged as "dropped"
+        assert any("down (dropped)" in r.getMessage() for r in caplog.records)
+        await rec.back_to_baseline()  # I7
+        assert rec.errors() == []
 
 
 async def test_s2_silent_stall_detected_within_ping_plus_pong_deadline() -> None:
     async with running([SYM]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await rec.until(rec.updates_after(3, SYM))
+        rec.mark_baseline()
         fid = ex.faults.add(Stall())
         t0 = ex.clock.monotonic()
         await rec.until(lambda: md.metrics.conn(1).stalls == 1, limit=10)
@@ -58,6 +68,10 @@ async def test_s2_silent_stall_detected_within_ping_plus_pong_deadline() -> None
         await rec.until(rec.updates_after(5, SYM))
         rec.assert_books_exact()
         await rec.until(lambda: len(_open_conns(ex)) == 1)
+        first = min(r["id"] for r in ex.connections())
+        assert not next(r for r in ex.connections() if r["id"] == first)["open"]  # old one closed
+        await rec.back_to_baseline()  # I7
+        assert rec.errors() == []
 
 
 async def test_s3_one_symbol_paused_is_resynced_alone() -> None:
@@ -66,6 +80,7 @@ async def test_s3_one_symbol_paused_is_resynced_alone() -> None:
         await md.subscribe("depth", SYM)
         await md.subscribe("depth", "ETH_USDT")
         await rec.until(lambda: rec.checked >= 10 and md.book("ETH_USDT").synced)
+        rec.mark_baseline()
         fid = ex.faults.add(DepthFault(symbol=SYM, action="pause", count=None))
         await rec.until(lambda: bool(rec.resyncs(SYM, "stale")), limit=10)
         ex.faults.clear(fid)
@@ -74,23 +89,35 @@ async def test_s3_one_symbol_paused_is_resynced_alone() -> None:
         assert md.metrics.stream("depth", SYM).stale >= 1
         assert md.metrics.conn(1).reconnects == 0
         rec.assert_books_exact()
+        await rec.back_to_baseline()  # I7
+        assert rec.errors() == []
 
 
 @pytest.mark.parametrize("code", [1000, 1001, 1012])
-async def test_s5_close_codes_reconnect(code: int) -> None:
+async def test_s5_close_codes_reconnect(code: int, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mexc_futures.transport.pool")
     async with running([SYM]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await rec.until(rec.updates_after(3, SYM))
+        rec.mark_baseline()
         ex.faults.add(CloseWith(code=code, reason="bye"))
         await rec.until(lambda: md.metrics.conn(1).reconnects == 1)
         await rec.until(rec.updates_after(3, SYM))
         rec.assert_books_exact()
+        # classified (the close code is the reason) and logged; no unhandled exception
+        assert any(f"down (close {code})" in r.getMessage() for r in caplog.records)
+        reasons = [r.reason for r in rec.resyncs(SYM)]
+        assert "reconnect" in reasons
+        assert set(reasons) <= {"start", "reconnect"}, reasons
+        await rec.back_to_baseline()  # I7
+        assert rec.errors() == []
 
 
 async def test_s10_gap_detected_on_next_frame_and_recovered() -> None:
     async with running([SYM]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await rec.until(rec.updates_after(3, SYM))
+        rec.mark_baseline()
         ex.faults.add(DepthFault(symbol=SYM, action="skip", count=1))
         await rec.until(lambda: bool(rec.resyncs(SYM, "gap")))
         gap = rec.resyncs(SYM, "gap")[0]
@@ -102,6 +129,8 @@ async def test_s10_gap_detected_on_next_frame_and_recovered() -> None:
         assert sync.stats.gaps == 1
         assert sync.stats.commits_recoveries + sync.stats.snapshots >= 2
         rec.assert_books_exact()
+        await rec.back_to_baseline()  # I7
+        assert rec.errors() == []
 
 
 async def test_s11_duplicates_do_not_change_the_book_nor_repeat_deals() -> None:
@@ -116,18 +145,22 @@ async def test_s11_duplicates_do_not_change_the_book_nor_repeat_deals() -> None:
         assert rec.resyncs(SYM, "gap") == []
         rec.assert_books_exact()
         rec.assert_deals_complete(SYM, since)
+        assert rec.errors() == []
 
 
 async def test_s12_reordered_frames_never_publish_a_wrong_book() -> None:
     async with running([SYM]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await rec.until(rec.updates_after(3, SYM))
+        rec.mark_baseline()
         ex.faults.add(DepthFault(symbol=SYM, action="reorder", count=3))
         await rec.until(lambda: md.sync_of(SYM).stats.frames > 0 and not ex.faults.active())
         await rec.until(rec.updates_after(10, SYM))
         stats = md.sync_of(SYM).stats
         assert stats.reorders_healed + stats.gaps >= 1
         rec.assert_books_exact()
+        await rec.back_to_baseline()  # I7: the reorder buffer drained
+        assert rec.errors() == []
 
 
 @pytest.mark.parametrize("lag", [0, 50])
@@ -179,6 +212,7 @@ async def test_s15_bad_frames_counted_connection_survives(kind: str) -> None:
         await rec.until(rec.updates_after(3, "ETH_USDT"))
         assert m.reconnects == 0
         rec.assert_books_exact()
+        assert rec.errors() == []
 
 
 async def test_baseline_resources_after_unsubscribe() -> None:

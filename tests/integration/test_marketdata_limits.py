@@ -69,7 +69,12 @@ async def test_s7_31_streams_use_two_connections() -> None:
 
 
 async def test_s8_resubscribe_storm_stays_under_the_message_limit() -> None:
-    async with running([], speed=20, n_contracts=12) as (ex, md, rec):
+    # A storm of 31 frames (30 subs + login/ping) fits under the default pacing of 40/s anyway:
+    # pace at 10/s so that the test fails if the pacing is not applied to the storm.
+    session = SessionConfig(ping_interval=10, pong_timeout=5, max_per_second=10)
+    cfg = MarketDataConfig(session=session, audit_interval=None, backoff_base=1.0,
+                           backoff_cap=4.0, depth_silence=None)
+    async with running([], speed=20, n_contracts=12, config=cfg) as (ex, md, rec):
         symbols = ex.venue.symbols()[:12]
         for s in symbols:
             for ch in ("depth", "deal", "ticker"):
@@ -79,9 +84,22 @@ async def test_s8_resubscribe_storm_stays_under_the_message_limit() -> None:
         await rec.until(lambda: sum(1 for r in ex.connections() if r["open"]) == 2
                         and all(md.book(s).synced for s in symbols), limit=20)
         await rec.until(lambda: all(md.metrics.conn(c).reconnects == 1 for c in (1, 2)))
+        # I6: every subscription active again, measured at the venue, and data flows again
+        rows = [r for r in ex.connections() if r["open"]]
+        assert sum(len(r["subscriptions"]) for r in rows) == 36
+        marks = {s: len(rec.of(BookUpdate, s)) for s in symbols}
+        await rec.until(lambda: all(len(rec.of(BookUpdate, s)) > marks[s] for s in symbols),
+                        limit=15)
+        # S24: the snapshot storm after the mass reconnect stays under the REST limits
+        depth_calls = [c for c in ex.rest.calls if c.endpoint == "depth"]
+        assert len(depth_calls) >= 2 * len(symbols)  # one per book at start, one per resync
+        assert all(c.code != 510 for c in depth_calls)
         for row in ex.connections():
             times = [t for t, _ in _client_frames(ex, row["id"])]
             assert _max_per_window(times) <= 50, row
+            # the client paces by its own send stamps; the venue stamps on receipt, so allow
+            # 200 venue ms (10 real ms at speed 20) of loopback jitter at a window's edge
+            assert _max_per_window(times, 800) <= session.max_per_second, row
             assert row["closeCode"] != 1008  # never closed for the message rate
         rec.assert_books_exact()
 

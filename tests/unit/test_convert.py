@@ -6,12 +6,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from mexc_futures import decode_frame, decode_response
 from mexc_futures.errors import ProtocolDriftError
 from mexc_futures.model import events as ev
-from mexc_futures.protocol import convert, ws
+from mexc_futures.protocol import convert, rest, ws
 from tests.conftest import load_vectors
 
 WS: list[dict[str, Any]] = load_vectors("ws_pushes.json")["entries"]
@@ -167,3 +168,25 @@ def test_contract_spec_from_detail_v1_v2_and_push() -> None:
     assert isinstance(push, ws.ContractPush)
     s = convert.contract_spec(push.data)
     assert (s.symbol, s.contract_size, s.api_allowed) == ("CLO_USDT", Decimal("10"), True)
+
+
+def test_rest_and_ws_rows_share_fields_and_convert_alike() -> None:
+    """``TickerRow`` / ``DealRow`` carry the same fields on REST and WS: same events out."""
+    push = _frame("push.ticker")
+    assert isinstance(push, ws.TickerPush)
+    row = push.data
+    shared = {f: getattr(row, f) for f in rest.TickerRow.__struct_fields__}
+    as_rest = rest.TickerData(**shared)
+    assert convert.ticker_from_rest(as_rest) == convert.ticker(row, row.timestamp)
+
+    deals = _frame("push.deal")
+    assert isinstance(deals, ws.DealPush)
+    d = deals.data[0]
+    rest_deal = rest.DealData(**{f: getattr(d, f) for f in rest.DealRow.__struct_fields__})
+    via_ws = convert.trades(deals)[0]
+    assert convert.trade_from_rest(deals.symbol, rest_deal) == msgspec.structs.replace(
+        via_ws, ts=d.t
+    )
+    # ids normalise to str on both sides (the wire sends either)
+    assert rest.DealData(p=1.0, v=2.0, taker_side=1, t=5, i=17).i == "17"
+    assert ws.DealItem(p=1.0, v=2.0, taker_side=1, t=5, i=17).i == "17"

@@ -199,3 +199,17 @@ def test_error_codes_in_rest_vectors_are_mapped() -> None:
             assert not isinstance(err, E.UnknownApiError), entry["path"]
             seen += 1
     assert seen >= 3
+
+
+def test_code_table_names_resolve_to_api_error_classes() -> None:
+    """``error_codes`` is data: every class name in it resolves, and a bad name fails loudly."""
+    from mexc_futures import error_codes
+
+    assert set(E.ERROR_CODES) == set(error_codes.CODE_TABLE)
+    for code, (name, meaning, _hint) in error_codes.CODE_TABLE.items():
+        assert E.ERROR_CODES[code].__name__ == name
+        assert meaning in str(E.error_from_code(code))
+    assert E._class_named("RateLimitError") is E.RateLimitError
+    for bad in ("MexcError", "NoSuchError", "Decimal"):
+        with pytest.raises(TypeError, match=bad):
+            E._class_named(bad)

@@ -7,7 +7,8 @@ Order of checks, exactly as §12.2 prescribes (each failure is HTTP 200 + envelo
    the window behind it (``Recv-Window``/``Revc-Window`` header: values ≤ 60 are seconds, larger
    are milliseconds, capped at 60 s, default 10 s -- [UNCONFIRMED] units), else **513**.
 3. ``Signature`` over ``apiKey + Request-Time + paramString`` (GET: sorted query, encoded, raw,
-   ``+`` and exact-received variants; POST: the raw body bytes as received), else **602**
+   ``+`` and -- when its keys are sorted -- exact-received variants; POST: the raw body bytes as
+   received), else **602**
    "Signature verification failed!".
 4. A read-only key calling a trade endpoint (a state-changing POST) gets **704**.
 
@@ -109,7 +110,8 @@ def authenticate(
         raise AuthFailure(BAD_TIME)
     sig = headers.get("Signature", "")
     if method == "GET":
-        ok = verify_get(key.signer, req_time, query, sig, raw_query=raw_query)
+        exact = raw_query if _keys_sorted(raw_query) else None
+        ok = verify_get(key.signer, req_time, query, sig, raw_query=exact)
     else:
         ok = verify_post(key.signer, req_time, body, sig)
     if not ok:
@@ -117,6 +119,14 @@ def authenticate(
     if trade and not key.trade:
         raise AuthFailure(NO_TRADE)
     return key
+
+
+def _keys_sorted(raw_query: str) -> bool:
+    """Whether the received query lists its keys in ASCII order. Only then may the query string
+    exactly as received count as a signed variant: live rejects signatures over unsorted keys
+    (spec §3.3 conclusion 1), so an unsorted query signed as sent must get 602 here too."""
+    keys = [part.split("=", 1)[0] for part in raw_query.lstrip("?").split("&") if part]
+    return keys == sorted(keys)
 
 
 def login(

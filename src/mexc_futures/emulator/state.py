@@ -17,6 +17,8 @@ another, and the fill arithmetic can be read (and tested for exactness) without 
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
@@ -121,9 +123,12 @@ class EngineState:
         return self.markets[symbol].fair_price
 
     def auto_oid(self) -> str:
-        """A fresh ``externalOid`` ``_m_<32 hex>`` (deterministic per seed)."""
+        """A fresh ``externalOid`` ``_m_<32 hex>`` (spec §5.5, §12.4): the hex of a version-4 UUID,
+        as live (``_m_a6e614e4107e4d13893f9f4a3f46d2d8``), derived from (seed, sequence) with
+        BLAKE2b so that a seed still replays the same ids."""
         self._oid_seq += 1
-        return f"_m_{(self._seed * 0x9E3779B1 + self._oid_seq * 0x85EBCA6B) % 16**32:032x}"
+        digest = hashlib.blake2b(f"{self._seed}:{self._oid_seq}".encode(), digest_size=16)
+        return "_m_" + uuid.UUID(bytes=digest.digest(), version=4).hex
 
     def register(self, acct: Account, order: Order) -> None:
         """Record a new order in its account and in the ground truth."""

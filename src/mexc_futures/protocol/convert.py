@@ -10,6 +10,7 @@ Pure functions, no I/O. Units follow ``model.events``: volumes in contracts, ms 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from mexc_futures.errors import ProtocolDriftError
@@ -51,42 +52,39 @@ def _int_id(value: str, what: str) -> int:
         raise ProtocolDriftError(f"{what}: expected a numeric id, found {value!r}") from None
 
 
-def trades(push: ws.DealPush) -> tuple[Trade, ...]:
-    """``push.deal`` -> one ``Trade`` per deal, in frame order."""
-    sym, ts = push.symbol, push.ts
+def _trades(sym: str, ts: int, deals: Iterable[rest.DealRow], what: str) -> tuple[Trade, ...]:
+    """Deal rows (WS or REST: the same fields) -> one ``Trade`` each, in order."""
     return tuple(
         Trade(
             ts=ts,
             symbol=sym,
             price=d.p,
             vol=d.v,
-            side=_side(d.taker_side, "push.deal"),
+            side=_side(d.taker_side, what),
             open_flag=d.open_flag,
             self_trade=d.self_trade == 1,
             time=d.t,
             trade_id=d.i,
         )
-        for d in push.data
+        for d in deals
     )
+
+
+def trades(push: ws.DealPush) -> tuple[Trade, ...]:
+    """``push.deal`` -> one ``Trade`` per deal, in frame order."""
+    return _trades(push.symbol, push.ts, push.data, "push.deal")
 
 
 def trade_from_rest(symbol: str, deal: rest.DealData) -> Trade:
-    """One REST ``deals`` row (P12) -> ``Trade``."""
-    return Trade(
-        ts=deal.t,
-        symbol=symbol,
-        price=deal.p,
-        vol=deal.v,
-        side=_side(deal.taker_side, "deals"),
-        open_flag=deal.open_flag,
-        self_trade=deal.self_trade == 1,
-        time=deal.t,
-        trade_id=deal.i,
-    )
+    """One REST ``deals`` row (P12) -> ``Trade`` (``ts`` = the deal time ``t``)."""
+    return _trades(symbol, deal.t, (deal,), "deals")[0]
 
 
-def ticker(row: ws.WsTicker, ts: int = 0) -> Ticker:
-    """A ``push.ticker`` payload or ``push.tickers`` row -> ``Ticker``."""
+def ticker(row: rest.TickerRow, ts: int = 0) -> Ticker:
+    """A ``push.ticker`` payload or ``push.tickers`` row -> ``Ticker``.
+
+    Takes any ``TickerRow`` (``ws.WsTicker`` or REST ``TickerData``: the same fields).
+    """
     return Ticker(
         ts=ts,
         symbol=row.symbol,
@@ -107,24 +105,8 @@ def ticker(row: ws.WsTicker, ts: int = 0) -> Ticker:
 
 
 def ticker_from_rest(row: rest.TickerData) -> Ticker:
-    """A REST ``ticker`` row (P13) -> ``Ticker``."""
-    return Ticker(
-        ts=row.timestamp,
-        symbol=row.symbol,
-        last_price=row.last_price,
-        bid1=row.bid1,
-        ask1=row.ask1,
-        volume24=row.volume24,
-        amount24=row.amount24,
-        hold_vol=row.hold_vol,
-        fair_price=row.fair_price,
-        index_price=row.index_price,
-        funding_rate=row.funding_rate,
-        rise_fall_rate=row.rise_fall_rate,
-        high24=row.high24_price,
-        low24=row.lower24_price,
-        time=row.timestamp,
-    )
+    """A REST ``ticker`` row (P13) -> ``Ticker`` (``ts`` = the row's ``timestamp``)."""
+    return ticker(row, row.timestamp)
 
 
 def tickers(push: ws.TickersPush) -> Tickers:

@@ -12,6 +12,7 @@ Data flow::
 
 Contract:
 
+* Queues: ``strategy.inbox`` (conflation, bounds, dispatch order); this module is the wiring.
 * ``feed_market`` never blocks and never awaits: a market-data reader calls it inline. A
   ``BookUpdate`` replaces the pending one of its symbol (the strategy sees the newest version; the
   count of skipped versions is ``stats.conflated``). Other market events go to a deque of
@@ -77,6 +78,7 @@ from mexc_futures.strategy.api import (
     dispatch,
     handler_name,
 )
+from mexc_futures.strategy.inbox import EventInbox
 from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -181,10 +183,7 @@ class StrategyEngine:
         self._on_report = on_report or _log_report
         self._is_kill_error = is_kill_error or _default_is_kill_error
         self._on_submit = on_submit
-        # books: symbol -> (newest update, first arrival, newest arrival)
-        self._books: dict[str, tuple[BookUpdate, float, float]] = {}
-        self._others: deque[tuple[MarketEvent, float]] = deque()
-        self._acct: deque[tuple[AccountEvent, float]] = deque()
+        self._inbox = EventInbox(self.config.market_queue)
         self._acct_space = asyncio.Event()
         self._wake = asyncio.Event()
         self._intents: asyncio.Queue[tuple[Intent, float]] = asyncio.Queue(self.config.intent_queue)
@@ -214,22 +213,16 @@ class StrategyEngine:
             self.tops[event.symbol] = TopOfBook(
                 event.symbol, event.best_bid, event.best_ask, event.version
             )
-            held = self._books.get(event.symbol)
-            if held is not None:
+            if self._inbox.put_book(event, now):
                 self.stats.conflated += 1
-                self._books[event.symbol] = (event, held[1], now)
-            else:
-                self._books[event.symbol] = (event, now, now)
         else:
             if isinstance(event, BookResync):
                 top = self.tops.get(event.symbol)
                 if top is not None:
                     self.tops[event.symbol] = msgspec.structs.replace(top, synced=False)
-            if len(self._others) >= self.config.market_queue:
-                self._others.popleft()
+            if self._inbox.put_market(event, now):
                 self.stats.dropped += 1
                 self._report("dropped", "market queue full: oldest event dropped", 1)
-            self._others.append((event, now))
         self._note_backlog()
         self._wake.set()
 
@@ -239,7 +232,7 @@ class StrategyEngine:
         ``sink=False`` skips ``account_sinks`` (for events that came *from* the sink, such as
         the execution manager's own order updates and kill-switch events).
         """
-        while len(self._acct) >= self.config.account_queue and not self._stopping:
+        while len(self._inbox.account) >= self.config.account_queue and not self._stopping:
             self._acct_space.clear()
             await self._acct_space.wait()
         self.stats.account_in += 1
@@ -254,7 +247,7 @@ class StrategyEngine:
         if self._stopping:  # shutting down: keep the view exact, the strategy is done
             self._check_settled()
             return
-        self._acct.append((event, self.clock.monotonic()))
+        self._inbox.put_account(event, self.clock.monotonic())
         self._note_backlog()
         self._wake.set()
 
@@ -266,7 +259,7 @@ class StrategyEngine:
     @property
     def backlog(self) -> int:
         """Events waiting for the strategy."""
-        return len(self._books) + len(self._others) + len(self._acct)
+        return len(self._inbox)
 
     @property
     def pending_intents(self) -> int:
@@ -277,20 +270,9 @@ class StrategyEngine:
 
     def _next(self) -> tuple[Event, float, float] | None:
         """The next event with its first and newest arrival times (equal unless conflated)."""
-        if self._acct:
-            event, t_in = self._acct.popleft()
-            self._acct_space.set()
-            return event, t_in, t_in
-        # Alternate fairly between conflated books and other market events, oldest first.
-        book_t = next(iter(self._books.values()))[1] if self._books else None
-        other_t = self._others[0][1] if self._others else None
-        if book_t is not None and (other_t is None or book_t <= other_t):
-            sym = next(iter(self._books))
-            return self._books.pop(sym)
-        if other_t is not None:
-            other, t_in = self._others.popleft()
-            return other, t_in, t_in
-        return None
+        if self._inbox.account:
+            self._acct_space.set()  # a blocked feed_account re-checks after this pop
+        return self._inbox.pop()
 
     def process_pending(self, limit: int | None = None) -> int:
         """Deliver queued events to the strategy synchronously; return how many were handled."""
