@@ -13,7 +13,14 @@ import logging
 
 import pytest
 
-from mexc_futures.emulator.faults import BadFrame, CloseWith, DepthFault, DropTcp, Stall
+from mexc_futures.emulator.faults import (
+    BadFrame,
+    CloseWith,
+    DealFault,
+    DepthFault,
+    DropTcp,
+    Stall,
+)
 from mexc_futures.marketdata import MarketDataConfig
 from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Trade
 from tests.integration.md_helpers import FAST, running
@@ -140,11 +147,15 @@ async def test_s11_duplicates_do_not_change_the_book_nor_repeat_deals() -> None:
         await rec.until(lambda: rec.checked >= 3 and len(rec.of(Trade, SYM)) >= 1)
         since = rec.of(Trade, SYM)[0].time
         ex.faults.add(DepthFault(symbol=SYM, action="duplicate", count=5))
+        ex.faults.add(DealFault(symbol=SYM, count=3))  # the next 3 push.deal frames sent twice
         await rec.until(lambda: md.sync_of(SYM).stats.duplicates >= 5)
+        await rec.until(lambda: [k for _, k in ex.faults.fired].count("deal.duplicate") == 3)
+        # each duplicated frame holds >= 1 deal; every one of them was dropped by the client
+        await rec.until(lambda: md.metrics.stream("deal", SYM).duplicates >= 3)
         await rec.until(rec.updates_after(5, SYM))
         assert rec.resyncs(SYM, "gap") == []
         rec.assert_books_exact()
-        rec.assert_deals_complete(SYM, since)
+        rec.assert_deals_complete(SYM, since)  # I4: every venue deal once, none twice
         assert rec.errors() == []
 
 

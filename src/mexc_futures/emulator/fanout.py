@@ -185,8 +185,12 @@ class Fanout:
                 subs = self.index.get((topic, symbol, variant))
                 if subs:
                     frame = ws_frame(push_payload(pub, now_ms))
+                    dup = topic == "deal" and symbol is not None and self.faults.has_deal_faults()
                     for cid in subs:
-                        out.setdefault(cid, []).append(frame)
+                        frames = out.setdefault(cid, [])
+                        frames.append(frame)
+                        if dup and self.faults.deal_duplicate(cid, symbol or ""):
+                            frames.append(frame)
         return out
 
     def _private(self, pub: PublicationLike, now_ms: int, out: dict[int, list[bytes]]) -> None:

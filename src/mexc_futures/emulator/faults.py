@@ -75,6 +75,16 @@ class DepthFault(msgspec.Struct, frozen=True, tag_field="fault", tag="depth"):
     count: int | None = 1
 
 
+class DealFault(msgspec.Struct, frozen=True, tag_field="fault", tag="deal"):
+    """S11 on ``push.deal`` of ``symbol``: send the next ``count`` deal frames twice (a client
+    must deliver each deal once, reliability I4)."""
+
+    symbol: str
+    action: Literal["duplicate"] = "duplicate"
+    conn: int | None = None
+    count: int | None = 1
+
+
 class Http500(msgspec.Struct, frozen=True, tag_field="fault", tag="http500"):
     """S16/S18: answer HTTP 500; ``after_accept`` runs the call on the venue first."""
 
@@ -127,6 +137,7 @@ Fault = (
     | CloseWith
     | BadFrame
     | DepthFault
+    | DealFault
     | Http500
     | Delay
     | Http404
@@ -232,6 +243,17 @@ class Faults:
     def has_depth_faults(self) -> bool:
         return any(isinstance(f, DepthFault) for f in self._active.values())
 
+    def has_deal_faults(self) -> bool:
+        return any(isinstance(f, DealFault) for f in self._active.values())
+
+    def deal_duplicate(self, conn: int, symbol: str) -> bool:
+        """Whether to send the next deal frame of ``symbol`` on ``conn`` twice (uses a count)."""
+        for fid, f in list(self._active.items()):
+            if isinstance(f, DealFault) and f.symbol == symbol and f.conn in (None, conn):
+                self._consume(fid, "deal." + f.action)
+                return True
+        return False
+
     def depth_action(self, conn: int, symbol: str) -> DepthAction | None:
         """What to do with the next depth frame of ``symbol`` on ``conn`` (consumes a count)."""
         for fid, f in list(self._active.items()):
@@ -258,6 +280,7 @@ def bad_frame(kind: BadFrameKind, now_ms: int, size: int) -> tuple[bool, bytes]:
 
 
 __all__ = [
+    "DealFault",
     "MAINTENANCE_TEXT",
     "TRADING_DISABLED",
     "BadFrame",
