@@ -280,12 +280,12 @@ def bad_frame(kind: BadFrameKind, now_ms: int, size: int) -> tuple[bool, bytes]:
 
 
 __all__ = [
-    "DealFault",
     "MAINTENANCE_TEXT",
     "TRADING_DISABLED",
     "BadFrame",
     "ClockOffset",
     "CloseWith",
+    "DealFault",
     "Delay",
     "DepthFault",
     "DropTcp",
