@@ -126,6 +126,17 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
             if ver >= st.targets.get(sym, big):
                 finish(sym)
 
+    def on_ingest_event(ev: Any) -> None:
+        """``on_ingest`` for a depth API that hands the consumer an update object (the toolkit's
+        ``BookUpdate``): the same work, the symbol and version read from the object instead of
+        from arguments (the floor reads them from its decoded frame before its call)."""
+        if ev.__class__ is update_cls:
+            st.n += 1
+            sym = ev.symbol
+            t_last[sym] = clock()
+            if ev.version >= st.targets.get(sym, big):
+                finish(sym)
+
     def on_latency(kind: str, sym: str, ver: int) -> None:
         t = clock()
         st.rec.append((ver, t))
@@ -146,6 +157,10 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
 
     handler = {"ingest": on_ingest, "scale": on_ingest, "latency": on_latency,
                "t2o": on_t2o}[cfg.scenario]
+    update_cls: Any = None
+    if handler is on_ingest and hasattr(cand, "depth_consumer"):
+        update_cls = cand.update_class()
+        cand.depth_consumer = on_ingest_event
     try:
         await cand.start(cfg.ws_url, cfg.rest_url, list(cfg.symbols), cfg.channels, handler)
         deadline = loop.time() + cfg.sync_timeout

@@ -1,7 +1,8 @@
 """This toolkit through its public API: ``MarketData`` + live books, ``RestClient.create_order``.
 
-Built against docs/seams.md: ``MarketData(env)``, ``md.on(callback)``, ``md.subscribe(channel,
-symbol)``, ``md.book(symbol)`` (``synced``, ``version``, ``best_bid``, ``levels()``), and
+Built against docs/seams.md: ``MarketData(env)``, ``sub = md.subscribe(channel, symbol)`` +
+``sub.on(callback)``, ``md.book(symbol)`` (``synced``, ``version``, ``best_bid``, ``levels()``),
+and
 ``RestClient(env, credentials).create_order(...)`` (over the order lane when the client has one:
 ``warm_lane()`` opens it before the measured segment, as ccxt's session is warm from
 ``load_markets``). Import errors surface as "candidate
@@ -27,7 +28,7 @@ def available() -> str | None:
 
 
 class ToolkitCandidate:
-    """MarketData with books maintained; the callback is ``md.on``."""
+    """MarketData with books maintained; the callback is each subscription's ``sub.on``."""
 
     name = "toolkit"
     can_order = True
@@ -37,12 +38,23 @@ class ToolkitCandidate:
         self.md: Any = None
         self.rest: Any = None
         self._symbols: list[str] = []
+        #: set by the client before ``start``: a consumer that takes the ``BookUpdate`` itself
+        #: (``sub.on(depth_consumer)``, no adapter call in between); ``None``: adapt to
+        #: ``on_update("depth", symbol, version)``
+        self.depth_consumer: Callable[[Any], None] | None = None
+
+    @staticmethod
+    def update_class() -> type:
+        """The event class a depth subscription's consumer counts (``BookResync`` is not)."""
+        from mexc_futures.model.events import BookUpdate
+
+        return BookUpdate
 
     async def start(self, ws_url: str, rest_url: str, symbols: list[str],
                     channels: tuple[str, ...], on_update: OnUpdate) -> None:
         from mexc_futures.config import Credentials, Environment
         from mexc_futures.marketdata import MarketData
-        from mexc_futures.model.events import BookUpdate, Ticker, Trade
+        from mexc_futures.model.events import BookUpdate
         from mexc_futures.protocol.ratelimit import RateLimiter
         from mexc_futures.transport.rest import RestClient
 
@@ -59,19 +71,26 @@ class ToolkitCandidate:
         await self.md.__aenter__()
         self._symbols = symbols
 
-        def callback(ev: Any) -> None:
-            t = type(ev)
-            if t is BookUpdate:
+        # One listener per subscription (``sub.on``), as an application that cares about the
+        # channel it subscribed to: no per-event type dispatch over every market event (the floor
+        # knows the channel from its decode and calls ``on_update`` directly). Depth listeners
+        # also receive ``BookResync``, which carries no version: only ``BookUpdate`` counts.
+        def on_depth(ev: Any, update: type = BookUpdate) -> None:
+            if ev.__class__ is update:
                 on_update("depth", ev.symbol, ev.version)
-            elif t is Trade:
-                on_update("deal", ev.symbol, 0)
-            elif t is Ticker:
-                on_update("ticker", ev.symbol, 0)
 
-        self.md.on(callback)
+        def on_deal(ev: Any) -> None:
+            on_update("deal", ev.symbol, 0)
+
+        def on_ticker(ev: Any) -> None:
+            on_update("ticker", ev.symbol, 0)
+
+        listener = {"depth": self.depth_consumer or on_depth, "deal": on_deal,
+                    "ticker": on_ticker}
         for s in symbols:
             for ch in channels:
-                await self.md.subscribe(ch, symbol=s)
+                sub = await self.md.subscribe(ch, symbol=s)
+                sub.on(listener[ch])
         warm = getattr(self.rest, "warm_lane", None)  # open the order lane before measuring
         if warm is not None:
             await warm()

@@ -6,10 +6,13 @@ speed and kept where it can be measured and reviewed alone (docs/performance.md)
 
   * routing is by decoded class, bound once per connection: ``push_routes(conn)`` hands the
     connection a handler for ``push.depth`` that already knows ``conn`` and its symbol table, so a
-    depth frame costs one dict lookup and one call into ``BookSync.on_depth`` (no class ladder);
+    depth frame costs one dict lookup, and an in-order merged frame goes straight to
+    ``OrderBook.apply`` (``BookSync.on_depth``'s in-order branch is inlined here; every other
+    frame calls ``BookSync.on_depth``);
   * an in-order frame builds no output list, and a ``BookUpdate`` is built only when the stream
-    has listeners; listeners are flattened into one tuple per stream (``Route.fanout``), rebuilt
-    when a callback or iterator is added or a subscription ends, never per frame;
+    has listeners; listeners are flattened into one tuple per stream (``Route.fanout``) and one
+    call (``Route.publish``: the listener itself when there is one), rebuilt when a callback or
+    iterator is added or a subscription ends, never per frame;
   * everything off the in-order path (sync outputs, REST fetches the sync machines ask for,
     their retries) is here too, as plain tasks of the facade's task group.
 """
@@ -51,14 +54,17 @@ Listener = Callable[[Any], None]
 class Route:
     """Routing state of one subscribed stream."""
 
-    __slots__ = ("auditing", "dedup", "fanout", "gap_since", "last_count", "metrics", "rotating",
-                 "stream", "subs", "sync")
+    __slots__ = ("auditing", "dedup", "fanout", "gap_since", "last_count", "metrics", "publish",
+                 "rotating", "stream", "subs", "sync")
 
     def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
         self.stream = stream
         self.metrics = metrics
         self.subs: list[Subscription] = []
         self.fanout: tuple[Listener, ...] = ()  # every listener of this stream, in call order
+        #: one call that hands an event to all of ``fanout`` (the listener itself when there is
+        #: one, ``None`` when there is none); rebuilt with ``fanout``
+        self.publish: Listener | None = None
         self.sync: BookSync | FullBookSync | None = None
         self.dedup: DealDedup | None = None
         self.gap_since: int | None = None
@@ -71,6 +77,21 @@ class Route:
         if isinstance(self.sync, BookSync):
             return self.sync.stats.frames
         return self.metrics.messages
+
+
+def _publisher(fan: tuple[Listener, ...]) -> Listener | None:
+    """One callable for a fan-out: ``None`` for none, the listener itself for one (the common
+    case: no loop on the per-frame path), else a loop over all of them in order."""
+    if not fan:
+        return None
+    if len(fan) == 1:
+        return fan[0]
+
+    def publish(ev: Any) -> None:
+        for f in fan:
+            f(ev)
+
+    return publish
 
 
 class Router(PoolHooks):
@@ -140,6 +161,7 @@ class Router(PoolHooks):
             for sub in st.subs:
                 fan.extend(sub.listeners())
             st.fanout = (*fan, *shared)
+            st.publish = _publisher(st.fanout)
 
     @property
     def metrics(self) -> Metrics:
@@ -169,16 +191,40 @@ class Router(PoolHooks):
             except KeyError:  # not subscribed (any more)
                 return
             sync: BookSync = st.sync  # type: ignore[assignment]  # depth routes hold a BookSync
-            outs = sync.on_depth(msg.data, msg.ts, conn)
-            if outs is None:  # applied in order: publish only to someone
-                fan = st.fanout
-                if fan:  # ``sync.update_event()``, inlined: this is the per-frame path
-                    book = sync.book
-                    ev = BookUpdate(symbol=book.symbol, version=book.version,
-                                    best_bid=book.best_bid, best_ask=book.best_ask, ts=book.ts)
-                    for f in fan:
-                        f(ev)
-                return
+            d = msg.data
+            # ``BookSync.on_depth``'s in-order branch, inlined (this is the per-frame path): a
+            # merged frame of the applying connection that continues the chain, while nothing
+            # else (buffer, handover, fresh snapshot) needs a look. Every other frame, and an
+            # unmerged one (``end`` absent), takes ``sync.on_depth``.
+            end = d.end
+            book = sync.book
+            outs: list[SyncOutput] | None = None
+            if sync.hot and end is not None and conn == sync.source:
+                begin = d.begin
+                if (end if begin is None else begin) == book.version + 1:
+                    stats = sync.stats
+                    stats.frames += 1
+                    stats.applied += 1
+                    crossed = book.apply(d.bids, d.asks)
+                    book.version = end
+                    ts = book.ts = msg.ts
+                    if not crossed:
+                        publish = st.publish
+                        if publish is not None:  # ``sync.update_event()``, inlined
+                            publish(BookUpdate(symbol=book.symbol, version=end,
+                                               best_bid=book.best_bid, best_ask=book.best_ask,
+                                               ts=ts))
+                        return
+                    outs = sync.on_crossed()
+            if outs is None:
+                outs = sync.on_depth(d, msg.ts, conn)
+                if outs is None:  # applied in order: publish only to someone
+                    fan = st.fanout
+                    if fan:
+                        ev = sync.update_event()
+                        for f in fan:
+                            f(ev)
+                    return
             if outs:
                 outputs(st, outs)
             # a rotation's take-over happens only off the in-order path (BookSync._try_handover)

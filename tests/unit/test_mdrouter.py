@@ -150,3 +150,62 @@ def test_codec_fast_path_equals_decode_frame_or_raises_for_the_rest() -> None:
         fast(b'{"channel":"rs.sub.depth","data":"success","ts":1}')
     with pytest.raises(msgspec.MsgspecError):
         fast(b"\x1f\x8bnot json")
+
+
+def test_hot_path_counts_and_publishes_once_per_frame_to_a_single_listener() -> None:
+    t = _Md()
+    got: list[Any] = []
+    t.sub.on(got.append)
+    assert t.st.publish == got.append  # one listener: called directly, no loop
+    t.push(_depth(11, 11, [], []))  # the first frame after a snapshot takes the checked path
+    assert t.sync.hot
+    t.push(_depth(12, 14, [[100.5, 2.0]], [[101.0, 0.0], [101.5, 1.0]]))
+    assert got[-1] == BookUpdate(symbol=SYM, version=14, best_bid=100.5, best_ask=101.5, ts=14)
+    assert len(got) == 2
+    assert t.sync.stats.frames == t.sync.stats.applied == 2
+    assert t.sync.book.ts == 14
+
+
+def test_crossed_frame_on_the_hot_path_resyncs_without_an_update() -> None:
+    t = _Md()
+    got: list[Any] = []
+    t.md.on(got.append)
+    t.push(_depth(11, 11, [], []))
+    assert t.sync.hot
+    t.push(_depth(12, 12, [[101.0, 1.0]], []))  # bid 101 >= ask 101: crossed
+    assert [type(ev) for ev in got] == [BookUpdate, BookResync]
+    assert isinstance(got[-1], BookResync)
+    assert got[-1].reason == "crossed"
+    assert t.sync.stats.crossed == 1
+    assert not t.sync.synced
+
+
+def test_unmerged_frame_takes_the_checked_path_and_publishes() -> None:
+    t = _Md()
+    got: list[Any] = []
+    t.sub.on(got.append)
+    t.push(_depth(11, 11, [], []))
+    raw = json.dumps({"symbol": SYM, "channel": "push.depth", "ts": 5,
+                      "data": {"asks": [], "bids": [[99.0, 3.0]], "version": 12}}).encode()
+    t.push(raw)
+    assert [ev.version for ev in got] == [11, 12]
+    assert t.sync.book.bid_vol(99.0) == 3.0
+
+
+def test_publisher_is_none_one_listener_or_an_ordered_loop() -> None:
+    from mexc_futures.mdrouter import _publisher
+
+    seen: list[tuple[str, int]] = []
+
+    def a(ev: int) -> None:
+        seen.append(("a", ev))
+
+    def b(ev: int) -> None:
+        seen.append(("b", ev))
+
+    assert _publisher(()) is None
+    assert _publisher((a,)) is a
+    many = _publisher((a, b))
+    assert many is not None
+    many(1)
+    assert seen == [("a", 1), ("b", 1)]

@@ -111,20 +111,22 @@ class OrderBook:
         book, keys = self._bids, self._bid_keys
         for lv in bids:
             p = lv.price
-            if lv.vol:
+            v = lv.vol
+            if v:
                 if p not in book:
                     insort(keys, p)
-                book[p] = lv.vol
+                book[p] = v
             elif p in book:
                 del book[p]
                 del keys[bisect_left(keys, p)]
         book, akeys = self._asks, self._ask_keys
         for lv in asks:
             p = lv.price
-            if lv.vol:
+            v = lv.vol
+            if v:
                 if p not in book:
                     insort(akeys, -p)
-                book[p] = lv.vol
+                book[p] = v
             elif p in book:
                 del book[p]
                 del akeys[bisect_left(akeys, -p)]

@@ -22,7 +22,10 @@ Guarantees:
 
 This module is the machine: states, inputs, the transition table and the in-order hot path
 (``on_depth``: one version comparison, the book's tight apply loop, no event built). The recovery
-transitions it dispatches to live in ``model/bookrecovery.py`` (see there for why).
+transitions it dispatches to live in ``model/bookrecovery.py`` (see there for why). The market-data
+router (``mdrouter``) inlines ``on_depth``'s in-order branch for merged frames (same test on
+``hot``, ``source`` and ``begin == version + 1``, same counters, ``on_crossed()`` when the applied
+frame crosses the book) and calls ``on_depth`` for everything else; change both together.
 """
 
 from __future__ import annotations
@@ -131,6 +134,11 @@ class BookSync(BookRecovery):
         if source != self.source:
             return self._other_source(source, frame)
         return self._dispatch("frame", frame)
+
+    def on_crossed(self) -> list[SyncOutput]:
+        """The caller applied an in-order frame itself (the router's inlined ``on_depth`` branch)
+        and the book came out crossed: count it and resync, as ``on_depth`` would have."""
+        return self._crossed()
 
     def on_frame(
         self,

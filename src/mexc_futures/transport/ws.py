@@ -93,7 +93,8 @@ class _Listener(WSListener):
         self._routes = conn.routes
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        if frame.msg_type is not _TEXT and frame.msg_type is not _BINARY:
+        kind = frame.msg_type
+        if kind is not _TEXT and kind is not _BINARY:
             self._conn._on_other(transport, frame)
             return
         raw = frame.get_payload_as_memoryview()  # no copy: decoded before the callback returns
