@@ -78,7 +78,7 @@ def bench_matching(n: int) -> dict[str, float]:
 
 def bench_book_match(n: int) -> dict[str, float]:
     """Raw ``OrderBook`` add + match pairs (no accounts)."""
-    from mexc_futures.emulator.matching import ASK, OrderBook, Resting
+    from mexc_futures.emulator.venue.matching import ASK, OrderBook, Resting
 
     book = OrderBook(0, 1000)
     t0 = time.perf_counter()

@@ -96,8 +96,7 @@ def client(url: str, symbol: str, pipe: Connection) -> None:
 
 
 async def bench(frames: int, repeats: int, levels: int) -> dict[str, Any]:
-    from mexc_futures.emulator.limits import WsLimits
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server import Emulator, WsLimits
 
     symbol = "BTC_USDT"
     async with Emulator(symbols=[symbol], limits=WsLimits.off(), rest_limits=False,

@@ -66,8 +66,7 @@ def _server(pipe: Connection, n_contracts: int | None, loop: str) -> None:
 
 
 async def _serve(pipe: Connection, n_contracts: int | None) -> None:
-    from mexc_futures.emulator.limits import WsLimits
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server import Emulator, WsLimits
 
     symbols = None if n_contracts else [SYM]
     async with Emulator(symbols=symbols, n_contracts=n_contracts, limits=WsLimits.off(),

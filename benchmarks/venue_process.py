@@ -47,8 +47,7 @@ def _pin(cpu: int | None) -> None:
 
 
 async def _main(conn: Connection, cfg: FeedConfig) -> None:
-    from mexc_futures.emulator.limits import WsLimits
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server import Emulator, WsLimits
 
     loop = asyncio.get_running_loop()
     many = len(cfg.symbols) > 50

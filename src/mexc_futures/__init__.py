@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mexc_futures.config import Credentials, Environment, load_credentials
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server.server import Emulator
     from mexc_futures.errors import ApiError, MexcError
-    from mexc_futures.execution import ExecutionManager
-    from mexc_futures.marketdata import MarketData, PrivateStream
+    from mexc_futures.execution.facade import ExecutionManager
+    from mexc_futures.marketdata.facade import MarketData, PrivateStream
     from mexc_futures.protocol.codec import decode_frame, decode_response
     from mexc_futures.strategy.api import Strategy
     from mexc_futures.transport.rest import RestClient

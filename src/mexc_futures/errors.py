@@ -21,7 +21,7 @@ Contract:
 * Every message says what to do next.
 
 The code tables themselves (§6.1 meanings and hints, §6.2 order ``errorCode`` names, translations)
-are data in ``mexc_futures.error_codes``; this module is the import path for all of it.
+are data in ``mexc_futures.protocol.error_codes``; this module is the import path for all of it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import ClassVar
 
-from mexc_futures.error_codes import (
+from mexc_futures.protocol.error_codes import (
     CODE_TABLE,
     HINTS,
     MEANINGS,

@@ -34,7 +34,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 
 pytestmark = pytest.mark.timeout(60)
 

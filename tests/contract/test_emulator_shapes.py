@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.protocol import codec
 from mexc_futures.protocol.endpoints import endpoint, match
 from tests.conftest import load_vectors

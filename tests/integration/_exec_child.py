@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from mexc_futures.config import Credentials, Environment
-from mexc_futures.execution import ExecutionManager
+from mexc_futures.execution.facade import ExecutionManager
 from mexc_futures.model.intents import OrderKind, PlaceOrder, TradeSide
 from mexc_futures.transport.rest import RestClient
 from tests.integration.exec_helpers import FAST, SYMBOL

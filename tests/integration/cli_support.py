@@ -16,7 +16,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from mexc_futures.cli.main import cli
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 
 NO_KEYRING = "keyring.backends.fail.Keyring"
 

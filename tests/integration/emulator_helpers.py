@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from mexc_futures.config import Credentials
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 
 SYMS = ["BTC_USDT", "ETH_USDT", "SOL_USDT"]
 

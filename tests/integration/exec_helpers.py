@@ -11,9 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mexc_futures.alerts import Alert, RecordingAlert
-from mexc_futures.emulator.server import Emulator
-from mexc_futures.execution import ExecutionConfig, ExecutionManager
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.execution.alerts import Alert, RecordingAlert
+from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
 from mexc_futures.model.intents import OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.killswitch import KillSwitchConfig
 from mexc_futures.model.orders import OrderState

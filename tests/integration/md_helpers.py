@@ -7,8 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from mexc_futures.emulator.server import Emulator
-from mexc_futures.marketdata import MarketData, MarketDataConfig
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.marketdata.facade import MarketData, MarketDataConfig
 from mexc_futures.model.booksync import BookSync
 from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Trade
 from mexc_futures.protocol.session import SessionConfig

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 from tests.integration.cli_support import ThreadedEmulator, env_for, invoke, local_home
 
 

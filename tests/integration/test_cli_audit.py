@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mexc_futures.emulator.venue import Venue, VenueConfig
+from mexc_futures.emulator.venue.venue import Venue, VenueConfig
 from tests.integration.cli_support import ThreadedEmulator, env_for, invoke, local_home
 
 # pragma: allowlist nextline secret - a dummy test key, not a credential

@@ -45,8 +45,8 @@ async def test_ground_truth_reconciliation_checks_every_external_oid(tmp_path: P
     from decimal import Decimal
 
     from mexc_futures.cli.reconcile import compare, oid_problems, truth_snapshot
-    from mexc_futures.emulator.server import Emulator
-    from mexc_futures.journal import JournalOrder
+    from mexc_futures.emulator.server.server import Emulator
+    from mexc_futures.execution.journal import JournalOrder
     from mexc_futures.model.orders import OrderState
     from mexc_futures.transport.rest import RestClient
 

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mexc_futures.emulator.limits import WsLimits
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.limits import WsLimits
+from mexc_futures.emulator.server.server import Emulator
 
 from .emulator_helpers import post
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from mexc_futures.emulator.faults import (
+from mexc_futures.emulator.server.faults import (
     BadFrame,
     ClockOffset,
     CloseWith,
@@ -26,8 +26,8 @@ from mexc_futures.emulator.faults import (
     Stall,
     TradingDisabled,
 )
-from mexc_futures.emulator.limits import WsLimits
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.limits import WsLimits
+from mexc_futures.emulator.server.server import Emulator
 
 from .emulator_helpers import SYMS, get, post, recv_json
 

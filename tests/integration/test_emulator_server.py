@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from mexc_futures.config import Credentials
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 
 from .emulator_helpers import SYMS, get, headers, login, post, recv_json, recv_until
 

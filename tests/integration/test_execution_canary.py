@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.alerts import LogAlert, MultiAlert, RecordingAlert
-from mexc_futures.emulator.faults import Http404, Http500
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.faults import Http404, Http500
+from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.errors import MexcError
-from mexc_futures.marketdata import PrivateStream
+from mexc_futures.execution.alerts import LogAlert, MultiAlert, RecordingAlert
+from mexc_futures.marketdata.facade import PrivateStream
 from mexc_futures.model.intents import AmendOrder, CancelAll, CancelOrder
 from mexc_futures.model.killswitch import KillSwitchConfig
 from tests.integration.exec_helpers import SYMBOL, crossing, manager, resting

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.alerts import RecordingAlert
-from mexc_futures.emulator.faults import ClockOffset, Delay, Http404, Http500
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.faults import ClockOffset, Delay, Http404, Http500
+from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.errors import EdgeError, KillSwitchActive
-from mexc_futures.execution import ExecutionManager, TradingOff
+from mexc_futures.execution.alerts import RecordingAlert
+from mexc_futures.execution.facade import ExecutionManager, TradingOff
 from mexc_futures.model.intents import OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.killswitch import KillState, KillSwitchConfig
 from mexc_futures.model.orders import OrderState

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.emulator.faults import Delay
-from mexc_futures.emulator.server import Emulator
-from mexc_futures.journal import Journal
+from mexc_futures.emulator.server.faults import Delay
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.execution.journal import Journal
 from mexc_futures.model.orders import OrderState
 from tests.conftest import ROOT
 from tests.integration.exec_helpers import (

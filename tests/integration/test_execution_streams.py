@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from mexc_futures.config import Credentials
-from mexc_futures.emulator.faults import Delay
-from mexc_futures.emulator.server import Emulator
-from mexc_futures.execution import StrategyEvent
-from mexc_futures.marketdata import LoginError, PrivateStream
+from mexc_futures.emulator.server.faults import Delay
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.execution.facade import StrategyEvent
+from mexc_futures.marketdata.facade import LoginError, PrivateStream
 from mexc_futures.model.events import Fill
 from mexc_futures.model.intents import CancelOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.orders import OrderState

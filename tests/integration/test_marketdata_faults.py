@@ -13,7 +13,7 @@ import logging
 
 import pytest
 
-from mexc_futures.emulator.faults import (
+from mexc_futures.emulator.server.faults import (
     BadFrame,
     CloseWith,
     DealFault,
@@ -21,7 +21,7 @@ from mexc_futures.emulator.faults import (
     DropTcp,
     Stall,
 )
-from mexc_futures.marketdata import MarketDataConfig
+from mexc_futures.marketdata.facade import MarketDataConfig
 from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Trade
 from tests.integration.md_helpers import FAST, running
 
@@ -274,8 +274,8 @@ class _Proxy:
 
 async def test_s4_half_open_detected_by_pong_deadline() -> None:
     from mexc_futures.config import Environment
-    from mexc_futures.emulator.server import Emulator
-    from mexc_futures.marketdata import MarketData
+    from mexc_futures.emulator.server.server import Emulator
+    from mexc_futures.marketdata.facade import MarketData
     from tests.integration.md_helpers import Recorder
 
     async with Emulator(symbols=[SYM], speed=20) as ex:

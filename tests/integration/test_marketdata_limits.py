@@ -5,9 +5,9 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from mexc_futures.emulator.faults import DropTcp
-from mexc_futures.emulator.limits import WsLimits
-from mexc_futures.marketdata import MarketDataConfig
+from mexc_futures.emulator.server.faults import DropTcp
+from mexc_futures.emulator.server.limits import WsLimits
+from mexc_futures.marketdata.facade import MarketDataConfig
 from mexc_futures.model.events import BookUpdate, DealGap, Ticker, Trade
 from mexc_futures.protocol.session import SessionConfig
 from tests.integration.md_helpers import FAST, running

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from mexc_futures.config import Credentials
-from mexc_futures.emulator.faults import DropTcp
-from mexc_futures.emulator.server import Emulator
-from mexc_futures.marketdata import LoginError, PrivateStream
+from mexc_futures.emulator.server.faults import DropTcp
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.marketdata.facade import LoginError, PrivateStream
 from mexc_futures.model.events import BalanceUpdate, OrderUpdate
 from mexc_futures.protocol.session import SessionConfig
 from mexc_futures.transport.rest import RestClient

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.codes import VenueError
-from mexc_futures.emulator.venue import Publication, Venue, VenueConfig
+from mexc_futures.emulator.venue.codes import VenueError
+from mexc_futures.emulator.venue.venue import Publication, Venue, VenueConfig
 
 START = 1_789_000_000_000
 ORDER = "/api/v1/private/order"

@@ -7,7 +7,7 @@ import logging
 import pytest
 from aiohttp import web
 
-from mexc_futures.alerts import LogAlert, MultiAlert, RecordingAlert, WebhookAlert
+from mexc_futures.execution.alerts import LogAlert, MultiAlert, RecordingAlert, WebhookAlert
 
 GOT = web.AppKey("got", list)
 

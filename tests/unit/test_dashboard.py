@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from mexc_futures.dashboard import DashboardState, TapeRow, render_text, sparkline
+from mexc_futures.cli.dashboard import DashboardState, TapeRow, render_text, sparkline
 
 
 def state(**kw: object) -> DashboardState:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.codes import NO_DATA
+from mexc_futures.emulator.venue.codes import NO_DATA
 from tests.unit._emulator import ORDER, call, create, get, quiet_venue, top
 from tests.unit._emulator import error_code as _code
 from tests.unit._emulator import positions as _positions

@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from mexc_futures.emulator.fanout import Conn, Fanout, ws_frame
-from mexc_futures.emulator.faults import (
+from mexc_futures.emulator.server.fanout import Conn, Fanout, ws_frame
+from mexc_futures.emulator.server.faults import (
     ClockOffset,
     DepthFault,
     Faults,
@@ -20,8 +20,8 @@ from mexc_futures.emulator.faults import (
     bad_frame,
     decode_fault,
 )
-from mexc_futures.emulator.limits import RestLimiter, WsLimits
-from mexc_futures.emulator.ws_session import WsSession
+from mexc_futures.emulator.server.limits import RestLimiter, WsLimits
+from mexc_futures.emulator.server.ws_session import WsSession
 from mexc_futures.protocol.endpoints import RateBucket
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.codes import VenueError
-from mexc_futures.emulator.venue import Venue
+from mexc_futures.emulator.venue.codes import VenueError
+from mexc_futures.emulator.venue.venue import Venue
 from tests.unit._emulator import START, call, create, private, quiet_venue, top
 
 POS = "/api/v1/private/position"

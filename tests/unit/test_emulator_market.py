@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 
-from mexc_futures.emulator.contracts import CATALOGUE_SIZE, build_contracts
-from mexc_futures.emulator.klines import INTERVALS, bar_open
-from mexc_futures.emulator.venue import Publication, Venue, VenueConfig
+from mexc_futures.emulator.market.klines import INTERVALS, bar_open
+from mexc_futures.emulator.venue.contracts import CATALOGUE_SIZE, build_contracts
+from mexc_futures.emulator.venue.venue import Publication, Venue, VenueConfig
 from tests.unit._emulator import START, call
 
 SYMS = ("BTC_USDT", "ETH_USDT", "DOGE_USDT")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from mexc_futures.emulator.matching import (
+from mexc_futures.emulator.venue.matching import (
     ASK,
     BID,
     LevelMap,

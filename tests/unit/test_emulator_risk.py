@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.venue import Publication, Venue
+from mexc_futures.emulator.venue.venue import Publication, Venue
 from tests.unit._emulator import ORDER, call, create, private, quiet_venue, top
 from tests.unit._emulator import error_code as _code
 from tests.unit._emulator import positions as _positions

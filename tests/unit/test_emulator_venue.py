@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.codes import NO_DATA, VenueError
+from mexc_futures.emulator.venue.codes import NO_DATA, VenueError
 from tests.conftest import load_vectors
 from tests.unit._emulator import ORDER, START, call, create, get, private, quiet_venue, top
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from mexc_futures.emulator.limits import Breach, WsLimits
-from mexc_futures.emulator.ws_session import WsSession
+from mexc_futures.emulator.server.limits import Breach, WsLimits
+from mexc_futures.emulator.server.ws_session import WsSession
 
 SYMBOLS = {"BTC_USDT", "ETH_USDT", "SOL_USDT"}
 

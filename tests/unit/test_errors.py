@@ -203,7 +203,7 @@ def test_error_codes_in_rest_vectors_are_mapped() -> None:
 
 def test_code_table_names_resolve_to_api_error_classes() -> None:
     """``error_codes`` is data: every class name in it resolves, and a bad name fails loudly."""
-    from mexc_futures import error_codes
+    from mexc_futures.protocol import error_codes
 
     assert set(E.ERROR_CODES) == set(error_codes.CODE_TABLE)
     for code, (name, meaning, _hint) in error_codes.CODE_TABLE.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.journal import DuplicateIntent, Journal, make_oid
+from mexc_futures.execution.journal import DuplicateIntent, Journal, make_oid
 from mexc_futures.model.events import Fill
 from mexc_futures.model.intents import OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.killswitch import KillRecord

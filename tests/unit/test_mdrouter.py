@@ -10,14 +10,14 @@ import msgspec
 import pytest
 
 from mexc_futures.config import Environment
-from mexc_futures.marketdata import MarketData
+from mexc_futures.marketdata.facade import MarketData
+from mexc_futures.marketdata.subscription import Subscription
 from mexc_futures.model.booksync import BookSync, FetchSnapshot
 from mexc_futures.model.events import BookResync, BookUpdate
 from mexc_futures.protocol import codec
 from mexc_futures.protocol import ws as wire
 from mexc_futures.protocol.ledger import Stream
 from mexc_futures.protocol.rest import Level
-from mexc_futures.subscription import Subscription
 from tests.conftest import load_vectors
 
 SYM = "BTC_USDT"
@@ -193,7 +193,7 @@ def test_unmerged_frame_takes_the_checked_path_and_publishes() -> None:
 
 
 def test_publisher_is_none_one_listener_or_an_ordered_loop() -> None:
-    from mexc_futures.mdrouter import _publisher
+    from mexc_futures.marketdata.router import _publisher
 
     seen: list[tuple[str, int]] = []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mexc_futures.metrics import Metrics
+from mexc_futures.transport.metrics import Metrics
 
 
 def test_counters_totals_and_prometheus_text() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mexc_futures.marketdata.subscription import DealDedup, EventQueue
 from mexc_futures.protocol.ws import DealItem
-from mexc_futures.subscription import DealDedup, EventQueue
 
 
 def _deal(t: int, p: float = 1.0, v: float = 1.0, i: str | None = None) -> DealItem:

@@ -52,11 +52,11 @@ from mexc_futures.errors import (
     TransportError,
     ValidationError,
 )
-from mexc_futures.execution import TradingOff
+from mexc_futures.execution.facade import TradingOff
 from mexc_futures.transport.rest import RestClient
 
 if TYPE_CHECKING:
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server.server import Emulator
 
 T = TypeVar("T")
 ENV_EMULATOR_URL = "MEXC_EMULATOR_URL"
@@ -140,7 +140,7 @@ def emulator_url(opts: Options) -> str | None:
 
 def check_emulator_symbols(symbols: Sequence[str]) -> None:
     """``CliError`` naming the valid symbols when one is not in the emulator's catalogue."""
-    from mexc_futures.emulator.contracts import build_contracts
+    from mexc_futures.emulator.venue.contracts import build_contracts
 
     known = build_contracts()
     unknown = [s for s in symbols if s.upper() not in known]
@@ -174,7 +174,7 @@ async def open_target(
         creds = load_credentials() if keys else None
         yield Target(_local_env(url), creds, None, opts)
         return
-    from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server.server import Emulator
 
     if symbols:
         check_emulator_symbols(symbols)

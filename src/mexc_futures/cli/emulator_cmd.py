@@ -7,8 +7,8 @@ import contextlib
 
 import click
 
-from mexc_futures.emulator.limits import WsLimits
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.limits import WsLimits
+from mexc_futures.emulator.server.server import Emulator
 
 HELP = """Run a local MEXC Futures exchange (REST + WebSocket on one port).
 

@@ -18,8 +18,8 @@ from mexc_futures.cli.common import (
     run,
 )
 from mexc_futures.cli.state import kill_record
-from mexc_futures.execution import ExecutionManager
-from mexc_futures.journal import Journal
+from mexc_futures.execution.facade import ExecutionManager
+from mexc_futures.execution.journal import Journal
 from mexc_futures.model.killswitch import KillSwitch
 
 

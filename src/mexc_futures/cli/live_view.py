@@ -2,7 +2,7 @@
 
 ``ViewModel`` folds market events (book tops and depth via a reader, public trades, connection
 state, resyncs) and reads the account from a ``StrategyView``-like source; ``snapshot()`` returns an
-immutable :class:`~mexc_futures.dashboard.DashboardState` for ``dashboard.render``. It keeps a
+immutable :class:`~mexc_futures.cli.dashboard.DashboardState` for ``dashboard.render``. It keeps a
 bounded PnL history (one point per ``sample`` call) for the sparkline, and latency samples:
 names starting ``tick→`` are tick-to-order times (event arrival to order request written), the
 others REST round trips (``StrategySession`` reports both). ``trading`` (optional) says why
@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from mexc_futures.dashboard import DashboardState, TapeRow
+from mexc_futures.cli.dashboard import DashboardState, TapeRow
 from mexc_futures.model.events import (
     BookResync,
     BookUpdate,

@@ -33,7 +33,7 @@ from mexc_futures.cli.common import (
 )
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.state import refuse_if_killed
-from mexc_futures.execution import ExecutionConfig, ExecutionManager
+from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
 from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.transport.rest import RestClient

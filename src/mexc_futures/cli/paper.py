@@ -31,6 +31,7 @@ from mexc_futures.cli.common import (
     options,
     run,
 )
+from mexc_futures.cli.dashboard import render
 from mexc_futures.cli.live_view import ViewModel
 from mexc_futures.cli.reconcile import (
     Reconciliation,
@@ -41,7 +42,6 @@ from mexc_futures.cli.reconcile import (
     venue_snapshot,
 )
 from mexc_futures.cli.state import refuse_if_killed
-from mexc_futures.dashboard import render
 from mexc_futures.strategy.api import Strategy
 from mexc_futures.strategy.engine import HealthReport
 from mexc_futures.strategy.session import StrategySession

@@ -25,8 +25,8 @@ from mexc_futures.strategy.account import AccountState
 from mexc_futures.transport.rest import RestClient, rows
 
 if TYPE_CHECKING:
-    from mexc_futures.emulator.venue import Venue
-    from mexc_futures.journal import JournalOrder
+    from mexc_futures.emulator.venue.venue import Venue
+    from mexc_futures.execution.journal import JournalOrder
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mexc_futures.cli.common import CliError, Options, kill_help
-from mexc_futures.journal import Journal
+from mexc_futures.execution.journal import Journal
 from mexc_futures.model.killswitch import KillRecord
 
 

@@ -9,10 +9,10 @@ import click
 from rich.live import Live
 
 from mexc_futures.cli.common import connect, console, options, run
+from mexc_futures.cli.dashboard import render, render_text
 from mexc_futures.cli.live_view import ViewModel
 from mexc_futures.cli.market_cmds import check_symbol
-from mexc_futures.dashboard import render, render_text
-from mexc_futures.marketdata import MarketData
+from mexc_futures.marketdata.facade import MarketData
 from mexc_futures.model.events import MarketEvent
 
 

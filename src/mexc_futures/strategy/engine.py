@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import KillSwitchActive
 from mexc_futures.model.events import (
     AccountEvent,
@@ -79,7 +80,6 @@ from mexc_futures.strategy.api import (
     handler_name,
 )
 from mexc_futures.strategy.inbox import EventInbox
-from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from mexc_futures.model.instrument import ContractSpec

@@ -34,9 +34,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
-from mexc_futures.execution import ExecutionConfig, ExecutionManager
-from mexc_futures.marketdata import MarketData, PrivateStream
+from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
+from mexc_futures.marketdata.facade import MarketData, PrivateStream
 from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
@@ -55,10 +56,8 @@ from mexc_futures.model.intents import (
     Intent,
     PlaceOrder,
 )
-from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.strategy.api import Level, Strategy
 from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
-from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.transport.rest import RestClient
 
 PRIVATE_CHANNELS = ("order", "order.deal", "position", "asset")
@@ -121,7 +120,7 @@ class StrategySession:
         )
         await self.rest.sync_clock()
         for sym in self.strategy.symbols:
-            self.specs[sym] = contract_spec(await self.rest.get_contract(sym))
+            self.specs[sym] = await self.rest.get_contract_spec(sym)
         self.execution = await stack.enter_async_context(
             ExecutionManager(
                 self.rest,

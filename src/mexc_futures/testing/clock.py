@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class ManualClock:
-    """Implements ``mexc_futures.transport.clock.Clock``; ``advance`` moves both time bases."""
+    """Implements ``mexc_futures.clock.Clock``; ``advance`` moves both time bases."""
 
     def __init__(self, start_ms: int = 1_700_000_000_000) -> None:
         self._ms = start_ms

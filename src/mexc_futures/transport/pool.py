@@ -19,12 +19,12 @@ import random
 from collections.abc import Sequence
 from types import TracebackType
 
-from mexc_futures.metrics import Metrics
+from mexc_futures.clock import Clock
 from mexc_futures.protocol.backoff import Backoff
 from mexc_futures.protocol.ledger import Close, LedgerAction, Open, Subscribe, Unsubscribe
 from mexc_futures.protocol.session import ClientFrame, Session, SessionConfig, Sub, Unsub
 from mexc_futures.protocol.signing import Signer
-from mexc_futures.transport.clock import Clock
+from mexc_futures.transport.metrics import Metrics
 from mexc_futures.transport.ws import ConnHooks, WsConnection
 
 log = logging.getLogger(__name__)

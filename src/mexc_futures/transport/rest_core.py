@@ -46,6 +46,7 @@ import aiohttp
 import msgspec
 from yarl import URL
 
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import (
     ApiError,
@@ -61,7 +62,6 @@ from mexc_futures.protocol.codec import decode_response
 from mexc_futures.protocol.endpoints import Endpoint, build_path, endpoint
 from mexc_futures.protocol.ratelimit import RateLimiter
 from mexc_futures.protocol.signing import Signer, canonical_query
-from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.transport.order_lane import LaneResponse, LaneUnavailable, OrderLane
 from mexc_futures.transport.rest_lane import LaneDispatch
 

@@ -24,10 +24,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from mexc_futures.clock import Clock
 from mexc_futures.errors import TransportError
 from mexc_futures.protocol.endpoints import Endpoint
 from mexc_futures.protocol.signing import Signer
-from mexc_futures.transport.clock import Clock
 from mexc_futures.transport.order_lane import (
     LaneFailure,
     LaneResponse,

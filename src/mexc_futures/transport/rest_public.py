@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import cast
 
+from mexc_futures.model.instrument import ContractSpec
 from mexc_futures.protocol import rest as w
+from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.transport.rest_core import RestCore, one, rows
 
 
@@ -29,6 +31,11 @@ class PublicEndpoints(RestCore):
         return cast(
             w.ContractDetail, one(await self.call("contract_detail", params={"symbol": symbol}))
         )
+
+    async def get_contract_spec(self, symbol: str) -> ContractSpec:
+        """One contract as the domain ``ContractSpec`` (P2, converted by ``protocol.convert``), for
+        callers above the transport floor that must not know the wire format (strategies)."""
+        return contract_spec(await self.get_contract(symbol))
 
     async def get_depth(self, symbol: str, limit: int | None = None) -> w.DepthData:
         """Order-book snapshot (P4)."""

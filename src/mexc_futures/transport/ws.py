@@ -25,8 +25,8 @@ from typing import Any
 import msgspec
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+from mexc_futures.clock import Clock
 from mexc_futures.errors import MalformedFrame, ProtocolDriftError
-from mexc_futures.metrics import ConnMetrics
 from mexc_futures.protocol import codec
 from mexc_futures.protocol import ws as wire
 from mexc_futures.protocol.session import (
@@ -46,7 +46,7 @@ from mexc_futures.protocol.session import (
     Unsub,
 )
 from mexc_futures.protocol.signing import Signer
-from mexc_futures.transport.clock import Clock
+from mexc_futures.transport.metrics import ConnMetrics
 
 log = logging.getLogger(__name__)
 

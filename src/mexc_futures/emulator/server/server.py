@@ -1,0 +1,475 @@
+"""The emulator's I/O shell: one aiohttp server for REST (``/api/v1/...``), WebSocket (``/edge``)
+and the token-protected control interface (``/_emulator/...``) on one port (spec §1, §12).
+
+``async with Emulator(...) as ex:`` starts the venue, binds ``127.0.0.1`` (port 0 = a free port)
+and runs the clock loop: every ``tick_ms`` of real time it calls ``venue.advance(now_ms)`` and
+fans the publications out to subscribed sessions, each publication encoded once per channel
+variant (``fanout.py``). Server-to-client frames are written as pre-built WebSocket frames
+straight to the transport, so one encoding serves every subscriber.
+
+Per-connection rules live in ``ws_session.py``/``limits.py``; faults in ``faults.py`` (applied
+here for connection-level actions: TCP reset, stall, close codes, bad frames).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+import socket
+import struct
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+import mexc_futures.emulator.server.auth as auth
+import mexc_futures.emulator.server.benchmode as benchmode
+from mexc_futures.config import Credentials, Environment
+from mexc_futures.emulator.server.benchmode import BurstResult, PacedResult
+from mexc_futures.emulator.server.clock import EmulatorClock
+from mexc_futures.emulator.server.control import add_control_routes
+from mexc_futures.emulator.server.fanout import Conn, Fanout, close_frame, ws_frame
+from mexc_futures.emulator.server.faults import (
+    BadFrame,
+    CloseWith,
+    DropTcp,
+    Fault,
+    Faults,
+    bad_frame,
+)
+from mexc_futures.emulator.server.limits import (
+    CLOSE_CODES,
+    IDLE_ERROR_TEXT,
+    Breach,
+    RestLimiter,
+    WsLimits,
+)
+from mexc_futures.emulator.server.link import Link
+from mexc_futures.emulator.server.rest_app import RestApp
+from mexc_futures.emulator.server.ws_session import WsSession, control_frame
+from mexc_futures.emulator.venue.venue import Venue, VenueConfig
+
+log = logging.getLogger(__name__)
+
+MAX_WRITE_BUFFER = 64 * 1024 * 1024  # a reader this far behind is dropped (reliability I7)
+
+
+def generate_key_pair(prefix: str = "mx0vglEMU") -> tuple[str, str]:
+    """A fresh test key pair in MEXC's format (``mx0v...`` access key, 32-hex secret)."""
+    return prefix + secrets.token_hex(8), secrets.token_hex(16)
+
+
+class Emulator:
+    """A local MEXC Futures exchange (seams "Emulator server").
+
+    ``credentials`` is a key pair with trade permission (generated unless ``api_key`` and
+    ``api_secret`` are given); ``readonly_credentials`` is a second key on the same account
+    without trade permission (704 on trade endpoints). ``speed`` scales venue time (limits,
+    funding, klines, REST buckets); ``limits`` holds the WS rules; ``rest_limits=False`` turns
+    the 510 buckets off; ``control_token`` protects ``/_emulator/...`` (generated if ``None``).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 1,
+        symbols: Sequence[str] | None = None,
+        n_contracts: int | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        balance: float = 10_000,
+        speed: float = 1.0,
+        limits: WsLimits | None = None,
+        *,
+        rest_limits: bool = True,
+        control_token: str | None = None,
+        tick_ms: float = 10.0,
+        venue: Venue | None = None,
+        venue_options: dict[str, Any] | None = None,
+    ) -> None:
+        if (api_key is None) != (api_secret is None):
+            raise ValueError("give both api_key and api_secret, or neither")
+        key, secret = (api_key, api_secret) if api_key and api_secret else generate_key_pair()
+        ro_key, ro_secret = generate_key_pair("mx0vglRO")
+        self.host, self._port = host, port
+        self.speed = speed
+        self.limits = limits if limits is not None else WsLimits()
+        self.credentials = Credentials(key, secret, source="emulator")
+        self.readonly_credentials = Credentials(ro_key, ro_secret, source="emulator")
+        self.control_token = control_token or secrets.token_urlsafe(16)
+        self.keys = auth.KeyTable()
+        self.keys.add(key, secret)
+        self.keys.add(ro_key, ro_secret, account=key, trade=False)
+        self.faults = Faults()
+        self.faults.listeners.append(self._on_fault)
+        self.clock = EmulatorClock(speed, self.faults)
+        self.venue = venue or Venue(
+            VenueConfig(
+                seed=seed,
+                symbols=tuple(symbols) if symbols else None,
+                n_contracts=n_contracts,
+                balance=balance,
+                accounts=(key,),
+                **(venue_options or {}),
+            )
+        )
+        self.rest_limiter = RestLimiter(enabled=rest_limits)
+        self.rest = RestApp(
+            venue=self.venue,
+            keys=self.keys,
+            limiter=self.rest_limiter,
+            faults=self.faults,
+            clock=self.clock,
+        )
+        self.fanout = Fanout(self.faults)
+        self.links: dict[int, Link] = {}
+        self.closed_links: dict[int, Link] = {}
+        self._ids = itertools.count(1)
+        self._tick_s = tick_ms / 1000.0
+        self._runner: web.AppRunner | None = None
+        self._clock_task: asyncio.Task[None] | None = None
+        self._bursting = False
+        self._symbols = {s.upper(): s for s in self.venue.symbols()}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def build_app(self) -> web.Application:
+        """The aiohttp application (REST catch-all, ``/edge``, control routes)."""
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_get("/edge", self._ws_handler)
+        # ccxt-compat: ccxt's mexc ``load_markets`` always asks for spot markets and, with keys,
+        # spot currencies; an empty spot venue lets unmodified ccxt run against the emulator.
+        app.router.add_get("/api/v3/exchangeInfo", self._ccxt_spot_info)
+        app.router.add_get("/api/v3/capital/config/getall", self._ccxt_spot_currencies)
+        add_control_routes(app, self)
+        app.router.add_route("*", "/{tail:.*}", self.rest.handle)
+        return app
+
+    async def _ccxt_spot_info(self, _request: web.Request) -> web.Response:
+        """ccxt-compat: an empty spot exchange (``GET /api/v3/exchangeInfo``)."""
+        return web.json_response(
+            {"timezone": "CST", "serverTime": self.clock.time_ms(), "rateLimits": [],
+             "exchangeFilters": [], "symbols": []}
+        )
+
+    async def _ccxt_spot_currencies(self, _request: web.Request) -> web.Response:
+        """ccxt-compat: no spot currencies (``GET /api/v3/capital/config/getall``)."""
+        return web.json_response([])
+
+    async def start(self) -> None:
+        """Bind and serve; ``rest_url``/``ws_url`` are valid afterwards."""
+        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self._port = int(sockets[0].getsockname()[1])
+        self.tick()
+        self._clock_task = asyncio.get_running_loop().create_task(self._run_clock())
+
+    async def stop(self) -> None:
+        """Close every connection and the listener."""
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock_task
+            self._clock_task = None
+        for link in list(self.links.values()):
+            self._close(link, 1001, "server shutdown")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def serve_forever(self) -> None:
+        """Run until cancelled (CLI)."""
+        async with self:
+            await asyncio.Event().wait()
+
+    # -- addresses -----------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def env(self) -> Environment:
+        return Environment.local(self.host, self._port)
+
+    @property
+    def rest_url(self) -> str:
+        return self.env.rest_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.env.ws_url
+
+    @property
+    def control_url(self) -> str:
+        return self.rest_url + "/_emulator"
+
+    @property
+    def truth(self) -> Any:
+        """The venue's ground truth (orders by externalOid, deals, book at a version, ...)."""
+        return self.venue.truth
+
+    # -- clock ---------------------------------------------------------------------------------
+    async def _run_clock(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                self.tick()
+            except Exception:  # keep serving; the trace is in the log
+                log.exception("emulator tick failed")
+
+    def tick(self) -> None:
+        """Advance the venue to now, push what it published, enforce timed WS limits."""
+        if self._bursting:
+            return  # a burst owns the stream until it has been written
+        now_ms = self.clock.venue_ms()
+        pubs = self.venue.advance(now_ms)
+        if pubs:
+            for cid, frames in self.fanout.route(pubs, now_ms).items():
+                link = self.links.get(cid)
+                if link is not None:
+                    self._send(link, b"".join(frames), len(frames))
+        now_s = self.clock.monotonic()
+        for link in list(self.links.values()):
+            breach = link.conn.session.check(now_s)
+            if breach is not None:
+                self._breach(link, breach)
+
+    def advance(self, ms: int) -> None:
+        """Jump venue time forward by ``ms`` and run one tick at once."""
+        self.clock.advance(ms)
+        self.tick()
+
+    # -- WebSocket -----------------------------------------------------------------------------
+    def resolve_symbol(self, symbol: str) -> str | None:
+        return self._symbols.get(symbol.upper())
+
+    def _login(self, api_key: str, req_time: str, signature: str) -> tuple[str | None, str | None]:
+        return auth.login(self.keys, api_key, req_time, signature, self.clock.time_ms())
+
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1024 * 1024, timeout=1.0)
+        await ws.prepare(request)
+        transport = request.transport
+        assert transport is not None
+        cid = next(self._ids)
+        session = WsSession(
+            cid,
+            limits=self.limits,
+            resolve_symbol=self.resolve_symbol,
+            verify_login=self._login,
+            now_s=self.clock.monotonic(),
+        )
+        link = Link(Conn(session), transport, request.remote or "?", self.clock.venue_ms())
+        self.links[cid] = link
+        self.fanout.add_conn(link.conn)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self._on_text(link, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    self._on_text(link, msg.data.decode("utf-8", "replace"))
+        finally:
+            link.closed = True
+            self.fanout.drop_conn(cid)
+            self.links.pop(cid, None)
+            self.closed_links[cid] = link
+        return ws
+
+    def _on_text(self, link: Link, text: str) -> None:
+        session = link.conn.session
+        out = session.receive(text, self.clock.monotonic(), self.clock.venue_ms())
+        if out.added or out.removed:
+            self.fanout.update(link.conn, out.added, out.removed)
+        if out.frames:
+            self._send(link, b"".join(ws_frame(f) for f in out.frames), len(out.frames))
+        if out.end is not None:
+            self._breach(link, out.end)
+
+    def _send(self, link: Link, data: bytes, n_frames: int) -> None:
+        if link.closed:
+            return
+        if self.faults.stalled(link.conn.id):
+            link.stalled_bytes += len(data)
+            return
+        if link.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
+            log.warning("emulator: connection %d is too slow; dropping it", link.conn.id)
+            self._drop(link)
+            return
+        link.transport.write(data)
+        link.sent_frames += n_frames
+
+    def send_raw(self, link: Link, data: bytes, n_frames: int) -> None:
+        """Write ``n_frames`` pre-built WebSocket frames to ``link`` (stall fault and slow-reader
+        drop apply)."""
+        self._send(link, data, n_frames)
+
+    def _breach(self, link: Link, breach: Breach) -> None:
+        code = CLOSE_CODES[breach]
+        if breach is Breach.PING_TIMEOUT:
+            if self.limits.idle_error_frame:
+                frame = control_frame("rs.error", IDLE_ERROR_TEXT, self.clock.venue_ms())
+                self._send(link, ws_frame(frame), 1)
+            link.close_code = code
+            link.closed = True
+            link.transport.close()  # FIN without a close frame: the client sees 1006
+        else:
+            self._close(link, code, breach.value)
+
+    def _close(self, link: Link, code: int, reason: str) -> None:
+        """Send a close frame with ``code`` (even when stalled) and close the TCP stream."""
+        if link.closed:
+            return
+        link.close_code = code
+        link.closed = True
+        link.transport.write(close_frame(code, reason))
+        link.transport.close()
+
+    def _drop(self, link: Link) -> None:
+        """Reset the TCP connection: SO_LINGER 0 then abort (no close frame, RST)."""
+        link.closed = True
+        link.close_code = 1006
+        sock = link.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        link.transport.abort()
+
+    # -- faults --------------------------------------------------------------------------------
+    def _on_fault(self, _fid: int, fault: Fault) -> None:
+        if not isinstance(fault, DropTcp | CloseWith | BadFrame):
+            return
+        targets = [
+            link for link in list(self.links.values()) if fault.conn in (None, link.conn.id)
+        ]
+        for link in targets:
+            if isinstance(fault, DropTcp):
+                self._drop(link)
+            elif isinstance(fault, CloseWith):
+                self._close(link, fault.code, fault.reason)
+            else:
+                binary, payload = bad_frame(fault.kind, self.clock.venue_ms(), fault.size)
+                frame = ws_frame(payload, binary=binary)
+                self._send(link, frame * fault.count, fault.count)
+
+    # -- burst (benchmarks) --------------------------------------------------------------------
+    async def burst_depth(
+        self, symbol: str, frames: int, *, levels: int = 5, chunk: int = 4096
+    ) -> BurstResult:
+        """Benchmark burst (``benchmode``): make ``frames`` merged ``push.depth`` frames of
+        ``levels`` real book changes each, pre-encode them, then write them to every merged-depth
+        subscriber of ``symbol`` as fast as the sockets take them. The clock loop pauses
+        meanwhile, so versions stay contiguous and the venue's book, REST snapshots and
+        ``truth.book`` agree with what was pushed."""
+        canonical = self.resolve_symbol(symbol)
+        if canonical is None:
+            raise ValueError(f"unknown symbol {symbol}")
+        self._bursting = True
+        try:
+            self.tick_once_unlocked()
+            return await benchmode.burst(self, canonical, frames, levels, chunk)
+        finally:
+            self._bursting = False
+
+    async def paced_depth(
+        self,
+        symbols: str | Sequence[str],
+        frames: int,
+        rate: float,
+        *,
+        levels: int = 5,
+        mix: tuple[float, float, float] = (1.0, 0.0, 0.0),
+        record_best_bid: bool = False,
+        seed: int = 0,
+    ) -> PacedResult:
+        """Benchmark pace (``benchmode``): ``frames`` frames at ``rate`` per second over
+        ``symbols`` (depth, deal and ticker in the shares ``mix``), each write stamped with
+        ``time.perf_counter_ns()`` (CLOCK_MONOTONIC) in ``PacedResult.send_ns``. The clock loop
+        pauses meanwhile; REST (orders included) keeps being served and its book changes go out
+        in the next depth frame. ``PacedResult.limited`` is the emulator's "I was the
+        bottleneck"."""
+        names = [symbols] if isinstance(symbols, str) else list(symbols)
+        canonical = []
+        for s in names:
+            c = self.resolve_symbol(s)
+            if c is None:
+                raise ValueError(f"unknown symbol {s}")
+            canonical.append(c)
+        if rate <= 0 or frames < 0:
+            raise ValueError("rate must be > 0 and frames >= 0")
+        self._bursting = True
+        try:
+            self.tick_once_unlocked()
+            return await benchmode.paced(
+                self, canonical, frames, rate, levels=levels, mix=mix,
+                record_best_bid=record_best_bid, seed=seed,
+            )
+        finally:
+            self._bursting = False
+
+    def tick_once_unlocked(self) -> None:
+        """One tick even while a burst holds the loop (flushes what the venue has queued)."""
+        bursting, self._bursting = self._bursting, False
+        try:
+            self.tick()
+        finally:
+            self._bursting = bursting
+
+    # -- ground truth --------------------------------------------------------------------------
+    def pushed_versions(self, symbol: str, conn: int | None = None) -> list[tuple[int, int]]:
+        """``(begin, end)`` of every depth frame handed to ``conn`` (or the first connection
+        that received any) for ``symbol``, in order."""
+        links = [*self.links.values(), *self.closed_links.values()]
+        for link in links:
+            if conn in (None, link.conn.id) and symbol in link.conn.pushed:
+                return list(link.conn.pushed[symbol])
+        return []
+
+    def connections(self) -> list[dict[str, Any]]:
+        """Live and closed connections: id, peer, subscriptions, login, counters, close code."""
+        rows = []
+        for link in [*self.links.values(), *self.closed_links.values()]:
+            s = link.conn.session
+            rows.append(
+                {
+                    "id": s.conn_id,
+                    "peer": link.peer,
+                    "open": not link.closed,
+                    "openedMs": link.opened_ms,
+                    "closeCode": link.close_code,
+                    "account": s.account,
+                    "subscriptions": [list(k) for k in s.subs.values()],
+                    "framesReceived": s.received_count,
+                    "framesSent": link.sent_frames,
+                    "stalledBytes": link.stalled_bytes,
+                }
+            )
+        return rows
+
+    def frames_received(self, conn: int) -> list[tuple[int, str]]:
+        """``(venue ms, text)`` of every frame the client sent on ``conn`` (last 10 000)."""
+        link = self.links.get(conn) or self.closed_links.get(conn)
+        return list(link.conn.session.received) if link is not None else []
+
+
+__all__ = ["BurstResult", "Emulator", "Link", "PacedResult", "generate_key_pair"]

@@ -1,0 +1,145 @@
+"""Trading engine of the emulator: the order lifecycle (spec §5.3–§5.5, §10, §12.5).
+
+``Engine`` is the top of the layer stack described in ``state.py`` (state → margin → fills →
+lifecycle). This layer owns what happens to an *order*: acceptance after validation
+(``placement.build_order``), the order types of §10 (1 limit, 2 post-only, 3 IOC, 4 FOK,
+5 market, 6 market-to-limit), resting on the book, cancellation and final states (1 → 2 → 3/4,
+``version`` +1 per pushed change). Trades it causes are booked by ``fills.FillEngine``.
+
+Private pushes follow §7.8: ``personal.order`` → ``personal.order.deal`` → ``personal.position`` →
+``personal.asset``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mexc_futures.emulator.venue.accounts import Account, Position
+from mexc_futures.emulator.venue.fills import TAKEOVER, FillEngine
+from mexc_futures.emulator.venue.matching import ASK, BID, OrderBook, Resting
+from mexc_futures.emulator.venue.orders import (
+    CANCELLED,
+    EC_FOK,
+    EC_IOC,
+    EC_MARKET,
+    EC_POST_ONLY,
+    FOK,
+    IOC,
+    LIMIT,
+    MARKET,
+    MARKET_TO_LIMIT,
+    OPEN,
+    POST_ONLY,
+    Order,
+    is_buy,
+    opens,
+)
+from mexc_futures.emulator.venue.placement import build_order, float_field, int_field
+from mexc_futures.emulator.venue.state import TRUTH_DEALS_KEEP, Publication, Truth
+
+__all__ = [
+    "TAKEOVER",
+    "TRUTH_DEALS_KEEP",
+    "Engine",
+    "Publication",
+    "Truth",
+    "float_field",
+    "int_field",
+]
+
+
+class Engine(FillEngine):
+    """Books, markets and accounts of one venue, and the trading rules between them."""
+
+    def place(self, acct: Account, body: dict[str, Any], now: int) -> Order:
+        """Validate and execute a new order (create/submit body of §5.3)."""
+        order, pos_for_close = build_order(self, acct, body, now)
+        self.accept(acct, order, pos_for_close)
+        self._execute(acct, order, self.books[order.symbol], now)
+        return order
+
+    def accept(self, acct: Account, order: Order, pos: Position | None) -> None:
+        """Register an order; a closing order freezes its volume on ``pos``."""
+        self.register(acct, order)
+        if pos is not None:
+            pos.frozen_vol += order.vol
+            order.position_id = pos.position_id
+        if order.stop_loss_price or order.take_profit_price:
+            self.push(
+                acct,
+                "personal.stop.order",
+                order.symbol,
+                {
+                    "symbol": order.symbol,
+                    "orderId": order.order_id,
+                    "lossTrend": order.loss_trend,
+                    "profitTrend": order.profit_trend,
+                    "stopLossPrice": order.stop_loss_price,
+                    "takeProfitPrice": order.take_profit_price,
+                },
+            )
+
+    def _execute(self, acct: Account, order: Order, book: OrderBook, now: int) -> None:
+        c = order.contract
+        buy = is_buy(order.side)
+        ticks = c.ticks(order.price)
+        otype = order.order_type
+        if otype == POST_ONLY and book.would_cross(buy, ticks):
+            self.finish(acct, order, CANCELLED, EC_POST_ONLY, now)
+            return
+        limit = None if otype in (MARKET, MARKET_TO_LIMIT) else ticks
+        if otype == FOK and book.available(buy, limit, order.vol) < order.vol:
+            self.finish(acct, order, CANCELLED, EC_FOK, now)
+            return
+        fills = book.match(buy, limit, order.vol, now)
+        self.taker_fills(acct, order, fills, now)
+        if order.remain == 0:
+            return
+        if otype in (LIMIT, POST_ONLY, MARKET_TO_LIMIT):
+            if otype == MARKET_TO_LIMIT:
+                ref = fills[-1].ticks if fills else (book.best_ask() if buy else book.best_bid())
+                order.price = c.price(ref) if ref is not None else order.price
+            book.add(
+                Resting(
+                    order.order_id,
+                    acct.api_key,
+                    BID if buy else ASK,
+                    c.ticks(order.price),
+                    order.remain,
+                ),
+                now,
+            )
+            order.state = OPEN
+            if not fills:
+                self.push(acct, "personal.order", order.symbol, order.push_row())
+                self.push_asset(acct, c.quote)
+        else:
+            code = {IOC: EC_IOC, FOK: EC_FOK}.get(otype, EC_MARKET)
+            self.finish(acct, order, CANCELLED, code, now)
+
+    def finish(self, acct: Account, order: Order, state: int, error_code: int, now: int) -> None:
+        """Move an order to a final state and push it (after any fill pushes)."""
+        if order.order_type == MARKET and order.deal_vol:
+            order.price = order.contract.price(order.contract.ticks(order.avg_price))
+        if not opens(order.side) and order.remain:
+            pos = acct.positions.get(order.position_id)
+            if pos is not None:
+                pos.frozen_vol = max(0, pos.frozen_vol - order.remain)
+        order.state = state
+        order.error_code = error_code
+        acct.sync(order)
+        order.version += 1
+        order.update_time = now
+        self.push(acct, "personal.order", order.symbol, order.push_row())
+        self.push_asset(acct, order.contract.quote)
+
+    def cancel(self, acct: Account, order_id: int, now: int, error_code: int = 0) -> int:
+        """Cancel one order: 0 success, 2040 not found, 2041 not cancellable (§5.4)."""
+        order = acct.orders.get(order_id)
+        if order is None:
+            return 2040
+        if not order.active:
+            return 2041
+        self.books[order.symbol].remove(order_id, now)
+        self.finish(acct, order, CANCELLED, error_code, now)
+        return 0

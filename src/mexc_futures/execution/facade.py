@@ -1,0 +1,565 @@
+"""Execution manager (facade): intents -> risk gate -> journal -> REST; pushes -> tracker.
+
+Contract (reliability I1, I2, I8, S16–S24; spec §5.3–§5.7, §10, §11):
+
+* ``async with ExecutionManager(rest, journal_path=..., risk=RiskLimits(...)) as ex`` opens the
+  journal, restores the kill switch, runs the capability probe (``exec.probe``), opens the order
+  lane, and then **reconciles every non-terminal journaled order with the venue before any new
+  order** can be submitted (``exec.reconcile``). A tripped kill switch found in the journal re-runs
+  its cleanup (``exec.containment``) without a second alert.
+* ``submit(PlaceOrder)``: kill switch and trading switch checked, risk gate, deterministic
+  ``externalOid`` committed to the journal, then ``order/create``. A lost answer (5xx, timeout)
+  makes the order ``UNKNOWN``; it is resolved by ``order/external/{symbol}/{externalOid}`` with
+  bounded retries and a grace for read-after-write lag, and is never resubmitted under a new id.
+* ``submit_nowait(PlaceOrder)`` is the same with a synchronous front half: gate, journal,
+  signature and (on an idle order-lane connection) the socket write happen before it returns; the
+  returned future completes like ``submit``.
+* Venue refusals 1002/604/801/6001 and permission codes switch trading off with a reason
+  (``trading_off_reason``); the kill switch counts them too (``model.killswitch``).
+* ``on_account_event`` feeds private pushes to the account book (``exec.account``: tracked
+  orders, positions, balances; views ``positions`` / ``balances``); ``reconcile()`` (periodic)
+  pulls open orders, the fills of orders whose ``dealVol`` is ahead of the fills seen, and
+  positions.
+* Kill switch trip: no new orders; cancel all orders, plan orders and stop orders, optionally
+  flatten positions, and verify through REST that nothing is open, retrying until confirmed;
+  exactly one alert; the state is persisted and survives restarts until ``reset()``.
+* Strategy side: ``on(callback)`` and ``events()`` deliver ``OrderUpdate`` / ``Fill`` /
+  ``KillSwitchTripped`` (queue bounded; overflow counted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
+from mexc_futures.errors import (
+    ApiError,
+    AuthError,
+    ClockSkewError,
+    KillSwitchActive,
+    MexcError,
+    TradingDisabledError,
+    TransportError,
+)
+from mexc_futures.execution.account import AccountBook
+from mexc_futures.execution.alerts import Alert, LogAlert
+from mexc_futures.execution.common import ExecutionConfig, RiskRejected, StrategyEvent, TradingOff
+from mexc_futures.execution.containment import Containment
+from mexc_futures.execution.journal import DuplicateIntent, Journal
+from mexc_futures.execution.probe import Capabilities, run_probe
+from mexc_futures.execution.reconcile import Reconciler
+from mexc_futures.model.events import (
+    AccountEvent,
+    BalanceUpdate,
+    Fill,
+    OrderUpdate,
+    PositionUpdate,
+)
+from mexc_futures.model.instrument import ContractSpec
+from mexc_futures.model.intents import (
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    ClosePosition,
+    Intent,
+    OrderKind,
+    PlaceOrder,
+    TradeSide,
+)
+from mexc_futures.model.killswitch import (
+    DISABLED_CODES,
+    PERMISSION_CODES,
+    KillSwitch,
+    KillSwitchConfig,
+)
+from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
+from mexc_futures.model.risk import ONE_WAY, Rejection, RiskGate, RiskLimits, RiskView
+from mexc_futures.protocol import rest as w
+from mexc_futures.protocol.endpoints import Endpoint
+from mexc_futures.transport.rest import CreateOrderBody, RestClient
+
+log = logging.getLogger("mexc_futures.execution")
+
+ORDER_PATH = "/api/v1/private/order/"
+SERVER_CODES = frozenset({500, 501, 9999})
+_OPENING = (TradeSide.OPEN_LONG, TradeSide.OPEN_SHORT)
+
+
+class ExecutionManager:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        rest: RestClient,
+        *,
+        journal_path: str | Path,
+        risk: RiskLimits | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        alerts: Alert | None = None,
+        kill_config: KillSwitchConfig | None = None,
+        config: ExecutionConfig | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.rest = rest
+        self.journal_path = Path(journal_path)
+        self.clock = clock
+        self.alerts = alerts or LogAlert()
+        self.config = config or ExecutionConfig()
+        self.kill_switch = KillSwitch(kill_config)
+        self.tracker = OrderTracker()
+        self.specs: dict[str, ContractSpec] = {}
+        self.risk = RiskGate(risk or RiskLimits(), self.specs)
+        self.view = RiskView()
+        self.capabilities = Capabilities()
+        self.trading_off_reason = ""
+        self.session_id = session_id or secrets.token_hex(8)
+        self.journal: Journal | None = None
+        self.ready = False
+        self.dropped_events = 0
+        #: Orders, positions and balances as the venue reported them (``exec.account``).
+        self.account = AccountBook(
+            self.tracker,
+            self.view,
+            self.kill_switch,
+            clock=clock,
+            journal=lambda: self.journal,
+            emit=self._emit,
+            on_trip=self._start_cleanup,
+        )
+        self.reconciler = Reconciler(
+            rest, self.tracker, self.account, config=self.config, clock=clock
+        )
+        self.containment = Containment(
+            rest,
+            self.kill_switch,
+            self.tracker,
+            alerts=self.alerts,
+            config=self.config,
+            clock=clock,
+            emit=self._emit,
+            apply_update=self.account.apply_update,
+            resolve=self.resolve,
+        )
+        self._callbacks: list[Callable[[StrategyEvent], None]] = []
+        self._queue: asyncio.Queue[StrategyEvent] = asyncio.Queue(self.config.event_queue)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._cleanup: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> ExecutionManager:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self, *, periodic: bool = True) -> None:
+        """Journal, kill-switch restore, probe, order lane, journal reconciliation, then ready."""
+        self.journal = Journal(self.journal_path)
+        self.journal.start_session(self.session_id, self.clock.time_ms())
+        self.rest.observer = self
+        rec = self.journal.load_kill()
+        if rec is not None:
+            self.kill_switch.restore(rec)
+        for row in self.journal.orders():
+            self.tracker.add(row.tracked())
+        await self.probe()
+        await self.rest.warm_lane()
+        await self._reconcile_startup()
+        if self.kill_switch.tripped:
+            self._start_cleanup()
+        if periodic:
+            self._spawn(self._periodic())
+
+    async def _reconcile_startup(self) -> None:
+        """Journal reconciliation; ``ready`` (new orders allowed) only once it succeeded."""
+        try:
+            await self.reconcile()
+        except MexcError as e:
+            log.warning("start-up reconciliation failed, new orders stay blocked: %s", e)
+            return
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Cancel owned tasks and close the journal."""
+        self._stopping.set()
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def _j(self) -> Journal:
+        if self.journal is None:
+            raise RuntimeError("ExecutionManager is not started")
+        return self.journal
+
+    # ------------------------------------------------------------------ probe (exec.probe)
+    async def probe(self) -> Capabilities:
+        """Capability probe; sets ``trading_off_reason`` when trading cannot work."""
+        try:
+            await run_probe(
+                self.rest,
+                self.config.symbols,
+                caps=self.capabilities,
+                view=self.view,
+                specs=self.specs,
+                balances=self.balances,
+                max_skew_ms=self.config.max_skew_ms,
+            )
+        except AuthError as e:
+            self._trading_off(f"key cannot read the account: {e}")
+        except ApiError as e:
+            self._venue_refused(e)
+            self._trading_off(f"capability probe failed: {e}")
+        except TransportError as e:
+            self._trading_off(f"capability probe failed: {e}")
+        return self.capabilities
+
+    def _trading_off(self, reason: str) -> None:
+        if not self.trading_off_reason:
+            self.trading_off_reason = reason
+            log.error("trading switched off: %s", reason)
+            if self.journal is not None:
+                self.journal.event("trading_off", None, reason, self.clock.time_ms())
+
+    # ------------------------------------------------------------------ intents
+    async def submit(self, intent: Intent) -> TrackedOrder | None:
+        """Carry out one intent (see the module docstring). Returns the order for order intents."""
+        if isinstance(intent, CancelOrder):
+            return await self._cancel(intent)
+        if isinstance(intent, CancelAll):
+            await self._cancel_all(intent.symbol)
+            return None
+        checked = self._gate(intent)
+        if isinstance(checked, AmendOrder):
+            return await self._amend(checked)
+        order, pending = self._place_start(checked)
+        if pending is None:
+            return order
+        return await self._place_finish(order, pending)
+
+    def submit_nowait(self, intent: PlaceOrder | ClosePosition) -> asyncio.Future[TrackedOrder]:
+        """``submit`` whose gate, journal row, signature and lane write happen before this
+        returns (gate and journal errors raise here); the future completes like ``submit``."""
+        checked = self._gate(intent)
+        assert isinstance(checked, PlaceOrder)  # nosec B101 - no amend here
+        order, pending = self._place_start(checked)
+        if pending is None:
+            done: asyncio.Future[TrackedOrder] = asyncio.get_running_loop().create_future()
+            done.set_result(order)
+            return done
+        return self._spawn(self._place_finish(order, pending))
+
+    def _gate(self, intent: PlaceOrder | ClosePosition | AmendOrder) -> PlaceOrder | AmendOrder:
+        """Trading allowed, close -> order, risk gate; raises when refused."""
+        self._check_open_allowed()
+        checked = self._close_order(intent) if isinstance(intent, ClosePosition) else intent
+        self._build_view(checked)
+        rejection = self.risk.check(checked, self.view)
+        if rejection is not None:
+            raise RiskRejected(rejection)
+        return checked
+
+    def _check_open_allowed(self) -> None:
+        if not self.ready:
+            raise TradingOff("not started: journal reconciliation has not run")
+        if self.kill_switch.tripped:
+            raise KillSwitchActive(
+                f"kill switch tripped ({self.kill_switch.reason}: {self.kill_switch.detail}); "
+                "reset() by an operator re-enables trading"
+            )
+        if self.trading_off_reason:
+            raise TradingOff(self.trading_off_reason)
+
+    def _close_order(self, c: ClosePosition) -> PlaceOrder:
+        held = self.view.positions.get((c.symbol, c.position_side), Decimal(0))
+        side = TradeSide.CLOSE_LONG if c.position_side == 1 else TradeSide.CLOSE_SHORT
+        return PlaceOrder(
+            symbol=c.symbol,
+            side=side,
+            kind=OrderKind.MARKET,
+            vol=c.vol if c.vol is not None else held,
+            reduce_only=self.view.position_mode == ONE_WAY,
+            label=c.label,
+        )
+
+    def _place_start(
+        self, o: PlaceOrder
+    ) -> tuple[TrackedOrder, Awaitable[w.CreateResult] | None]:
+        """Journal the order, then start ``order/create`` (written now on an idle lane)."""
+        j = self._j
+        oid, seq = j.new_oid(o.client_key)
+        try:
+            j.record_intent(oid, seq, o, self.clock.time_ms())
+        except DuplicateIntent:
+            existing = self.tracker.get(external_oid=oid)
+            if existing is None:
+                raise
+            return existing, None  # the same intent again: never a second order
+        order = self.tracker.add(
+            TrackedOrder(
+                external_oid=oid,
+                symbol=o.symbol,
+                side=int(o.side),
+                kind=int(o.kind),
+                vol=o.vol,
+                price=o.price,
+            )
+        )
+        self.reconciler.sent_at[oid] = self.clock.monotonic()
+        leverage = o.leverage
+        if leverage is None and o.side in _OPENING:
+            leverage = self.view.leverage.get((o.symbol, 1 if o.side == 1 else 2))
+        body = CreateOrderBody(
+            symbol=o.symbol,
+            price=o.price,
+            vol=o.vol,
+            leverage=leverage,
+            side=int(o.side),
+            type=int(o.kind),
+            open_type=int(o.margin_mode),
+            external_oid=oid,
+            position_id=o.position_id,
+            reduce_only=True if o.reduce_only and self.view.position_mode == ONE_WAY else None,
+            stop_loss_price=o.stop_loss_price,
+            take_profit_price=o.take_profit_price,
+        )
+        return order, self.rest.begin_create(body, request_timeout=self.config.create_timeout)
+
+    async def _place_finish(
+        self, order: TrackedOrder, pending: Awaitable[w.CreateResult]
+    ) -> TrackedOrder:
+        try:
+            res = await pending
+        except (ApiError, TransportError) as err:
+            if err.fate_unknown:
+                self.account.transition(order, OrderEvent.FATE_UNKNOWN)
+                await self.resolve(order)
+                return order
+            if not isinstance(err, ApiError):
+                raise
+            order.error_code = err.code
+            self.account.transition(order, OrderEvent.REJECT)
+            self._venue_refused(err)
+            raise
+        self.tracker.bind(order, res.order_id)
+        self.account.transition(order, OrderEvent.ACK)
+        return order
+
+    def _venue_refused(self, err: ApiError) -> None:
+        if isinstance(err, ClockSkewError):  # 513 even after re-measuring the offset (S21)
+            reason = f"unrecoverable clock skew: {err}"
+            if not self.trading_off_reason:
+                self._spawn(self.alerts.send("clock skew", reason))
+            self._trading_off(reason)
+        elif err.code in DISABLED_CODES or isinstance(err, TradingDisabledError):
+            self._trading_off(f"venue refused orders: {err}")
+        elif err.code in PERMISSION_CODES:
+            self._trading_off(f"API key lacks permission: {err}")
+
+    async def _amend(self, a: AmendOrder) -> TrackedOrder:
+        order = self.tracker.get(order_id=a.order_id)
+        if order is None:
+            raise RiskRejected(Rejection("unknown_order", a.order_id))
+        try:
+            new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
+        except (ApiError, TransportError) as err:
+            if err.fate_unknown:
+                self.account.transition(order, OrderEvent.FATE_UNKNOWN)
+                await self.resolve(order)
+                return order
+            raise
+        self.tracker.amend(order, new_id, a.price, a.vol)
+        self.account.record(order)
+        return order
+
+    async def _cancel(self, c: CancelOrder) -> TrackedOrder | None:
+        order = self.tracker.get(external_oid=c.external_oid, order_id=c.order_id)
+        if order is not None and order.state.terminal:
+            return order
+        if order is not None:
+            self.account.transition(order, OrderEvent.CANCEL_REQUEST)
+        try:
+            if c.order_id or (order is not None and order.order_id):
+                oid = c.order_id or (order.order_id if order else None)
+                assert oid is not None  # nosec B101 - one of the two is set
+                results = await self.rest.cancel_orders([oid])
+            else:
+                results = await self.rest.cancel_by_external(c.symbol, c.external_oid or "")
+        except (ApiError, TransportError) as err:
+            if order is None:
+                raise
+            self.account.transition(order, OrderEvent.FATE_UNKNOWN)
+            if not err.fate_unknown and not isinstance(err, ApiError):
+                raise
+            await self.resolve(order)
+            return order
+        if order is not None:
+            ok = bool(results) and results[0].error_code == 0
+            self.account.transition(order, OrderEvent.CANCEL_ACK if ok else OrderEvent.FATE_UNKNOWN)
+            if not ok:
+                await self.resolve(order)
+        return order
+
+    async def _cancel_all(self, symbol: str | None) -> None:
+        await self.rest.cancel_all(symbol)
+        for order in self.tracker.live():
+            if (symbol is None or order.symbol == symbol) and self.tracker.event(
+                order, OrderEvent.CANCEL_REQUEST
+            ):
+                self.account.record(order)
+
+    # ------------------------------------------------------------------ resolution (exec.reconcile)
+    async def resolve(self, order: TrackedOrder) -> TrackedOrder:
+        """Look ``order`` up by externalOid until the venue answers for it (bounded)."""
+        return await self.reconciler.resolve(order)
+
+    async def reconcile(self) -> None:
+        """Resolve unknowns, then align open orders, fills and positions with REST."""
+        await self.reconciler.reconcile()
+
+    async def _periodic(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.config.reconcile_interval)
+            if self._stopping.is_set():
+                return
+            try:
+                await self.reconcile()
+            except MexcError as e:
+                log.warning("reconciliation failed: %s", e)
+            else:
+                self.ready = True
+
+    # ------------------------------------------------------------------ venue events (exec.account)
+    @property
+    def positions(self) -> dict[tuple[str, int], PositionUpdate]:
+        """Open positions by ``(symbol, position_type)`` (the account book's)."""
+        return self.account.positions
+
+    @property
+    def balances(self) -> dict[str, BalanceUpdate]:
+        """Newest balance per currency (the account book's)."""
+        return self.account.balances
+
+    def on_account_event(self, event: AccountEvent) -> None:
+        """Feed one private push (``PrivateStream``) or REST-derived event."""
+        self.account.on_account_event(event)
+
+    def apply_update(self, upd: OrderUpdate) -> None:
+        """Apply an order row/push to a tracked order; journal and emit when it changed."""
+        self.account.apply_update(upd)
+
+    def apply_fill(self, fill: Fill) -> None:
+        """Apply a fill once (journal-deduplicated across restarts) and emit it."""
+        self.account.apply_fill(fill)
+
+    def replace_positions(self, rows: list[PositionUpdate]) -> None:
+        """Replace every position with the venue's rows (reconciliation)."""
+        self.account.replace_positions(rows)
+
+    def transition(self, order: TrackedOrder, event: OrderEvent) -> None:
+        """Apply a local event to ``order`` and journal the result."""
+        self.account.transition(order, event)
+
+    # ------------------------------------------------------------------ kill switch (I8)
+    def rest_outcome(self, ep: Endpoint, http_status: int, code: int, ok: bool) -> None:
+        """``RestObserver``: feed the kill switch from every REST attempt."""
+        now, wall = self.clock.monotonic(), self.clock.time_ms()
+        bad = http_status != 200 or code in SERVER_CODES
+        tripped = self.kill_switch.record_outcome(now, not bad, wall_ms=wall)
+        if http_status == 404 and ep.path.startswith(ORDER_PATH):
+            tripped |= self.kill_switch.record_not_found(now, ep.name, wall_ms=wall)
+        if http_status == 200 and code > 0:
+            tripped |= self.kill_switch.record_code(now, code, ep.method, wall_ms=wall)
+        if tripped:
+            self._start_cleanup()
+
+    async def trip(self, reason: str = "operator", detail: str = "") -> None:
+        """Operator command: trip the kill switch and wait for the cleanup to verify."""
+        self.kill_switch.trip(reason, detail, wall_ms=self.clock.time_ms())
+        self._start_cleanup()
+        assert self._cleanup is not None  # nosec B101 - set by _start_cleanup
+        await asyncio.shield(self._cleanup)
+
+    def reset(self) -> None:
+        """Operator reset: re-arm the kill switch (persisted)."""
+        self.kill_switch.reset()
+        self.trading_off_reason = ""
+        self._j.save_kill(self.kill_switch.snapshot(), self.clock.time_ms())
+        self._j.event("kill_reset", None, "operator reset", self.clock.time_ms())
+
+    def _start_cleanup(self) -> None:
+        self._j.save_kill(self.kill_switch.snapshot(), self.clock.time_ms())
+        if self._cleanup is None or self._cleanup.done():
+            self._cleanup = self._spawn(self.containment.contain(self._j, self._stopping))
+
+    # ------------------------------------------------------------------ views and strategy side
+    @property
+    def open_orders(self) -> list[TrackedOrder]:
+        """Orders not yet terminal."""
+        return self.tracker.live()
+
+    def order(self, external_oid: str) -> TrackedOrder | None:
+        """A tracked order by externalOid."""
+        return self.tracker.get(external_oid=external_oid)
+
+    def on(self, callback: Callable[[StrategyEvent], None]) -> None:
+        """Call ``callback`` for every OrderUpdate / Fill / KillSwitchTripped."""
+        self._callbacks.append(callback)
+
+    async def events(self) -> AsyncIterator[StrategyEvent]:
+        """Async iterator over strategy events."""
+        while True:
+            yield await self._queue.get()
+
+    def _emit(self, event: StrategyEvent) -> None:
+        for cb in self._callbacks:
+            cb(event)
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped_events += 1
+
+    def _build_view(self, intent: PlaceOrder | AmendOrder) -> None:
+        """Point the risk view at the tracker's incremental aggregates (O(1) per intent);
+        ``order_vol`` only for the order an amend names."""
+        v, t = self.view, self.tracker
+        v.open_orders, v.pending_open = t.live_count, t.pending_open
+        v.pending_close = t.pending_close
+        if isinstance(intent, AmendOrder):
+            o = t.get(order_id=intent.order_id)
+            live = o is not None and o.state.live and o.order_id == intent.order_id
+            v.order_vol = (
+                {intent.order_id: (o.symbol, o.side, o.vol, o.filled)} if o and live else {}
+            )
+
+
+__all__ = [
+    "Capabilities",
+    "ExecutionConfig",
+    "ExecutionManager",
+    "RiskRejected",
+    "StrategyEvent",
+    "TradingOff",
+]

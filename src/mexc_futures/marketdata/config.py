@@ -1,0 +1,34 @@
+"""``MarketDataConfig``: the market-data manager's tunables.
+
+A module of its own so that the router (``marketdata.router``) and the facade
+(``marketdata.facade``) both use it without importing each other (issue #11: no import cycles).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from mexc_futures.protocol.session import SessionConfig
+
+
+class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Tunables (seconds are clock seconds, i.e. venue seconds under a scaled clock)."""
+
+    max_per_conn: int = 30
+    session: SessionConfig = SessionConfig()
+    snapshot_limit: int | None = 1000
+    commits_limit: int = 1000
+    depth_silence: float | None = 30.0  # staleness watchdog per depth stream (S3)
+    audit_interval: float | None = 60.0  # REST top-N audit period per book (S14)
+    audit_depth: int = 20
+    audit_ticker: bool = False  # also compare ticker bid1/ask1 (needs a ticker subscription)
+    queue_size: int = 100_000
+    dedup_window_ms: int = 120_000
+    rotation_timeout: float = 30.0
+    rotation_overlap: float = 1.0
+    rest_timeout: float = 10.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+
+
+__all__ = ["MarketDataConfig"]
