@@ -49,7 +49,7 @@ from mexc_futures.protocol.session import ClientFrame, Sub
 from mexc_futures.transport.metrics import Metrics
 from mexc_futures.transport.pool import Pool
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("mexc_futures.marketdata")  # one logger for the manager (router too)
 
 PUBLIC_CHANNELS = frozenset(
     {"tickers", "ticker", "deal", "kline", "depth", "depth.full", "funding.rate",
