@@ -16,7 +16,7 @@
 
 Time comes from the injected clock; the journal is read through ``journal()`` (``None`` before
 the manager starts and after it stops: nothing is journaled then). It implements
-``exec.reconcile.OrderSink``.
+``execution.reconcile.OrderSink``.
 """
 
 from __future__ import annotations

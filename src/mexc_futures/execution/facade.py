@@ -3,10 +3,10 @@
 Contract (reliability I1, I2, I8, S16–S24; spec §5.3–§5.7, §10, §11):
 
 * ``async with ExecutionManager(rest, journal_path=..., risk=RiskLimits(...)) as ex`` opens the
-  journal, restores the kill switch, runs the capability probe (``exec.probe``), opens the order
+  journal, restores the kill switch, runs the capability probe (``probe``), opens the order
   lane, and then **reconciles every non-terminal journaled order with the venue before any new
-  order** can be submitted (``exec.reconcile``). A tripped kill switch found in the journal re-runs
-  its cleanup (``exec.containment``) without a second alert.
+  order** can be submitted (``reconcile``). A tripped kill switch found in the journal re-runs
+  its cleanup (``containment``) without a second alert.
 * ``submit(PlaceOrder)``: kill switch and trading switch checked, risk gate, deterministic
   ``externalOid`` committed to the journal, then ``order/create``. A lost answer (5xx, timeout)
   makes the order ``UNKNOWN``; it is resolved by ``order/external/{symbol}/{externalOid}`` with
@@ -16,7 +16,7 @@ Contract (reliability I1, I2, I8, S16–S24; spec §5.3–§5.7, §10, §11):
   returned future completes like ``submit``.
 * Venue refusals 1002/604/801/6001 and permission codes switch trading off with a reason
   (``trading_off_reason``); the kill switch counts them too (``model.killswitch``).
-* ``on_account_event`` feeds private pushes to the account book (``exec.account``: tracked
+* ``on_account_event`` feeds private pushes to the account book (``execution.account``: tracked
   orders, positions, balances; views ``positions`` / ``balances``); ``reconcile()`` (periodic)
   pulls open orders, the fills of orders whose ``dealVol`` is ahead of the fills seen, and
   positions.
@@ -123,7 +123,7 @@ class ExecutionManager:
         self.journal: Journal | None = None
         self.ready = False
         self.dropped_events = 0
-        #: Orders, positions and balances as the venue reported them (``exec.account``).
+        #: Orders, positions and balances as the venue reported them (``execution.account``).
         self.account = AccountBook(
             self.tracker,
             self.view,

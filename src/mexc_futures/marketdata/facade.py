@@ -8,7 +8,7 @@ callbacks (``sub.on(cb)`` / ``md.on(cb)``, called synchronously on the receive p
 
 Composition (each part one concern): ``protocol.ledger`` places streams on connections,
 ``transport.pool`` supervises the sockets (each driven by ``protocol.session``),
-``model.booksync`` keeps each ``push.depth`` book exact (spec §8), ``mdrouter`` routes every
+``model.booksync`` keeps each ``push.depth`` book exact (spec §8), ``router`` routes every
 frame (the hot path), runs the REST fetches the sync machines ask for and de-duplicates deals.
 This module is the facade over them: lifecycle, the public API, the pool's connection hooks
 (start/stop streams, staleness, deal gaps) and make-before-break rotation. The cut keeps the

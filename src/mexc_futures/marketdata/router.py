@@ -1,6 +1,6 @@
 """Market-data channel routing: decoded pushes -> sync machines, de-duplication, event fan-out.
 
-Why this cut: ``marketdata.py`` is the facade people read (lifecycle, ``subscribe``, ``book``,
+Why this cut: ``marketdata.facade`` is the facade people read (lifecycle, ``subscribe``, ``book``,
 connection and rotation hooks). This module is what runs for every frame, so it is written for
 speed and kept where it can be measured and reviewed alone (docs/performance.md):
 

@@ -23,7 +23,7 @@ Guarantees:
 This module is the machine: states, inputs, the transition table and the in-order hot path
 (``on_depth``: one version comparison, the book's tight apply loop, no event built). The recovery
 transitions it dispatches to live in ``model/bookrecovery.py`` (see there for why). The market-data
-router (``mdrouter``) inlines ``on_depth``'s in-order branch for merged frames (same test on
+router (``marketdata/router.py``) inlines the in-order branch for merged frames (same test on
 ``hot``, ``source`` and ``begin == version + 1``, same counters, ``on_crossed()`` when the applied
 frame crosses the book) and calls ``on_depth`` for everything else; change both together.
 """

@@ -2,7 +2,7 @@
 
 Counters are plain attributes bumped on the hot path (no locks, no label lookups); the
 Prometheus text (exposition format 0.0.4) is rendered only when asked for. Stream gaps, resyncs
-and divergences are counted by ``mdrouter`` as the sync machines report them; a depth stream's
+and divergences are counted by the router as the sync machines report them; a depth stream's
 ``messages`` is its ``BookSync.stats.frames``, folded in whenever ``MarketData.metrics`` is read
 (so a depth frame bumps one counter, not two).
 """
