@@ -23,8 +23,7 @@ from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.protocol import codec
 from mexc_futures.protocol.endpoints import endpoint, match
 from tests.conftest import load_vectors
-
-from ..integration.emulator_helpers import get, login, post, recv_json
+from tests.integration.emulator.emulator_helpers import get, login, post, recv_json
 
 # documented optional fields (spec §4-§7) the vectors happen not to show
 MAY_ADD: dict[str, set[str]] = {

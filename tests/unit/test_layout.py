@@ -311,3 +311,18 @@ def test_checker_catches(tmp_path: Path, files: dict[str, str], expect: str) -> 
         assert cycles(mods, all_edges)
     else:
         assert any(expect in v for v in violations(mods, all_edges)), violations(mods, all_edges)
+
+
+def test_test_folders_mirror_src() -> None:
+    """``tests/unit/<part>/...`` and ``tests/integration/<part>/`` name real packages of ``src``,
+    so a module's tests are found by its path (``marketdata/router.py`` ->
+    ``tests/unit/marketdata/test_router.py``)."""
+    tests = Path(__file__).resolve().parents[1]
+    packages = {p.relative_to(SRC / ROOT) for p in (SRC / ROOT).rglob("__init__.py")}
+    folders = {
+        d.relative_to(tests / kind) / "__init__.py"
+        for kind in ("unit", "integration")
+        for d in (tests / kind).rglob("*")
+        if d.is_dir() and d.name != "__pycache__"
+    }
+    assert folders <= packages, sorted(str(f.parent) for f in folders - packages)
