@@ -43,7 +43,7 @@ from mexc_futures.cli.reconcile import (
 )
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.strategy.api import Strategy
-from mexc_futures.strategy.engine import HealthReport
+from mexc_futures.strategy.health import HealthReport
 from mexc_futures.strategy.session import StrategySession
 
 DEMO_FLOW_RATE = 12.0  # synthetic taker flow of the in-process emulator (trades per second)

@@ -36,7 +36,7 @@ from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.config import load_credentials
 from mexc_futures.errors import MexcError
 from mexc_futures.strategy.api import Strategy
-from mexc_futures.strategy.engine import HealthReport
+from mexc_futures.strategy.health import HealthReport
 from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_params
 from mexc_futures.strategy.session import StrategySession
 

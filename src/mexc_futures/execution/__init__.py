@@ -7,6 +7,7 @@ plus a second package ``exec/`` plus loose ``journal.py`` and ``alerts.py``).
 
 * ``facade`` — ``ExecutionManager``: submit / amend / cancel, the kill switch, lifecycle.
 * ``common`` — configuration, the manager's own errors, the strategy event type.
+* ``requests`` — from intent to request, pure: close orders, ``order/create`` bodies, the risk view.
 * ``journal`` — the SQLite write-ahead journal of intents and orders (I1).
 * ``account`` — the venue account as reported: order updates and fills applied to the tracker,
   positions, balances (I1, I2).

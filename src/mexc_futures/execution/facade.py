@@ -34,7 +34,6 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,7 @@ from mexc_futures.execution.containment import Containment
 from mexc_futures.execution.journal import DuplicateIntent, Journal
 from mexc_futures.execution.probe import Capabilities, run_probe
 from mexc_futures.execution.reconcile import Reconciler
+from mexc_futures.execution.requests import close_order, create_body, point_view
 from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
@@ -69,9 +69,7 @@ from mexc_futures.model.intents import (
     CancelOrder,
     ClosePosition,
     Intent,
-    OrderKind,
     PlaceOrder,
-    TradeSide,
 )
 from mexc_futures.model.killswitch import (
     DISABLED_CODES,
@@ -80,16 +78,15 @@ from mexc_futures.model.killswitch import (
     KillSwitchConfig,
 )
 from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
-from mexc_futures.model.risk import ONE_WAY, Rejection, RiskGate, RiskLimits, RiskView
+from mexc_futures.model.risk import Rejection, RiskGate, RiskLimits, RiskView
 from mexc_futures.protocol import rest as w
 from mexc_futures.protocol.endpoints import Endpoint
-from mexc_futures.transport.rest import CreateOrderBody, RestClient
+from mexc_futures.transport.rest import RestClient
 
 log = logging.getLogger("mexc_futures.execution")
 
 ORDER_PATH = "/api/v1/private/order/"
 SERVER_CODES = frozenset({500, 501, 9999})
-_OPENING = (TradeSide.OPEN_LONG, TradeSide.OPEN_SHORT)
 
 
 class ExecutionManager:
@@ -273,8 +270,8 @@ class ExecutionManager:
     def _gate(self, intent: PlaceOrder | ClosePosition | AmendOrder) -> PlaceOrder | AmendOrder:
         """Trading allowed, close -> order, risk gate; raises when refused."""
         self._check_open_allowed()
-        checked = self._close_order(intent) if isinstance(intent, ClosePosition) else intent
-        self._build_view(checked)
+        checked = close_order(intent, self.view) if isinstance(intent, ClosePosition) else intent
+        point_view(self.view, self.tracker, checked)
         rejection = self.risk.check(checked, self.view)
         if rejection is not None:
             raise RiskRejected(rejection)
@@ -290,18 +287,6 @@ class ExecutionManager:
             )
         if self.trading_off_reason:
             raise TradingOff(self.trading_off_reason)
-
-    def _close_order(self, c: ClosePosition) -> PlaceOrder:
-        held = self.view.positions.get((c.symbol, c.position_side), Decimal(0))
-        side = TradeSide.CLOSE_LONG if c.position_side == 1 else TradeSide.CLOSE_SHORT
-        return PlaceOrder(
-            symbol=c.symbol,
-            side=side,
-            kind=OrderKind.MARKET,
-            vol=c.vol if c.vol is not None else held,
-            reduce_only=self.view.position_mode == ONE_WAY,
-            label=c.label,
-        )
 
     def _place_start(
         self, o: PlaceOrder
@@ -327,23 +312,7 @@ class ExecutionManager:
             )
         )
         self.reconciler.sent_at[oid] = self.clock.monotonic()
-        leverage = o.leverage
-        if leverage is None and o.side in _OPENING:
-            leverage = self.view.leverage.get((o.symbol, 1 if o.side == 1 else 2))
-        body = CreateOrderBody(
-            symbol=o.symbol,
-            price=o.price,
-            vol=o.vol,
-            leverage=leverage,
-            side=int(o.side),
-            type=int(o.kind),
-            open_type=int(o.margin_mode),
-            external_oid=oid,
-            position_id=o.position_id,
-            reduce_only=True if o.reduce_only and self.view.position_mode == ONE_WAY else None,
-            stop_loss_price=o.stop_loss_price,
-            take_profit_price=o.take_profit_price,
-        )
+        body = create_body(o, oid, self.view)
         return order, self.rest.begin_create(body, request_timeout=self.config.create_timeout)
 
     async def _place_finish(
@@ -540,19 +509,6 @@ class ExecutionManager:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped_events += 1
-
-    def _build_view(self, intent: PlaceOrder | AmendOrder) -> None:
-        """Point the risk view at the tracker's incremental aggregates (O(1) per intent);
-        ``order_vol`` only for the order an amend names."""
-        v, t = self.view, self.tracker
-        v.open_orders, v.pending_open = t.live_count, t.pending_open
-        v.pending_close = t.pending_close
-        if isinstance(intent, AmendOrder):
-            o = t.get(order_id=intent.order_id)
-            live = o is not None and o.state.live and o.order_id == intent.order_id
-            v.order_vol = (
-                {intent.order_id: (o.symbol, o.side, o.vol, o.filled)} if o and live else {}
-            )
 
 
 __all__ = [

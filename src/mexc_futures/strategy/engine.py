@@ -12,7 +12,8 @@ Data flow::
 
 Contract:
 
-* Queues: ``strategy.inbox`` (conflation, bounds, dispatch order); this module is the wiring.
+* Queues: ``strategy.inbox`` (conflation, bounds, dispatch order); tunables, counters and
+  reports: ``strategy.health``; this module is the wiring.
 * ``feed_market`` never blocks and never awaits: a market-data reader calls it inline. A
   ``BookUpdate`` replaces the pending one of its symbol (the strategy sees the newest version; the
   count of skipped versions is ``stats.conflated``). Other market events go to a deque of
@@ -50,10 +51,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
@@ -79,12 +78,11 @@ from mexc_futures.strategy.api import (
     dispatch,
     handler_name,
 )
+from mexc_futures.strategy.health import EngineConfig, EngineStats, HealthReport, log_report
 from mexc_futures.strategy.inbox import EventInbox
 
 if TYPE_CHECKING:
     from mexc_futures.model.instrument import ContractSpec
-
-log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -93,52 +91,6 @@ class Executor(Protocol):
     async def submit(self, intent: Intent) -> object:
         """Execute one intent; raise on failure."""
         ...
-
-
-class HealthReport(msgspec.Struct, frozen=True):
-    """Something the operator should know about the engine (see module docstring for kinds)."""
-
-    kind: str
-    detail: str
-    value: float = 0.0
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Queue bounds and budgets. Times in seconds of the injected clock."""
-
-    market_queue: int = 2048
-    account_queue: int = 1024
-    intent_queue: int = 256
-    handler_budget: float = 0.005
-    lag_budget: float = 0.5
-    backlog_warn: int = 512
-    report_cooldown: float = 1.0
-    stop_timeout: float = 5.0
-    settle_quiet: float = 0.2
-
-
-@dataclass
-class EngineStats:
-    """Counters, readable at any time (the dashboard shows them)."""
-
-    market_in: int = 0
-    account_in: int = 0
-    handled: int = 0
-    conflated: int = 0
-    dropped: int = 0
-    duplicates: int = 0
-    max_backlog: int = 0
-    max_handler_s: float = 0.0
-    slow_calls: int = 0
-    intents_emitted: int = 0
-    intents_sent: int = 0
-    intents_failed: int = 0
-    intents_blocked: int = 0
-    intents_rejected: int = 0
-    handler_errors: int = 0
-    max_tick_to_submit_s: float = 0.0
-    reports: dict[str, int] = field(default_factory=dict)
 
 
 def _is_cancel(intent: Intent) -> bool:
@@ -180,7 +132,7 @@ class StrategyEngine:
             halted=lambda: self.halted,
         )
         self._sinks = tuple(account_sinks)
-        self._on_report = on_report or _log_report
+        self._on_report = on_report or log_report
         self._is_kill_error = is_kill_error or _default_is_kill_error
         self._on_submit = on_submit
         self._inbox = EventInbox(self.config.market_queue)
@@ -507,10 +459,6 @@ class StrategyEngine:
             return
         self._last_report[kind] = now
         self._on_report(HealthReport(kind, detail, value))
-
-
-def _log_report(report: HealthReport) -> None:
-    log.warning("strategy engine: %s: %s", report.kind, report.detail)
 
 
 def _default_is_kill_error(exc: BaseException) -> bool:
