@@ -16,8 +16,15 @@ from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_pa
 
 
 @click.command()
-@click.option("--duration", default=60.0, show_default=True, help="Seconds before it stops.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds before it stops (> 0).",
+)
 @click.option("--headless", is_flag=True, help="No live view; print the summary only (CI).")
+@click.option("--plain", is_flag=True, help="One line per event instead of the live screen.")
 @click.option(
     "-s",
     "--symbol",
@@ -29,7 +36,12 @@ from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_pa
 @params_option("Market-maker")
 @click.pass_context
 def demo(
-    ctx: click.Context, duration: float, headless: bool, symbol: str, params: tuple[str, ...]
+    ctx: click.Context,
+    duration: float,
+    headless: bool,
+    plain: bool,
+    symbol: str,
+    params: tuple[str, ...],
 ) -> None:
     """Run the market maker on a paper account against the built-in emulator, with a dashboard.
 
@@ -47,8 +59,10 @@ def demo(
     """
     with explained():
         cls = load_strategy("market_maker")
-        strategy = build_strategy(cls, [symbol.upper()], parse_params(params))
-    paper_command(ctx, strategy, duration=duration, headless=headless)
+        given = parse_params(params)
+        strategy = build_strategy(cls, [symbol.upper()], given)
+    view = "quiet" if headless else "plain" if plain else "dashboard"
+    paper_command(ctx, strategy, duration=duration, view=view, params=given)
 
 
 __all__ = ["demo"]

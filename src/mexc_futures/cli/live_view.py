@@ -2,7 +2,7 @@
 
 ``ViewModel`` folds market events (book tops and depth via a reader, public trades, connection
 state, resyncs) and reads the account from a ``StrategyView``-like source; ``snapshot()`` returns an
-immutable :class:`~mexc_futures.cli.dashboard.DashboardState` for ``dashboard.render``. It keeps a
+immutable :class:`~mexc_futures.dashboard.DashboardState` for ``dashboard.render``. It keeps a
 bounded PnL history (one point per ``sample`` call) for the sparkline, and latency samples:
 names starting ``tick→`` are tick-to-order times (event arrival to order request written), the
 others REST round trips (``StrategySession`` reports both). ``trading`` (optional) says why
@@ -16,7 +16,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from mexc_futures.cli.dashboard import DashboardState, TapeRow
+from mexc_futures.cli import fmt
+from mexc_futures.cli.activity import KINDS, SIDES
+from mexc_futures.cli.dashboard import DashboardState, FillRow, OrderRow, TapeRow
 from mexc_futures.model.events import (
     BookResync,
     BookUpdate,
@@ -65,6 +67,13 @@ class ViewModel:
         self.warnings: deque[str] = deque(maxlen=3)
         self.placed = 0
         self.trading: Callable[[], str | None] | None = None
+        self.vol_decimals = 0
+        self.depth_levels = 25  # the screen shows as many as fit
+        self.pnl_times: deque[float] = deque(maxlen=history)
+        self.activity: deque[str] = deque(maxlen=50)
+        self.banner: dict[str, str] = {}  # mode, strategy, account, endpoint
+        self.errors: Callable[[], int] | None = None
+        self.status: Callable[[], str | None] | None = None
 
     def on_event(self, event: Event) -> None:
         """Fold one market event."""
@@ -124,7 +133,10 @@ class ViewModel:
         self.warnings.append(text)
 
     def mark_price(self) -> float | None:
-        """Mid of the book, else the last trade."""
+        """The venue's fair (mark) price from the ticker, else the book's mid, else the last
+        trade."""
+        if self.ticker is not None and self.ticker.fair_price:
+            return self.ticker.fair_price
         if self.bid is not None and self.ask is not None:
             return (self.bid + self.ask) / 2
         return self.last
@@ -150,37 +162,105 @@ class ViewModel:
                 )
         return net, entry, unreal
 
-    def sample(self) -> None:
-        """Append the current total PnL to the chart history."""
+    def sample(self, now: float = 0.0) -> None:
+        """Append the current total PnL (at ``now`` seconds) to the chart history."""
         _, _, unreal = self.position()
         realised = self.account.realised if self.account is not None else Decimal(0)
         self.pnl_history.append(float(realised + unreal))
+        self.pnl_times.append(now)
+
+    def note_activity(self, line: str) -> None:
+        """Keep one activity-log line for the screen (the newest 50)."""
+        self.activity.append(line)
+
+    def _orders(self) -> list[OrderRow]:
+        acct, dp, vp = self.account, self.price_decimals, self.vol_decimals
+        if acct is None:
+            return []
+        return [
+            OrderRow(
+                side=SIDES.get(o.side, "?"),
+                price=fmt.price(o.price, dp),
+                vol=fmt.vol(o.vol, vp),
+                filled=fmt.vol(o.deal_vol, vp),
+                order_id=o.order_id,
+                kind=KINDS.get(o.order_type, ""),
+            )
+            for o in sorted(acct.open_orders(self.symbol), key=lambda o: -o.price)
+        ]
+
+    def _fills(self, n: int = 20) -> list[FillRow]:
+        acct, dp, vp = self.account, self.price_decimals, self.vol_decimals
+        if acct is None:
+            return []
+        mine = [f for f in acct.recent_fills() if f.symbol == self.symbol][-n:]
+        return [
+            FillRow(
+                time_ms=f.time,
+                side=SIDES.get(f.side, "?"),
+                vol=fmt.vol(f.vol, vp),
+                price=fmt.price(f.price, dp),
+                role="taker" if f.is_taker else "maker",
+                fee=fmt.pnl(f.fee),
+            )
+            for f in reversed(mine)
+        ]
+
+    def _risk(self) -> tuple[Decimal | None, Decimal | None, int | None]:
+        """Liquidation price (of the biggest leg), margin in use, leverage."""
+        acct = self.account
+        if acct is None:
+            return None, None, None
+        legs = [p for p in acct.positions(self.symbol) if p.hold_vol]
+        if not legs:
+            return None, None, None
+        big = max(legs, key=lambda p: p.hold_vol)
+        margin = sum((p.im for p in legs), Decimal(0))
+        return big.liquidate_price or None, margin, big.leverage or None
 
     def snapshot(self, elapsed_s: float = 0.0) -> DashboardState:
         """An immutable state for ``dashboard.render``."""
         bids: Sequence[Level] = ()
         asks: Sequence[Level] = ()
         if self.depth is not None:
-            bids, asks = self.depth(self.symbol, 8)
-        our_bids: set[float] = set()
-        our_asks: set[float] = set()
+            bids, asks = self.depth(self.symbol, self.depth_levels)
+        our_bids: dict[float, Decimal] = {}
+        our_asks: dict[float, Decimal] = {}
         acct = self.account
         if acct is not None:
             for o in acct.open_orders(self.symbol):
-                (our_bids if o.side in (1, 2) else our_asks).add(float(o.price))
+                ours = our_bids if o.side in (1, 2) else our_asks
+                px = float(o.price)
+                ours[px] = ours.get(px, Decimal(0)) + o.vol - o.deal_vol
         net, entry, unreal = self.position()
+        liq, margin, leverage = self._risk()
+        bal = acct.balance("USDT") if acct is not None else None
+        times = list(self.pnl_times)
+        t = self.ticker
         return DashboardState(
             symbol=self.symbol,
             bids=list(bids),
             asks=list(asks),
-            our_bids=frozenset(our_bids),
-            our_asks=frozenset(our_asks),
+            our_bids=our_bids,
+            our_asks=our_asks,
             trades=list(self.trades),
             position=net,
+            legs=", ".join(self.legs()) if len(self.legs()) > 1 else "",
             entry_price=entry,
             realised=acct.realised if acct is not None else Decimal(0),
             unrealised=unreal,
+            fees=acct.fees if acct is not None else None,
+            mark_price=self.mark_price(),
+            liq_price=liq,
+            margin=margin,
+            leverage=leverage,
+            equity=None
+            if bal is None
+            else (bal.equity or bal.available + bal.frozen + bal.position_margin),
+            available=None if bal is None else bal.available,
+            funding=None if t is None or t.funding_rate is None else fmt.pct(t.funding_rate),
             pnl_history=list(self.pnl_history),
+            pnl_span_s=(times[-1] - times[0]) if len(times) > 1 else 0.0,
             latency_ms=self.medians(tick=False),
             tick_to_order_ms=self.medians(tick=True),
             trading_off=self.trading() if self.trading is not None else None,
@@ -195,9 +275,19 @@ class ViewModel:
             elapsed_s=elapsed_s,
             duration_s=self.duration_s,
             price_decimals=self.price_decimals,
+            vol_decimals=self.vol_decimals,
             warnings=list(self.warnings),
             ticker_line=self.ticker_line(),
             show_account=acct is not None,
+            mode=self.banner.get("mode", ""),
+            strategy=self.banner.get("strategy", ""),
+            account=self.banner.get("account", ""),
+            endpoint=self.banner.get("endpoint", ""),
+            strategy_status=self.status() if self.status is not None else None,
+            errors=self.errors() if self.errors is not None else 0,
+            open_orders=self._orders(),
+            fills=self._fills(),
+            activity=list(self.activity),
         )
 
     def ticker_line(self) -> str | None:
@@ -205,12 +295,12 @@ class ViewModel:
         t = self.ticker
         if t is None:
             return None
-        fmt = f"{{:,.{self.price_decimals}f}}"
-        parts = [f"last {fmt.format(t.last_price)}", f"24h {t.rise_fall_rate * 100:+.2f}%"]
+        dp = self.price_decimals
+        parts = [f"last {fmt.price(t.last_price, dp)}", f"24h {fmt.pct(t.rise_fall_rate, 2)}"]
         if t.fair_price:
-            parts.append(f"mark {fmt.format(t.fair_price)}")
+            parts.append(f"mark {fmt.price(t.fair_price, dp)}")
         if t.funding_rate is not None:
-            parts.append(f"funding {t.funding_rate * 100:+.4f}%")
+            parts.append(f"funding {fmt.pct(t.funding_rate)}")
         parts.append(f"vol24 {t.volume24:,.0f}")
         return "  ".join(parts)
 

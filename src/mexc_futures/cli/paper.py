@@ -1,16 +1,26 @@
-"""Paper runs, shared by ``demo`` and ``run --paper``: a strategy on an emulator's account.
+"""Strategy runs, shared by ``demo``, ``run --paper`` and ``run --live``: the cockpit.
 
-``paper_command(ctx, strategy, duration=..., headless=...)`` is the whole command: it refuses
+``paper_command(ctx, strategy, duration=..., view=...)`` is the whole paper command: it refuses
 while the kill switch of the emulator target is tripped, opens the target (a fresh in-process
 emulator with the demo's taker flow, or ``--emulator-url`` with keys from the environment), runs
-:func:`run_paper`, prints the summary and exits 1 when the reconciliation does not match.
+:func:`run_paper`, prints the summary and exits non-zero when something is wrong (see
+``EXIT_*``).
 
-``run_paper(strategy, target, ...)`` runs a :class:`~mexc_futures.strategy.session.StrategySession`
-on the target's account, shows the dashboard (``dashboard.render``; ``headless``: none) and ends
-after ``duration`` seconds or on Ctrl-C — both paths stop the strategy, whose ``on_stop`` cancels
-its orders, and wait for the cancels to be confirmed. Then it reconciles the local view with the
-venue's REST answers and, for an in-process emulator, with the venue's own truth (orders by
-``externalOid``, reliability I1; open orders, positions, fills) — see ``cli.reconcile``.
+``run_paper(strategy, target, ...)`` (live runs use it too, with the live target) runs a
+:class:`~mexc_futures.strategy.session.StrategySession` and shows it (``view``):
+
+* ``dashboard`` — the cockpit screen (``cli.screen``), sized to the terminal on every refresh;
+* ``plain`` — one line per event on stdout (``cli.activity``: order decisions with reason and
+  outcome, order ends, fills, position changes, errors, health changes), for logs and tmux;
+* ``quiet`` — nothing until the summary (CI); engine warnings still go to stderr.
+
+Every activity entry also goes to the ``mexc_futures.activity`` logger (``--log-file``). The first
+strategy exception is printed in full (file and line) on stderr and written to the log; every
+later one is counted. It ends after ``duration`` seconds, on Ctrl-C, or after ``max_errors``
+strategy errors — all paths stop the strategy, whose ``on_stop`` cancels its orders, and wait for
+the cancels to be confirmed. Then it reconciles the local view with the venue's REST answers and,
+for an in-process emulator, with the venue's own truth (orders by ``externalOid``, reliability I1;
+open orders, positions, fills) — see ``cli.reconcile``.
 """
 
 from __future__ import annotations
@@ -18,11 +28,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from rich.live import Live
 
+from mexc_futures.cli import fmt
+from mexc_futures.cli.activity import Activity, Entry, log_sink
 from mexc_futures.cli.common import (
     Target,
     console,
@@ -42,21 +58,64 @@ from mexc_futures.cli.reconcile import (
     venue_snapshot,
 )
 from mexc_futures.cli.state import refuse_if_killed
+from mexc_futures.errors import MexcError
+from mexc_futures.protocol import convert
 from mexc_futures.strategy.api import Strategy
-from mexc_futures.strategy.health import HealthReport
+from mexc_futures.strategy.guard import display_name
+from mexc_futures.strategy.health import EngineConfig, HealthReport
 from mexc_futures.strategy.session import StrategySession
+from mexc_futures.transport.rest import RestClient
 
+T = TypeVar("T")
+TICKER_POLL_S = 5.0  # the screen's mark price and funding when the ticker is not streamed
 DEMO_FLOW_RATE = 12.0  # synthetic taker flow of the in-process emulator (trades per second)
+VIEWS = ("dashboard", "plain", "quiet")
+EXIT_MISMATCH = 1  # the local view and the venue disagree after the run
+EXIT_STRATEGY_FAILED = 3  # the strategy raised or returned something that is not an intent
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: the summary, whether the views reconciled, strategy errors."""
+
+    lines: list[str]
+    reconciled: bool
+    strategy_errors: int
+
+    @property
+    def exit_code(self) -> int:
+        """0, ``EXIT_STRATEGY_FAILED`` or ``EXIT_MISMATCH`` (a mismatch wins)."""
+        if not self.reconciled:
+            return EXIT_MISMATCH
+        return EXIT_STRATEGY_FAILED if self.strategy_errors else 0
+
+
+def default_view() -> str:
+    """``dashboard`` on a terminal, ``plain`` when stdout is a pipe or a file."""
+    return "dashboard" if sys.stdout.isatty() else "plain"
+
+
+def strategy_title(strategy: Strategy, params: dict[str, str] | None = None) -> str:
+    """``market_maker size=2``; a class that kept the default name shows its class name."""
+    name = display_name(strategy)
+    extra = " ".join(f"{k}={v}" for k, v in (params or {}).items())
+    return f"{name} {extra}".strip()
 
 
 def paper_command(
-    ctx: click.Context, strategy: Strategy, *, duration: float | None, headless: bool
+    ctx: click.Context,
+    strategy: Strategy,
+    *,
+    duration: float | None,
+    view: str,
+    params: dict[str, str] | None = None,
+    max_errors: int | None = None,
 ) -> None:
-    """Run ``strategy`` on a paper account, print the summary, exit 1 unless reconciled."""
+    """Run ``strategy`` on a paper account, print the summary, exit non-zero on trouble."""
     opts = options(ctx)
     refuse_if_killed(opts, "the strategy was not started")
 
-    async def go() -> tuple[list[str], bool]:
+    async def go() -> RunOutcome:
         async with open_target(
             opts,
             keys=True,
@@ -65,14 +124,26 @@ def paper_command(
         ) as t:
             with journal_path(t, "mexc-paper-") as path:
                 return await run_paper(
-                    strategy, t, duration=duration, headless=headless, journal=path
+                    strategy,
+                    t,
+                    duration=duration,
+                    view=view,
+                    journal=path,
+                    params=params,
+                    max_errors=max_errors,
                 )
 
-    lines, ok = run(go())
-    for line in lines:
+    outcome = run(go())
+    for line in outcome.lines:
         click.echo(line)
-    if not ok:
-        ctx.exit(1)
+    if outcome.exit_code:
+        ctx.exit(outcome.exit_code)
+
+
+def _mode(target: Target) -> str:
+    if target.live:
+        return "LIVE"
+    return "PAPER" if target.emulator is not None else "EMULATOR"
 
 
 async def run_paper(
@@ -80,45 +151,115 @@ async def run_paper(
     target: Target,
     *,
     duration: float | None,
-    headless: bool,
+    view: str = "quiet",
     journal: Path,
-) -> tuple[list[str], bool]:
-    """Run ``strategy`` on ``target``'s account; returns (summary lines, reconciled)."""
+    params: dict[str, str] | None = None,
+    max_errors: int | None = None,
+) -> RunOutcome:
+    """Run ``strategy`` on ``target``'s account (see the module docstring)."""
     if target.credentials is None:
-        raise click.ClickException("a paper run needs the account's keys")
+        raise click.ClickException("a strategy run needs the account's keys")
     symbol = strategy.symbols[0]
     model = ViewModel(symbol, duration_s=duration)
+    model.banner = {
+        "mode": _mode(target),
+        "strategy": strategy_title(strategy, params),
+        "account": target.credentials.masked_key,
+        "endpoint": target.env.rest_url,
+    }
+    decimals: dict[str, tuple[int, int]] = {}
+    loop = asyncio.get_running_loop()
+    activity = Activity(lambda s: decimals.get(s, (8, 0)), _wall_ms)
+    activity.sinks += [lambda e: model.note_activity(e.line()), log_sink]
+    if view == "plain":
+        activity.sinks.append(_print_entry)
+    failures: list[HealthReport] = []
+
+    def on_report(report: HealthReport) -> None:
+        model.warn(f"{report.kind}: {report.detail}")
+        activity.report(report)
+        if report.trace:
+            failures.append(report)
+            if view != "dashboard":
+                click.echo(_trace_text(report), err=True)
+        elif view == "quiet":
+            click.echo(f"[engine] {report.kind}: {report.detail}", err=True)
+
     session = StrategySession(
         strategy,
         target.env,
         target.credentials,
         journal_path=journal,
-        on_report=lambda r: _warn(model, r, headless),
-        on_market=model.on_event,
+        config=EngineConfig(max_handler_errors=max_errors),
+        on_report=on_report,
+        on_market=lambda e: _both(model.on_event, activity.market, e),
         on_latency=model.note_latency,
+        on_account=activity.account,
+        on_intent=activity.decision,
     )
     async with session:
+        for sym, spec in session.specs.items():
+            decimals[sym] = (max(0, spec.price_scale), max(0, spec.vol_scale))
         spec = session.specs[symbol]
         model.account = session.engine.account
         model.contract_size = spec.contract_size
-        model.price_decimals = max(0, spec.price_scale)
+        model.price_decimals, model.vol_decimals = decimals[symbol]
         model.depth = session.depth
         model.trading = session.trading_off
+        model.errors = lambda: (
+            session.engine.stats.handler_errors + session.engine.stats.bad_intents
+        )
+        model.status = strategy.status
         since = session.rest.clock.time_ms() + session.rest.offset_ms - 100
-        loop = asyncio.get_running_loop()
         t0 = loop.time()
         runner = asyncio.create_task(session.run(duration))
+        stopped_at: list[float] = []
+
+        def interrupt() -> None:
+            stopped_at.append(loop.time())
+            session.stop()
+
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGINT, session.stop)
+            loop.add_signal_handler(signal.SIGINT, interrupt)
         try:
-            await _show(runner, model, t0, headless)
+            await _show(session.rest, runner, model, activity, strategy, t0, view)
         finally:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signal.SIGINT)
         await runner
+        activity.closing = True  # the streams closing now is not news
+        ran = (stopped_at[0] if stopped_at else loop.time()) - t0
+        if duration is not None:
+            ran = min(ran, duration)
+        if failures and view == "dashboard":
+            click.echo(_trace_text(failures[0]), err=True)
         recs = await _reconcile(session, target, since)
-        lines = summary_lines(session, model, recs, loop.time() - t0, target)
-    return lines, all(r.ok for r in recs)
+        lines = summary_lines(session, model, recs, (ran, loop.time() - t0), target, params)
+        stats = session.engine.stats
+    return RunOutcome(lines, all(r.ok for r in recs), stats.handler_errors + stats.bad_intents)
+
+
+def _both(first: Callable[[T], None], second: Callable[[T], None], event: T) -> None:
+    first(event)
+    second(event)
+
+
+def _wall_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000
+
+
+def _print_entry(entry: Entry) -> None:
+    click.echo(entry.line())
+
+
+def _trace_text(report: HealthReport) -> str:
+    return (
+        f"Strategy error: {report.detail}\n{report.trace.rstrip()}\n"
+        "(later errors are counted, not printed; the run exits with status "
+        f"{EXIT_STRATEGY_FAILED})"
+    )
 
 
 async def _reconcile(
@@ -153,41 +294,81 @@ def summary_lines(
     session: StrategySession,
     model: ViewModel,
     recs: list[Reconciliation],
-    seconds: float,
+    seconds: tuple[float, float],
     target: Target,
+    params: dict[str, str] | None = None,
 ) -> list[str]:
-    """The end-of-run summary (plain text)."""
+    """The end-of-run summary (plain text); ``seconds``: (ran, ran + shutdown and checks)."""
     acct = session.engine.account
     stats = session.engine.stats
     net, entry, unreal = model.position()
     total = acct.realised + unreal
-    where = (
-        "in-process emulator"
-        if target.emulator is not None
-        else f"emulator at {target.env.rest_url}"
-    )
+    if target.live:
+        where = f"LIVE account at {target.env.rest_url}"
+    elif target.emulator is not None:
+        where = "paper account on the in-process emulator"
+    else:
+        where = f"paper account on the emulator at {target.env.rest_url}"
+    dp, vp = model.price_decimals, model.vol_decimals
     legs = model.legs()
-    held = f"{net:+} contracts" + (f" @ {entry}" if entry is not None else "")
+    held = f"{fmt.vol(net, vp, sign=True)} contracts" + (
+        f" @ {fmt.price(entry, dp)}" if entry is not None else ""
+    )
     if len(legs) > 1:
         held += " (" + ", ".join(legs) + ")"
     off = session.trading_off()
-    lat = model.latency_summary()
-    return [
-        f"Summary after {seconds:.0f} s on {', '.join(session.strategy.symbols)} "
-        f"({session.strategy.name}, paper account on the {where})",
-        f"  Orders placed:    {acct.orders_seen()}",
-        f"  Orders filled:    {acct.filled_orders()} ({acct.fill_count} fills)",
-        f"  Orders cancelled: {acct.final_count(4)}",
-        f"  Position:         {held}",
-        f"  PnL:              realised {_signed(acct.realised)}, unrealised {_signed(unreal)}, "
-        f"total {_signed(total)} USDT (fees {acct.fees:.4f})",
+    ran, total_s = seconds
+    out = acct.outcomes()
+    title = strategy_title(session.strategy, params)
+    lines = [
+        f"Summary after {ran:.0f} s on {', '.join(session.strategy.symbols)}: {title}",
+        f"  Account:          {where}",
+    ]
+    if total_s - ran >= 1:
+        lines[0] += f" (+{total_s - ran:.0f} s to stop and check)"
+    if acct.orders_seen() == 0 and stats.intents_emitted == 0:
+        lines.append("  Orders:           none (this strategy sent no order)")
+    else:
+        partly = f" ({out['partly_filled']} of them partly filled)" if out["partly_filled"] else ""
+        lines += [
+            f"  Orders placed:    {acct.orders_seen()} = {out['filled']} filled + "
+            f"{out['cancelled']} cancelled{partly} + {out['invalid']} rejected + "
+            f"{out['open']} open",
+            f"  Fills:            {acct.fill_count} on {acct.filled_orders()} orders",
+            f"  Position:         {held}",
+            f"  PnL:              realised {_signed(acct.realised)}, unrealised {_signed(unreal)}, "
+            f"total {_signed(total)} USDT (fees {fmt.fixed(acct.fees, 4)})",
+            *_latency_lines(model),
+        ]
+    lines += [
         f"  Trading:          {'on' if off is None else 'OFF — ' + off}",
-        f"  Latency:          {lat or 'no orders sent'}",
         f"  Engine:           {stats.handled} events handled, {stats.conflated} book updates "
         f"conflated, max handler {stats.max_handler_s * 1000:.2f} ms, "
         f"{stats.intents_sent} intents sent, {stats.intents_failed} failed",
+        _errors_line(stats.handler_errors, stats.bad_intents, stats.first_failure, title),
         *("  " + r.line for r in recs),
     ]
+    return lines
+
+
+def _latency_lines(model: ViewModel) -> list[str]:
+    lines = []
+    for tick, title in ((True, "Tick→order p50"), (False, "REST RTT p50")):
+        vals = model.medians(tick)
+        if vals:
+            text = ", ".join(f"{k} {v:.2f} ms" for k, v in vals.items())
+            lines.append(f"  {title + ':':<18}{text}")
+    return lines or ["  Latency:          no orders sent"]
+
+
+def _errors_line(raised: int, refused: int, first: object, name: str) -> str:
+    if not raised and not refused:
+        return "  Strategy errors:  none"
+    where = f"; first: {first.line(name)}" if first is not None and hasattr(first, "line") else ""
+    return (
+        f"  Strategy errors:  {raised} exception(s), {refused} refused return value(s){where} "
+        f"— FAILED (exit status {EXIT_STRATEGY_FAILED})"
+    )
 
 
 def _signed(x: object) -> str:
@@ -196,24 +377,70 @@ def _signed(x: object) -> str:
     return "+0.0000" if text == "-0.0000" else text
 
 
-def _warn(model: ViewModel, report: HealthReport, headless: bool) -> None:
-    model.warn(f"{report.kind}: {report.detail}")
-    if headless:
-        click.echo(f"[engine] {report.kind}: {report.detail}", err=True)
+async def _show(
+    rest: RestClient,
+    runner: asyncio.Task[None],
+    model: ViewModel,
+    activity: Activity,
+    strategy: Strategy,
+    t0: float,
+    view: str,
+) -> None:
+    poller = asyncio.create_task(_poll_ticker(rest, model, strategy))
+    try:
+        await _refresh(runner, model, activity, strategy, t0, view)
+    finally:
+        poller.cancel()
 
 
-async def _show(runner: asyncio.Task[None], model: ViewModel, t0: float, headless: bool) -> None:
-    loop = asyncio.get_running_loop()
-    if headless:
-        while not runner.done():
-            model.sample()
-            await asyncio.wait({runner}, timeout=1.0)
+async def _poll_ticker(rest: RestClient, model: ViewModel, strategy: Strategy) -> None:
+    """Mark price and funding for the screen, when the strategy does not stream the ticker."""
+    if "ticker" in strategy.channels:
         return
-    with Live(render(model.snapshot()), console=console(), refresh_per_second=4) as live:
+    while True:
+        with contextlib.suppress(MexcError):
+            model.ticker = convert.ticker(await rest.get_ticker(model.symbol))
+        await asyncio.sleep(TICKER_POLL_S)
+
+
+async def _refresh(
+    runner: asyncio.Task[None],
+    model: ViewModel,
+    activity: Activity,
+    strategy: Strategy,
+    t0: float,
+    view: str,
+) -> None:
+    loop = asyncio.get_running_loop()
+    if view != "dashboard":
         while not runner.done():
-            model.sample()
+            model.sample(loop.time() - t0)
+            activity.status(strategy_title(strategy), strategy.status())
+            await asyncio.wait({runner}, timeout=1.0 if view == "quiet" else 0.25)
+        return
+    con = console()
+
+    def screen() -> object:
+        size = con.size
+        return render(model.snapshot(loop.time() - t0), size.width, size.height - 1)
+
+    with Live(screen(), console=con, refresh_per_second=4, auto_refresh=False) as live:  # type: ignore[arg-type]
+        while not runner.done():
+            model.sample(loop.time() - t0)
+            activity.status(strategy_title(strategy), strategy.status())
             await asyncio.wait({runner}, timeout=0.25)
-            live.update(render(model.snapshot(loop.time() - t0)))
+            live.update(screen(), refresh=True)  # type: ignore[arg-type]
 
 
-__all__ = ["DEMO_FLOW_RATE", "paper_command", "run_paper", "summary_lines"]
+__all__ = [
+    "DEMO_FLOW_RATE",
+    "EXIT_MISMATCH",
+    "EXIT_STRATEGY_FAILED",
+    "VIEWS",
+    "RunOutcome",
+    "default_view",
+    "paper_command",
+    "run_paper",
+    "strategy_title",
+    "summary_lines",
+]

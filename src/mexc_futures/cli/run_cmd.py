@@ -13,11 +13,8 @@ the kill switch of their target is tripped.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import inspect
-import signal
 
 import click
 
@@ -31,14 +28,19 @@ from mexc_futures.cli.common import (
     params_option,
     run,
 )
-from mexc_futures.cli.paper import paper_command
+from mexc_futures.cli.paper import RunOutcome, default_view, paper_command, run_paper
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.config import load_credentials
 from mexc_futures.errors import MexcError
 from mexc_futures.strategy.api import Strategy
-from mexc_futures.strategy.health import HealthReport
-from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_params
-from mexc_futures.strategy.session import StrategySession
+from mexc_futures.strategy.loader import (
+    build_strategy,
+    describe_range,
+    load_strategy,
+    parse_params,
+)
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @click.command("run")
@@ -59,7 +61,30 @@ from mexc_futures.strategy.session import StrategySession
     help="Contract(s) to trade; repeat for several (default: the strategy's own).",
 )
 @params_option("Strategy")
-@click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
+@click.option(
+    "--duration", type=POSITIVE, help="Stop after this many seconds (> 0; default: Ctrl-C)."
+)
+@click.option(
+    "--plain",
+    "view",
+    flag_value="plain",
+    help="One line per event (orders, fills, errors, health) instead of the live screen; "
+    "the default when stdout is not a terminal.",
+)
+@click.option("--quiet", "view", flag_value="quiet", help="Nothing but the final summary.")
+@click.option(
+    "--dashboard",
+    "view",
+    flag_value="dashboard",
+    help="The live screen even when stdout is not a terminal (the default on a terminal).",
+)
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Stop the run (cancelling its orders) after this many strategy exceptions.",
+)
 @click.option("--show-params", is_flag=True, help="List the strategy's parameters and exit.")
 @click.option("--yes", is_flag=True, help="Do not ask before going live.")
 @click.pass_context
@@ -70,18 +95,29 @@ def run_strategy(
     symbols: tuple[str, ...],
     params: tuple[str, ...],
     duration: float | None,
+    view: str | None,
+    max_errors: int,
     show_params: bool,
     yes: bool,
 ) -> None:
     """Run STRATEGY: a .py file, or a built-in (market_maker, breakout, funding_monitor).
 
     Paper by default: a fresh emulator in this process (add --emulator-url to use one you
-    started with `mexc-futures emulator`). At the end it prints orders, fills, PnL and the
-    reconciliation of the local view with the venue; exit code 1 on a mismatch.
+    started with `mexc-futures emulator`). While it runs you see the live screen: a
+    PAPER/LIVE/EMULATOR banner, the book with our orders, open orders, fills, position with mark
+    price, PnL, margin and liquidation price, balance, funding, latency, health and the kill
+    switch (`--plain`: one line per event instead). At the end it prints orders, fills, PnL and
+    the reconciliation of the local view with the venue.
+
+    \b
+    Exit status: 0 all well; 1 the local view and the venue disagree; 3 the strategy raised
+    (its first traceback is printed with file and line) or returned something that is not an
+    intent.
 
     \b
     Examples:
       mexc-futures run market_maker --duration 30
+      mexc-futures run breakout --plain --duration 60 | tee run.log
       mexc-futures run examples/breakout.py -s ETH_USDT -p lookback=50
       mexc-futures run funding_monitor -s BTC_USDT -s ETH_USDT
       mexc-futures run market_maker --show-params
@@ -92,14 +128,18 @@ def run_strategy(
     """
     opts = options(ctx)
     live = opts.live or not paper
+    view = view or default_view()
     with explained():
         cls = load_strategy(strategy_ref)
         if show_params:
             _print_params(cls)
             return
-        strategy = build_strategy(cls, [s.upper() for s in symbols], parse_params(params))
+        given = parse_params(params)
+        strategy = build_strategy(cls, [s.upper() for s in symbols], given)
     if not live:
-        paper_command(ctx, strategy, duration=duration, headless=True)
+        paper_command(
+            ctx, strategy, duration=duration, view=view, params=given, max_errors=max_errors
+        )
         return
     try:
         load_credentials()
@@ -107,34 +147,33 @@ def run_strategy(
         raise CliError(f"run --live refused: {exc}") from None
     live_opts = dataclasses.replace(opts, live=True, emulator_url=None)
     refuse_if_killed(live_opts, "the strategy was not started")
-    run(_live(strategy, live_opts, duration, yes))
+    outcome = run(_live(strategy, live_opts, duration, yes, view, given, max_errors))
+    for line in outcome.lines:
+        click.echo(line)
+    if outcome.exit_code:
+        ctx.exit(outcome.exit_code)
 
 
-async def _live(strategy: Strategy, opts: Options, duration: float | None, yes: bool) -> None:
+async def _live(
+    strategy: Strategy,
+    opts: Options,
+    duration: float | None,
+    yes: bool,
+    view: str,
+    params: dict[str, str],
+    max_errors: int,
+) -> RunOutcome:
     async with open_target(opts, keys=True) as t:
         confirm_live(t, f"run {strategy.name} on {', '.join(strategy.symbols)}", yes)
-        assert t.credentials is not None  # load_credentials() succeeded above
-        async with StrategySession(
+        return await run_paper(
             strategy,
-            t.env,
-            t.credentials,
-            journal_path=opts.journal_path,
-            on_report=_print_report,
-        ) as session:
-            off = session.trading_off()
-            if off is not None:
-                click.echo(f"[run] trading is OFF: {off}", err=True)
-            loop = asyncio.get_running_loop()
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signal.SIGINT, session.stop)
-            await session.run(duration)
-            acct = session.engine.account
-            off = session.trading_off()
-            click.echo(
-                f"Stopped: {acct.orders_seen()} orders, {acct.fill_count} fills, "
-                f"realised {acct.realised:+.4f}"
-                + ("" if off is None else f"; trading was OFF: {off}")
-            )
+            t,
+            duration=duration,
+            view=view,
+            journal=opts.journal_path,
+            params=params,
+            max_errors=max_errors,
+        )
 
 
 def _print_params(cls: type[Strategy]) -> None:
@@ -144,12 +183,9 @@ def _print_params(cls: type[Strategy]) -> None:
         if name in ("self", "symbols") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         default = "required" if p.default is inspect.Parameter.empty else repr(p.default)
-        click.echo(f"  {name:<20} {default}")
+        allowed = describe_range(cls, name)
+        click.echo(f"  {name:<20} {default:<14} {'allowed ' + allowed if allowed else ''}".rstrip())
     click.echo("Symbols: -s SYMBOL (repeat for several).")
-
-
-def _print_report(report: HealthReport) -> None:
-    click.echo(f"[engine] {report.kind}: {report.detail}", err=True)
 
 
 __all__ = ["run_strategy"]

@@ -9,6 +9,8 @@ Run it:  mexc-futures run funding_monitor -s BTC_USDT -s ETH_USDT -p threshold=0
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from mexc_futures.model.events import FundingRate, Ticker
 from mexc_futures.strategy.api import Intents, Strategy, StrategyView
 
@@ -17,6 +19,10 @@ class FundingMonitor(Strategy):
     name = "funding_monitor"
     channels = ("funding.rate", "ticker")
     timer_interval = 10.0
+    param_ranges: ClassVar[dict[str, tuple[float | None, float | None]]] = {
+        "threshold": (0, 1),
+        "basis_threshold": (0, 1),
+    }
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import ClassVar
 
 from mexc_futures.model.events import BookUpdate, OrderUpdate, PositionSide
 from mexc_futures.model.intents import Intent, TradeSide
@@ -24,6 +25,16 @@ BUY_SIDES = (TradeSide.OPEN_LONG, TradeSide.CLOSE_SHORT)
 class MarketMaker(Strategy):
     name = "market_maker"
     channels = ("depth", "deal")
+    param_ranges: ClassVar[dict[str, tuple[float | None, float | None]]] = {
+        "size": (1, 1_000_000),
+        "half_spread_ticks": (0, 10_000),
+        "skew_ticks": (0, 10_000),
+        "max_position": (1, 10_000_000),
+        "tolerance_ticks": (0, 10_000),
+        "requote_ms": (0, 3_600_000),
+        "leverage": (1, 200),
+        "tick": (1e-12, None),
+    }
 
     def __init__(
         self,

@@ -160,6 +160,18 @@ class AccountState:
         """Orders that ended in ``state`` (3 filled, 4 cancelled, 5 invalid)."""
         return sum(1 for s in self._final.values() if s == state)
 
+    def outcomes(self) -> dict[str, int]:
+        """How the orders seen ended, each order counted once: ``filled`` (fully),
+        ``cancelled`` (of which ``partly_filled`` had fills first), ``invalid``, ``open``."""
+        cancelled = [oid for oid, st in self._final.items() if st == 4]
+        return {
+            "filled": self.final_count(3),
+            "cancelled": len(cancelled),
+            "partly_filled": sum(1 for oid in cancelled if self._final_vol.get(oid)),
+            "invalid": self.final_count(5),
+            "open": len(self._orders),
+        }
+
     def filled_orders(self) -> int:
         """Orders with at least one fill (fully or partly filled)."""
         return sum(1 for v in self.fill_volume.values() if v > 0)

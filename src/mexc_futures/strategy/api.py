@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
@@ -169,9 +169,17 @@ class Strategy:
     channels: ClassVar[tuple[str, ...]] = ("depth", "deal", "ticker")
     kline_interval: ClassVar[str] = "Min1"
     timer_interval: ClassVar[float | None] = None
+    # Allowed range of numeric ``__init__`` parameters, inclusive: ``{"size": (1, 10_000)}``;
+    # ``None`` leaves that end open. ``-p size=0`` is refused before anything starts.
+    param_ranges: ClassVar[Mapping[str, tuple[float | None, float | None]]] = {}
 
     def __init__(self, symbols: Sequence[str] = ("BTC_USDT",)) -> None:
         self.symbols: tuple[str, ...] = tuple(symbols)
+
+    def status(self) -> str | None:
+        """One short line on what the strategy is doing (``warming up 37/100 prices``), shown by
+        the live view and logged by ``--plain`` when it changes; ``None``: nothing to say."""
+        return None
 
     # lifecycle
     def on_start(self, view: StrategyView) -> Intents:
@@ -258,10 +266,12 @@ _HANDLERS: dict[type, str] = {
 }
 
 
-def dispatch(strategy: Strategy, event: Event, view: StrategyView) -> list[Intent]:
-    """Call the handler of ``strategy`` for ``event`` and return its intents as a list.
+def dispatch(strategy: Strategy, event: Event, view: StrategyView) -> list[Any]:
+    """Call the handler of ``strategy`` for ``event`` and return what it returned, as a list.
 
     ``Tickers`` is split into one ``on_ticker`` call per row of a symbol the strategy trades.
+    The items are not checked here: a single intent or a string counts as one item (never
+    iterated), and ``strategy.guard.check_intents`` refuses what is not an intent.
     """
     out: Intents
     match event:
@@ -274,10 +284,10 @@ def dispatch(strategy: Strategy, event: Event, view: StrategyView) -> list[Inten
         case Ticker():
             out = strategy.on_ticker(event, view)
         case Tickers():
-            rows: list[Intent] = []
+            rows: list[Any] = []
             for row in event.rows:
                 if row.symbol in strategy.symbols:
-                    rows.extend(strategy.on_ticker(row, view) or ())
+                    rows.extend(as_list(strategy.on_ticker(row, view)))
             return rows
         case Kline():
             out = strategy.on_kline(event, view)
@@ -295,7 +305,17 @@ def dispatch(strategy: Strategy, event: Event, view: StrategyView) -> list[Inten
             out = strategy.on_kill_switch(event, view)
         case _:
             out = strategy.on_other(event, view)
-    return list(out) if out is not None else []
+    return as_list(out)
+
+
+def as_list(out: object) -> list[Any]:
+    """A handler's return value as a list: ``None`` -> ``[]``; one intent, a string or any other
+    non-iterable -> ``[out]``; an iterable -> its items."""
+    if out is None:
+        return []
+    if isinstance(out, str | bytes | msgspec.Struct) or not isinstance(out, Iterable):
+        return [out]
+    return list(out)
 
 
 # ---------------------------------------------------------------- intent helpers
@@ -395,6 +415,7 @@ __all__ = [
     "Strategy",
     "StrategyView",
     "TopOfBook",
+    "as_list",
     "cancel",
     "dispatch",
     "handler_name",

@@ -39,6 +39,11 @@ Contract:
   sees it) in ``stats.max_tick_to_submit_s`` and ``tick_to_submit_ms`` (the newest samples),
   and calls ``on_submit(intent, seconds)``. While ``submit`` runs, ``submitting_origin`` holds
   that origin (one worker, so it names exactly the intent in flight).
+* A strategy's mistakes are located and counted (``strategy.guard``): a handler that raises
+  reports ``handler_error`` naming the file and line (the first one with its full traceback in
+  ``HealthReport.trace`` and ``stats.first_failure``); a value that is not an intent is refused
+  (``bad_intent``, naming the handler and the value) and never reaches the executor. With
+  ``max_handler_errors`` set, that many handler errors stop the run (``strategy_failed``).
 * A slow strategy is reported, not hidden: a handler call over ``handler_budget`` seconds reports
   ``slow_handler``; an event that waited more than ``lag_budget`` seconds in the queue reports
   ``lag``; a backlog over ``backlog_warn`` reports ``backlog``. Reports go to ``on_report`` at most
@@ -77,6 +82,12 @@ from mexc_futures.strategy.api import (
     TopOfBook,
     dispatch,
     handler_name,
+)
+from mexc_futures.strategy.guard import (
+    HandlerFailure,
+    check_intents,
+    describe_exception,
+    display_name,
 )
 from mexc_futures.strategy.health import EngineConfig, EngineStats, HealthReport, log_report
 from mexc_futures.strategy.inbox import EventInbox
@@ -248,14 +259,13 @@ class StrategyEngine:
             n += 1
         return n
 
-    def _call(self, name: str, fn: Callable[[], Iterable[Intent] | None]) -> None:
+    def _call(self, name: str, fn: Callable[[], object]) -> None:
         t0 = self.clock.monotonic()
         origin = t0 if self._origin is None else self._origin
         try:
             out = fn()
         except Exception as exc:
-            self.stats.handler_errors += 1
-            self._report("handler_error", f"{name} raised {type(exc).__name__}: {exc}", 1)
+            self._failed(describe_exception(name, exc))
             out = None
         spent = self.clock.monotonic() - t0
         self.stats.handled += 1
@@ -269,7 +279,31 @@ class StrategyEngine:
                 f"(budget {budget_ms:.1f} ms); backlog {self.backlog}",
                 spent,
             )
-        self.emit(out or (), origin=origin)
+        intents, refused = check_intents(display_name(self.strategy), name, out)
+        for text in refused:
+            self.stats.bad_intents += 1
+            self._report("bad_intent", text, 1)
+        self.emit(intents, origin=origin)
+
+    def _failed(self, failure: HandlerFailure) -> None:
+        self.stats.handler_errors += 1
+        first = self.stats.first_failure is None
+        if first:
+            self.stats.first_failure = failure
+        self._report(
+            "handler_error",
+            failure.line(display_name(self.strategy)),
+            1,
+            failure.trace if first else "",
+        )
+        limit = self.config.max_handler_errors
+        if limit is not None and self.stats.handler_errors == limit:
+            self._report(
+                "strategy_failed",
+                f"{limit} handler errors: stopping {display_name(self.strategy)}",
+                limit,
+            )
+            self.stop()
 
     def emit(self, intents: Iterable[Intent], *, origin: float | None = None) -> None:
         """Queue intents for the executor (dropping non-cancels when halted).
@@ -451,14 +485,14 @@ class StrategyEngine:
         if depth > self.config.backlog_warn:
             self._report("backlog", f"{depth} events waiting for {self.strategy.name}", depth)
 
-    def _report(self, kind: str, detail: str, value: float) -> None:
+    def _report(self, kind: str, detail: str, value: float, trace: str = "") -> None:
         self.stats.reports[kind] = self.stats.reports.get(kind, 0) + 1
         now = self.clock.monotonic()
         last = self._last_report.get(kind)
-        if last is not None and now - last < self.config.report_cooldown:
+        if last is not None and now - last < self.config.report_cooldown and not trace:
             return
         self._last_report[kind] = now
-        self._on_report(HealthReport(kind, detail, value))
+        self._on_report(HealthReport(kind, detail, value, trace))
 
 
 def _default_is_kill_error(exc: BaseException) -> bool:

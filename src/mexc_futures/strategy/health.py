@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from mexc_futures.strategy.guard import HandlerFailure
+
 log = logging.getLogger("mexc_futures.strategy.engine")
 
 
@@ -23,6 +25,7 @@ class HealthReport(msgspec.Struct, frozen=True):
     kind: str
     detail: str
     value: float = 0.0
+    trace: str = ""  # a full traceback (the first handler_error only)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class EngineConfig:
     report_cooldown: float = 1.0
     stop_timeout: float = 5.0
     settle_quiet: float = 0.2
+    max_handler_errors: int | None = None  # stop the run after this many (None: never)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class EngineStats:
     intents_blocked: int = 0
     intents_rejected: int = 0
     handler_errors: int = 0
+    bad_intents: int = 0
+    first_failure: HandlerFailure | None = None
     max_tick_to_submit_s: float = 0.0
     reports: dict[str, int] = field(default_factory=dict)
 

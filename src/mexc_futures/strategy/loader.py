@@ -11,8 +11,9 @@ do not count). A file holding several — or one that re-exports a class defined
 its strategy with a module-level ``STRATEGY = ClassName``.
 
 ``build_strategy(cls, symbols, params)`` converts each ``key=value`` string to the type of the
-matching ``__init__`` parameter's default (int, float, bool, str, tuple of str) and rejects
-unknown keys with the list of valid ones.
+matching ``__init__`` parameter's default (int, float, bool, str, tuple of str), rejects
+unknown keys with the list of valid ones, and numbers outside the class's ``param_ranges`` with
+the allowed range (``-p size=0`` -> "allowed 1 to 10000"; ux-audit finding 7).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -136,9 +138,51 @@ def build_strategy(
             raise ConfigError(f"{cls.__name__} has no parameter {key!r} (valid: {valid})")
         default = accepted[key].default
         kwargs[key] = raw if default is inspect.Parameter.empty else _convert(raw, default, key)
+    for key, value in kwargs.items():
+        check_range(cls, key, value)
     if "symbols" in sig.parameters and symbols:
         kwargs["symbols"] = tuple(symbols)
     return cls(**kwargs)
 
 
-__all__ = ["build_strategy", "load_strategy", "load_strategy_class", "parse_params"]
+def describe_range(cls: type[Strategy], key: str) -> str:
+    """``"1 to 10000"``, ``">= 0"``, ``"<= 5"`` or ``""`` (no range declared)."""
+    lo, hi = cls.param_ranges.get(key, (None, None))
+    if lo is not None and hi is not None:
+        return f"{_num(lo)} to {_num(hi)}"
+    if lo is not None:
+        return f">= {_num(lo)}"
+    if hi is not None:
+        return f"<= {_num(hi)}"
+    return ""
+
+
+def _num(x: float) -> str:
+    """``1000000`` -> ``1,000,000``; ``0.5`` -> ``0.5``; never scientific notation."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return format(Decimal(str(x)).normalize(), "f")
+
+
+def check_range(cls: type[Strategy], key: str, value: object) -> None:
+    """``ConfigError`` when a numeric ``value`` is outside ``cls.param_ranges[key]``."""
+    if key not in cls.param_ranges or isinstance(value, bool):
+        return
+    if not isinstance(value, int | float):
+        return
+    lo, hi = cls.param_ranges[key]
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(
+            f"parameter {key}={_num(value)} is out of range for {cls.__name__}: allowed "
+            f"{describe_range(cls, key)}. Nothing was started."
+        )
+
+
+__all__ = [
+    "build_strategy",
+    "check_range",
+    "describe_range",
+    "load_strategy",
+    "load_strategy_class",
+    "parse_params",
+]

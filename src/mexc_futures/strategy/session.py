@@ -18,6 +18,10 @@ starts at that same instant (risk gate, journal, signing, the REST request and i
 two add up to event-to-acknowledgement. Neither the execution manager nor the REST client expose
 the instant a request is written, so the tick-to-order figure stops at the hand-off.
 
+``on_account`` sees every private account event as it arrives and ``on_intent(intent, outcome,
+ms)`` every intent once ``submit`` returned (``outcome``: its result or the exception it raised):
+the CLI's activity log and live view are built from them.
+
 Why trading is off, when it is: ``trading_off()`` — the kill switch, the execution manager's
 ``trading_off_reason`` (e.g. the venue answered 1002) or the capability probe's finding for one of
 our contracts (``apiAllowed`` false, contract not enabled).
@@ -79,6 +83,8 @@ class StrategySession:
         on_report: Callable[[HealthReport], None] | None = None,
         on_market: Callable[[MarketEvent], None] | None = None,
         on_latency: Callable[[str, float], None] | None = None,
+        on_account: Callable[[AccountEvent], None] | None = None,
+        on_intent: Callable[[Intent, object, float], None] | None = None,
     ) -> None:
         self.strategy = strategy
         self.env = env
@@ -89,6 +95,8 @@ class StrategySession:
         self.on_report = on_report
         self.on_market = on_market
         self.on_latency = on_latency
+        self.on_account = on_account
+        self.on_intent = on_intent
         self.specs: dict[str, ContractSpec] = {}
         self._stack = contextlib.AsyncExitStack()
         self.rest: RestClient
@@ -141,7 +149,7 @@ class StrategySession:
         )
         self.engine = StrategyEngine(
             self.strategy,
-            _Timed(self.execution, self.clock, self.on_latency),
+            _Timed(self.execution, self.clock, self.on_latency, self.on_intent),
             clock=self.clock,
             config=self.config,
             specs=self.specs,
@@ -182,6 +190,8 @@ class StrategySession:
     async def _account(self) -> AsyncIterator[AccountEvent]:
         async for event in self.private:
             if isinstance(event, ACCOUNT_TYPES):
+                if self.on_account is not None:
+                    self.on_account(event)
                 yield event
 
     async def run(self, duration: float | None = None) -> None:
@@ -204,17 +214,29 @@ class _Timed:
     """Executor wrapper reporting each intent's round trip (ms) as ``place`` / ``cancel`` / ..."""
 
     def __init__(
-        self, inner: Executor, clock: Clock, report: Callable[[str, float], None] | None
+        self,
+        inner: Executor,
+        clock: Clock,
+        report: Callable[[str, float], None] | None,
+        outcome: Callable[[Intent, object, float], None] | None = None,
     ) -> None:
-        self.inner, self.clock, self.report = inner, clock, report
+        self.inner, self.clock, self.report, self.outcome = inner, clock, report, outcome
 
     async def submit(self, intent: Intent) -> object:
         t0 = self.clock.monotonic()
+        result: object = None
         try:
-            return await self.inner.submit(intent)
+            result = await self.inner.submit(intent)
+            return result
+        except Exception as exc:
+            result = exc
+            raise
         finally:
+            ms = (self.clock.monotonic() - t0) * 1000
             if self.report is not None:
-                self.report(intent_kind(intent), (self.clock.monotonic() - t0) * 1000)
+                self.report(intent_kind(intent), ms)
+            if self.outcome is not None:
+                self.outcome(intent, result, ms)
 
 
 _KINDS: dict[type, str] = {
