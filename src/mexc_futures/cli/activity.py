@@ -188,7 +188,9 @@ class Activity:
                 avg = f" @ {self._px(sym, event.deal_avg_price)}" if event.deal_vol else ""
                 self.emit(
                     "DONE",
-                    f"{event.symbol} order {event.order_id} {state}, filled {done}{avg}",
+                    f"{event.symbol} order {event.order_id} {state} {done}{avg}"
+                    if event.state == 3
+                    else f"{event.symbol} order {event.order_id} {state} after {done} filled{avg}",
                     symbol=event.symbol,
                     order_id=event.order_id,
                     state=state,

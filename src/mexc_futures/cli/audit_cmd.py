@@ -148,7 +148,9 @@ async def order_test(rest: RestClient, symbol: str) -> list[Finding]:
 @click.option(
     "--symbol", default="BTC_USDT", show_default=True, help="Contract for the per-symbol reads."
 )
-@click.option("--currency", default="USDT", show_default=True, help="Currency for the asset reads.")
+@click.option(
+    "--currency", default="USDT", show_default=True, help="Currency for the asset reads."
+)
 @click.option(
     "--order-test",
     "order_test_flag",

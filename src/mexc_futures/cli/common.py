@@ -62,7 +62,6 @@ T = TypeVar("T")
 ENV_EMULATOR_URL = "MEXC_EMULATOR_URL"
 ENV_HOME = "MEXC_FUTURES_HOME"
 
-
 def kill_help(opts: Options | None = None) -> str:
     """What to do about a tripped kill switch (commands spelled for the target kind)."""
     pre = "mexc-futures --live" if opts is not None and opts.live else "mexc-futures"
@@ -377,7 +376,9 @@ def params_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 def symbol_filter_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--symbol`` (an optional filter)."""
-    return click.option("--symbol", metavar="SYMBOL", help="Only this contract, e.g. BTC_USDT.")(fn)
+    return click.option("--symbol", metavar="SYMBOL", help="Only this contract, e.g. BTC_USDT.")(
+        fn
+    )
 
 
 def confirm_live(target: Target, what: str, yes: bool) -> None:

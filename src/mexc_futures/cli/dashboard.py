@@ -315,23 +315,28 @@ def _lines(rows: list[str], empty: str) -> Text:
     return text
 
 
-def _orders(state: DashboardState, rows: int) -> Text:
-    """Our open orders: side, size (filled/total) @ price, the tail of the venue id."""
+def _orders(state: DashboardState, rows: int, wide: bool = True) -> Text:
+    """Our open orders: side, size (filled/total) @ price, kind (when wide), venue id tail."""
     return _lines(
         [
-            f"{o.side:<11} {o.filled}/{o.vol} @ {o.price} {SHORT_KINDS.get(o.kind, o.kind)} "
-            f"#{o.order_id[-6:]}"
+            f"{o.side:<11} {o.filled}/{o.vol} @ {o.price} "
+            + (f"{SHORT_KINDS.get(o.kind, o.kind)} " if wide else "")
+            + f"#{o.order_id[-6:]}"
             for o in list(state.open_orders)[:rows]
         ],
         "no open orders",
     )
 
 
-def _fills(state: DashboardState, rows: int) -> Text:
-    """Our recent fills, newest first: time, side, size @ price, maker/taker, fee."""
+def _fills(state: DashboardState, rows: int, wide: bool = True) -> Text:
+    """Our recent fills, newest first: time, side, size @ price (, maker/taker, fee when wide)."""
     return _lines(
         [
-            f"{_clock(f.time_ms)} {f.side:<11} {f.vol} @ {f.price} {f.role} {f.fee}"
+            (
+                f"{_clock(f.time_ms)} {f.side:<11} {f.vol} @ {f.price} {f.role} fee {f.fee}"
+                if wide
+                else f"{_clock(f.time_ms)} {f.side} {f.vol} @ {f.price}"
+            )
             for f in list(state.fills)[:rows]
         ],
         "no fills yet",
@@ -344,9 +349,9 @@ def _orders_and_fills(state: DashboardState, rows: int) -> RenderableType:
     n_fills = max(1, rows - n_orders - 3)
     return Group(
         Text("open orders", style="bold"),
-        _orders(state, n_orders),
+        _orders(state, n_orders, wide=False),
         Text("recent fills", style="bold"),
-        _fills(state, n_fills),
+        _fills(state, n_fills, wide=False),
     )
 
 

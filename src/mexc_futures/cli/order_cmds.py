@@ -78,7 +78,8 @@ async def execution(
             why = ex.trading_off_reason or ex.capabilities.contracts.get(symbol, "ok")
             if why != "ok":
                 raise CliError(
-                    f"Trading is off for {symbol}: {why}. Nothing was sent. " + TRADING_OFF_HELP
+                    f"Trading is off for {symbol}: {why}. Nothing was sent. "
+                    + TRADING_OFF_HELP
                 )
             yield ex
 

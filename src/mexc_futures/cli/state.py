@@ -25,7 +25,9 @@ def refuse_if_killed(opts: Options, what: str = "no order was sent") -> None:
     rec = kill_record(opts)
     if rec is not None:
         detail = f": {rec.detail}" if rec.detail else ""
-        raise CliError(f"Kill switch is TRIPPED ({rec.reason}{detail}); {what}. {kill_help(opts)}")
+        raise CliError(
+            f"Kill switch is TRIPPED ({rec.reason}{detail}); {what}. {kill_help(opts)}"
+        )
 
 
 __all__ = ["kill_record", "refuse_if_killed"]

@@ -1,12 +1,14 @@
 """The live views as a person sees them: ``watch`` and the demo in a real terminal (tmux).
 
-Each command runs in a detached tmux pane of 160x50; ``capture-pane`` reads the screen until
-the expected ladder, trades and PnL appear (bounded). Skipped only when tmux is not installed.
+Each command runs in a detached tmux pane (160x50, or the 80x24 and 160x48 terminals of issue
+#16 for ``run``); ``capture-pane`` reads the screen until the expected ladder, trades, our orders,
+PnL and a fill appear (bounded). Skipped only when tmux is not installed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -27,11 +29,14 @@ pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 class Pane:
     """One detached tmux session on a private server socket."""
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, command: list[str], env: dict[str, str], width: int = 160, height: int = 50
+    ) -> None:
         self.socket = f"mexc-test-{uuid.uuid4().hex[:8]}"
+        env = {**env, "COLUMNS": str(width), "LINES": str(height)}
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         shell = f"env {exports} {shlex.join(command)}; sleep 30"
-        self._tmux("new-session", "-d", "-s", "t", "-x", "160", "-y", "50", shell)
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), shell)
 
     def _tmux(self, *args: str) -> str:
         assert TMUX is not None
@@ -106,12 +111,65 @@ def test_demo_shows_ladder_with_our_orders_trades_and_pnl(
         "BTC_USDT book",
         "recent trades",
         "◀ ours",
-        "Realised PnL",
-        "Unrealised PnL",
+        "uPnL",
+        "rPnL",
         "PnL chart",
         "Kill switch",
-        "Latency",
+        "Tick→order",
     )
     assert "Position" in screen
     done = pane.wait_for("Reconciliation: MATCH", timeout=30)
+    assert "Orders placed:" in done
+
+
+FILL_ROW = re.compile(r"\d\d:\d\d:\d\d (open|close) (long|short) +\d+ @ [\d,]+\.\d")
+OUR_ORDER_ROW = re.compile(r"(open|close) (long|short) +\d+/\d+ @ [\d,]+\.\d (post )?#\d{6}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (160, 48)])
+def test_run_shows_the_cockpit_fitted_to_the_terminal_and_a_fill_appearing(
+    term_env: dict[str, str], pane_factory: list[Pane], width: int, height: int
+) -> None:
+    """Issue #16: ``run`` shows the same cockpit as the demo, fitted to 80x24 and growing."""
+    pane = Pane([*CLI, "run", "market_maker", "--duration", "25"], term_env, width, height)
+    pane_factory.append(pane)
+    screen = pane.wait_for(
+        " PAPER ",
+        "market_maker on BTC_USDT",
+        "account mx0v",
+        "BTC_USDT book",
+        "spread",
+        "◀ ours 1",  # our own size at our price level
+        "Position",
+        "Mark",
+        "liq",
+        "uPnL",
+        "Balance",
+        "Funding",
+        "Connection",
+        "synced v",
+        "Kill switch",
+        "OK (armed)",
+        "Trading",
+        "Tick→order",
+        "REST RTT",
+        "open orders",
+        "recent fills",
+    )
+    lines = screen.rstrip("\n").split("\n")
+    assert len(lines) <= height
+    assert lines[0].startswith(" PAPER ")  # the banner is the first line: nothing scrolled off
+    assert re.fullmatch(r"(╰─+╯)+", lines[-1].rstrip()), screen  # the bottom panels close
+    assert OUR_ORDER_ROW.search(screen), screen  # our resting quotes, listed
+    if width >= 160:
+        for needle in ("recent trades", "PnL chart (total, USDT)", "┤", "now", "activity"):
+            assert needle in screen, needle
+    deadline = time.monotonic() + 40
+    while not FILL_ROW.search(screen):  # a fill of ours appears in the fills panel
+        assert time.monotonic() < deadline, f"no fill on screen\n{screen}"
+        time.sleep(0.25)  # polling a terminal for text
+        screen = pane.screen()
+    if width >= 160:
+        pane.wait_for("FILL   BTC_USDT")  # and in the activity log
+    done = pane.wait_for("Reconciliation: MATCH", "Strategy errors:  none", timeout=40)
     assert "Orders placed:" in done

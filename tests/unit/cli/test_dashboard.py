@@ -99,7 +99,7 @@ def test_screen_fits_the_terminal_and_shows_every_panel(width: int, height: int)
         "REST RTT",
         "open long",
         "#000042",
-        "open short  1 @ 100.3",
+        "open short 1 @ 100.3",
     ):
         assert needle in text, f"{needle!r} missing at {width}x{height}\n{text}"
 
@@ -109,9 +109,12 @@ def test_large_screen_adds_tape_chart_with_axes_and_activity() -> None:
     assert "recent trades" in text
     assert re.search(r"01:01:01\s+100\.3\s+4\s+buy", text)
     assert "PnL chart (total, USDT)" in text
-    assert "+1.00 ┤" in text and "+0.00 ┤" in text  # y axis labelled with the range
-    assert "-60 s" in text and "now" in text  # time axis
-    assert "activity" in text and "FILL   BTC_USDT open short" in text
+    assert "+1.00 ┤" in text
+    assert "+0.00 ┤" in text
+    assert "-60 s" in text
+    assert "now" in text
+    assert "activity" in text
+    assert "FILL   BTC_USDT open short" in text
 
 
 def test_more_room_shows_more_book_levels() -> None:
@@ -157,7 +160,8 @@ def test_live_banner_and_empty_state() -> None:
     assert "ETH_USDT book" in text
     assert "spread -" in text
     assert "connecting" in text
-    assert "no open orders" in text and "no fills yet" in text
+    assert "no open orders" in text
+    assert "no fills yet" in text
 
 
 def test_numbers_never_print_minus_zero_or_scientific() -> None:
@@ -182,7 +186,8 @@ def test_watch_mode_shows_ticker_and_no_account() -> None:
         state(show_account=False, mode="WATCH", ticker_line="last 100.3  24h +1.20%")
     )
     assert "BTC_USDT  last 100.3  24h +1.20%" in text
-    assert "uPnL" not in text and "Trading" not in text
+    assert "uPnL" not in text
+    assert "Trading" not in text
     assert "synced v4242" in text
 
 
@@ -193,8 +198,10 @@ def test_sparkline_and_chart_scale() -> None:
     assert len(sparkline(list(range(100)), width=10)) == 10
     rows = chart([0.0, 1.0, 2.0], width=30, height=4, unit="USDT", span_s=30)
     assert len(rows) == 6
-    assert rows[0].strip().startswith("+2.00 ┤") and rows[3].strip().startswith("+0.00 ┤")
-    assert rows[-1].strip().startswith("USDT  -30 s") and rows[-1].rstrip().endswith("now")
+    assert rows[0].strip().startswith("+2.00 ┤")
+    assert rows[3].strip().startswith("+0.00 ┤")
+    assert rows[-1].strip().startswith("USDT  -30 s")
+    assert rows[-1].rstrip().endswith("now")
     assert "└" in rows[-2]
     text = render_text(state(), width=80, height=24)
     assert "+0.00..+1.00 USDT" in text  # the compact chart states its scale
