@@ -90,7 +90,8 @@ async def _loop(
     md.on(on_event)
     if mode != "live":
         while duration is None or loop.time() - t0 < duration:
-            await asyncio.sleep(1.0)
+            left = 1.0 if duration is None else duration - (loop.time() - t0)
+            await asyncio.sleep(min(1.0, max(left, 0.0)))
             _print_tick(model, trades, mode)
             trades.clear()
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,14 +60,32 @@ def test_klines_bars_and_long_range(env: dict[str, str]) -> None:
     assert "Unix seconds or ISO" in bad.output
 
 
-def test_watch_plain_shows_ladder_trades_and_ticker(env: dict[str, str]) -> None:
+def test_watch_plain_prints_one_line_per_second_and_json_ndjson(env: dict[str, str]) -> None:
+    """ux-audit finding 12: ``watch --plain`` printed whole box-drawn panels every second."""
     res = invoke(["watch", "BTC_USDT", "--duration", "2.5", "--plain"], env)
     assert res.exit_code == 0, res.output
-    assert "BTC_USDT book" in res.output
-    assert "recent trades" in res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 3  # at 1 s, 2 s and the end (2.5 s)
+    line = r"BTC_USDT bid [\d,]+\.\d ask [\d,]+\.\d last [\d,.-]+ trades \d+ \(buy [\d.]+, sell"
+    assert all(re.match(line, ln) for ln in lines), res.output
     assert "synced v" in res.output
-    assert "BTC_USDT  last " in res.output
-    assert "│ ask" in res.output
+    assert "│" not in res.output
+    res = invoke(["watch", "BTC_USDT", "--duration", "2.5", "--json"], env)
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(ln) for ln in res.output.strip().splitlines()]
+    assert len(rows) == 3
+    assert rows[-1]["symbol"] == "BTC_USDT"
+    assert rows[-1]["book_synced"] is True
+    assert rows[-1]["bid"] < rows[-1]["ask"]
+
+
+@pytest.mark.parametrize("args", [["--refresh", "0"], ["--duration", "0"], ["--duration", "-1"]])
+def test_watch_refuses_non_positive_refresh_and_duration(
+    env: dict[str, str], args: list[str]
+) -> None:
+    res = invoke(["watch", "BTC_USDT", *args], env)
+    assert res.exit_code == 2, res.output
+    assert args[0] in res.output
 
 
 def test_secrets_on_the_command_line_are_refused(env: dict[str, str]) -> None:
