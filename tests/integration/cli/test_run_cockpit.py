@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_support import invoke, local_home
+from tests.integration.cli.cli_support import invoke, local_home
 
 RAISER = """\
 from mexc_futures.strategy.api import Strategy
