@@ -63,6 +63,7 @@ __all__ = [
     "LeverageError",
     "LimitExceededError",
     "MaintenanceError",
+    "MalformedAnswer",
     "MalformedFrame",
     "MexcError",
     "OrderNotCancellableError",
@@ -172,6 +173,12 @@ class TransportError(MexcError):
         super().__init__(message)
         self.fate_unknown = fate_unknown
         self.endpoint = endpoint
+
+
+class MalformedAnswer(TransportError):
+    """An HTTP 2xx answer whose body could not be decoded (not JSON, a drifted shape, nested too
+    deeply). For a state-changing call the venue may have acted: ``fate_unknown`` is set and the
+    caller resolves by lookup, exactly as for a lost answer (reliability D12, fidelity row 3)."""
 
 
 class ApiError(MexcError):

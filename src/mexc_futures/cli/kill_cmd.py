@@ -3,6 +3,13 @@
 ``kill`` latches the switch in the journal of the target kind, cancels every order, plan order and
 stop order and verifies through REST that nothing is open (``ExecutionManager.trip``). From then
 on ``order place``, ``run`` and ``audit --order-test`` refuse to send until ``kill --reset``.
+
+Processes already running on the same journal (``run``, ``demo`` against that target) stop too
+(reliability D1): each reads the latch every 0.2 s, halts its strategy, cancels its orders and
+writes an acknowledgement once the creates it had already sent are answered; the latch is also
+checked inside the journal's insert of every new order, so none is sent after it is committed.
+``kill`` waits for each acknowledgement (≤ 10 s), cancels and verifies once more, and names the
+processes it stopped.
 ``kill --status`` shows the latch.
 """
 
@@ -19,8 +26,12 @@ from mexc_futures.cli.common import (
 )
 from mexc_futures.cli.state import kill_record
 from mexc_futures.execution.facade import ExecutionManager
-from mexc_futures.execution.journal import Journal
+from mexc_futures.execution.journal import Journal, RunningSession
 from mexc_futures.model.killswitch import KillSwitch
+
+#: How long ``kill`` waits for each running process to acknowledge the latch (they read it
+#: every 0.2 s and first let the creates they already sent get their answers).
+ACK_TIMEOUT = 10.0
 
 
 @click.command()
@@ -74,23 +85,61 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
             click.echo(f"Kill switch: {label}{more}")
         return
 
-    async def go() -> int:
+    async def go() -> tuple[int, list[tuple[RunningSession, float | None]]]:
         async with connect(opts, keys=True) as (_, rest):
             async with ExecutionManager(
-                rest, journal_path=opts.journal_path, clock=rest.clock
+                rest, journal_path=opts.journal_path, clock=rest.clock, label="kill"
             ) as ex:
                 await ex.trip(reason, "mexc-futures kill")
-            return len(await rest.get_open_orders())
+                stopped = await ex.stop_others(ACK_TIMEOUT)
+                if stopped:  # their last creates may have landed before they stopped
+                    await ex.verify_contained()
+            return len(await rest.get_open_orders()), stopped
 
-    left = run(go())
+    left, stopped = run(go())
+    silent = [r for r, took in stopped if took is None]
+    if as_json:
+        emit_json(
+            {
+                "state": "tripped",
+                "reason": reason,
+                "open_orders": left,
+                "processes": [
+                    {
+                        "pid": r.pid,
+                        "label": r.label,
+                        "stopped": took is not None,
+                        "seconds": None if took is None else round(took, 3),
+                    }
+                    for r, took in stopped
+                ],
+            }
+        )
+    else:
+        for r, took in stopped:
+            if took is None:
+                click.echo(
+                    f"  pid {r.pid} ({r.label}): NO acknowledgement within {ACK_TIMEOUT:.0f} s; "
+                    f"it may still be trading: stop it (kill {r.pid}), then run `kill` again.",
+                    err=True,
+                )
+            else:
+                click.echo(f"  pid {r.pid} ({r.label}): stopped after {took:.2f} s")
+        if not stopped:
+            click.echo("  no other process was trading on this journal")
     if left:
         raise CliError(f"Kill switch TRIPPED but {left} order(s) are still open; run it again.")
-    if as_json:
-        emit_json({"state": "tripped", "reason": reason, "open_orders": 0})
-    else:
+    if silent:
+        raise CliError(
+            f"Kill switch TRIPPED and every order cancelled, but {len(silent)} process(es) did "
+            "not acknowledge (see above)."
+        )
+    if not as_json:
+        n = len(stopped)
         click.echo(
-            "Kill switch TRIPPED: every order cancelled and verified (0 open). New orders are "
-            "refused until `mexc-futures kill --reset`."
+            f"Kill switch TRIPPED: {n} running process{'' if n == 1 else 'es'} stopped, every "
+            "order cancelled and verified (0 open). New orders are refused until "
+            "`mexc-futures kill --reset`."
         )
 
 

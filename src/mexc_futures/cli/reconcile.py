@@ -2,7 +2,8 @@
 
 ``Snapshot`` is the comparable essence of an account — open order ids, net positions per
 ``(symbol, side)`` and fill ids. ``local_snapshot`` builds it from the strategy's
-``AccountState``; ``venue_snapshot`` from the venue's REST answers (the emulator's or the
+``AccountState`` (its own open orders and the foreign ones it sees, like the venue's
+list); ``venue_snapshot`` from the venue's REST answers (the emulator's or the
 exchange's). ``compare`` returns a :class:`Reconciliation` whose ``line`` is the one-line proof
 printed by the demo.
 
@@ -77,8 +78,9 @@ def _fmt(pos: dict[tuple[str, int], Decimal]) -> str:
 def local_snapshot(account: AccountState, symbols: Iterable[str]) -> Snapshot:
     """The client's view."""
     syms = set(symbols)
+    mine_and_others = [*account.open_orders(), *account.foreign_orders()]
     return Snapshot(
-        open_orders=frozenset(o.order_id for o in account.open_orders() if o.symbol in syms),
+        open_orders=frozenset(o.order_id for o in mine_and_others if o.symbol in syms),
         positions={
             (p.symbol, int(p.position_type)): p.hold_vol
             for p in account.positions()

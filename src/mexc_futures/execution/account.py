@@ -88,11 +88,21 @@ class AccountBook:
     def apply_fill(self, fill: Fill) -> None:
         """Apply a fill once (journal-deduplicated across restarts) and emit it."""
         journal = self._journal()
-        if journal is not None and not journal.record_fill(fill, self.clock.time_ms()):
-            return  # already seen (this session or before a restart)
-        order, new = self.tracker.on_fill(fill)
-        if order is not None and new:
-            self.record(order)
+        if journal is None:
+            self.tracker.on_fill(fill)
+            self._emit(fill)
+            return
+        with journal.transaction():  # the fill and its order row: one commit (D8)
+            if not journal.record_fill(fill, self.clock.time_ms()):
+                order = self.tracker.get(
+                    external_oid=fill.external_oid or None, order_id=fill.order_id or None
+                )
+                if order is not None and fill.fill_id not in order.fill_ids:
+                    self.tracker.on_fill(fill)  # journaled before a restart: count it (D13)
+                return  # already seen (this session or before a restart)
+            order, new = self.tracker.on_fill(fill)
+            if order is not None and new:
+                self.record(order)
         self._emit(fill)
 
     def replace_positions(self, rows: list[PositionUpdate]) -> None:

@@ -45,6 +45,14 @@ class ExecutionConfig:
     create_timeout: float | None = None
     max_skew_ms: int = 5_000
     event_queue: int = 10_000
+    #: how often a running manager reads the journal's kill-switch latch (D1: the bound on how
+    #: long another process's ``mexc-futures kill`` takes to stop this one)
+    kill_watch_interval: float = 0.2
+    #: after seeing the latch, how long to wait for creates already sent before acknowledging
+    kill_ack_wait: float = 5.0
+    #: open orders this journal did not place: ``watch`` (visible in ``foreign_orders``, never
+    #: touched) or ``cancel`` (an account dedicated to this process; D2, ux finding 2)
+    foreign_orders: str = "watch"
 
 
 __all__ = [

@@ -32,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -48,10 +50,17 @@ from mexc_futures.errors import (
     TransportError,
 )
 from mexc_futures.execution.account import AccountBook
+from mexc_futures.execution.adopt import Adopter
 from mexc_futures.execution.alerts import Alert, LogAlert
 from mexc_futures.execution.common import ExecutionConfig, RiskRejected, StrategyEvent, TradingOff
 from mexc_futures.execution.containment import Containment
-from mexc_futures.execution.journal import DuplicateIntent, Journal
+from mexc_futures.execution.journal import (
+    DuplicateIntent,
+    Journal,
+    KillLatched,
+    RunningSession,
+    oid_prefix,
+)
 from mexc_futures.execution.probe import Capabilities, run_probe
 from mexc_futures.execution.reconcile import Reconciler
 from mexc_futures.execution.requests import close_order, create_body, point_view
@@ -59,6 +68,7 @@ from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
     Fill,
+    KillSwitchTripped,
     OrderUpdate,
     PositionUpdate,
 )
@@ -80,6 +90,7 @@ from mexc_futures.model.killswitch import (
 from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
 from mexc_futures.model.risk import Rejection, RiskGate, RiskLimits, RiskView
 from mexc_futures.protocol import rest as w
+from mexc_futures.protocol.convert import order_update
 from mexc_futures.protocol.endpoints import Endpoint
 from mexc_futures.transport.rest import RestClient
 
@@ -103,6 +114,7 @@ class ExecutionManager:
         kill_config: KillSwitchConfig | None = None,
         config: ExecutionConfig | None = None,
         session_id: str | None = None,
+        label: str = "",
     ) -> None:
         self.rest = rest
         self.journal_path = Path(journal_path)
@@ -117,6 +129,14 @@ class ExecutionManager:
         self.capabilities = Capabilities()
         self.trading_off_reason = ""
         self.session_id = session_id or secrets.token_hex(8)
+        #: What this process is, for ``mexc-futures kill``'s report (e.g. ``run market_maker``).
+        self.label = label or f"{Path(sys.argv[0]).name} (pid {os.getpid()})"
+        #: The kill switch was latched by another process writing the same journal (D1).
+        self.external_kill = False
+        self._creating = 0  # order/create and amend requests whose answer is not in yet
+        self._kill_acked = False
+        self._no_creates = asyncio.Event()  # set while ``_creating`` is 0
+        self._no_creates.set()
         self.journal: Journal | None = None
         self.ready = False
         self.dropped_events = 0
@@ -133,6 +153,15 @@ class ExecutionManager:
         self.reconciler = Reconciler(
             rest, self.tracker, self.account, config=self.config, clock=clock
         )
+        self.adopter = Adopter(
+            self.tracker,
+            clock=clock,
+            journal=lambda: self.journal,
+            apply_update=self.account.apply_update,
+            cancel=self._cancel_foreign,
+            policy=self.config.foreign_orders,
+        )
+        self.reconciler.on_untracked = self.adopter.sweep
         self.containment = Containment(
             rest,
             self.kill_switch,
@@ -162,12 +191,27 @@ class ExecutionManager:
         """Journal, kill-switch restore, probe, order lane, journal reconciliation, then ready."""
         self.journal = Journal(self.journal_path)
         self.journal.start_session(self.session_id, self.clock.time_ms())
+        self.journal.register_running(
+            self.session_id, os.getpid(), self.label, self.clock.time_ms()
+        )
         self.rest.observer = self
+        self.rest.send_gate = self._send_gate
         rec = self.journal.load_kill()
         if rec is not None:
             self.kill_switch.restore(rec)
         for row in self.journal.orders():
             self.tracker.add(row.tracked())
+        # terminal orders whose fills a crash kept from the journal (D8): fetched by reconcile
+        for row in self.journal.short_of_fills():
+            if self.tracker.get(external_oid=row.external_oid) is None:
+                log.warning(
+                    "order %s is %s with %s filled but %s in journaled fills: fetching its fills",
+                    row.external_oid,
+                    row.state.value,
+                    row.filled,
+                    row.fill_sum,
+                )
+                self.tracker.add(row.tracked())
         await self.probe()
         await self.rest.warm_lane()
         await self._reconcile_startup()
@@ -175,6 +219,7 @@ class ExecutionManager:
             self._start_cleanup()
         if periodic:
             self._spawn(self._periodic())
+            self._spawn(self._watch_kill())
 
     async def _reconcile_startup(self) -> None:
         """Journal reconciliation; ``ready`` (new orders allowed) only once it succeeded."""
@@ -182,6 +227,19 @@ class ExecutionManager:
             await self.reconcile()
         except MexcError as e:
             log.warning("start-up reconciliation failed, new orders stay blocked: %s", e)
+            return
+        self._set_ready()
+
+    def _set_ready(self) -> None:
+        """New orders are allowed only once no journaled order is unresolved (D4)."""
+        left = self.tracker.unresolved()
+        if left:
+            log.warning(
+                "%d journaled order(s) still unresolved (%s); new orders stay blocked until the "
+                "venue answers for them",
+                len(left),
+                ", ".join(o.external_oid for o in left[:3]),
+            )
             return
         self.ready = True
 
@@ -195,6 +253,7 @@ class ExecutionManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         if self.journal is not None:
+            self.journal.end_running(self.session_id, self.clock.time_ms())
             self.journal.close()
             self.journal = None
 
@@ -245,7 +304,10 @@ class ExecutionManager:
         if isinstance(intent, CancelOrder):
             return await self._cancel(intent)
         if isinstance(intent, CancelAll):
-            await self._cancel_all(intent.symbol)
+            if intent.all_orders:
+                await self._cancel_all(intent.symbol)
+            else:
+                await self._cancel_owned(intent.symbol)
             return None
         checked = self._gate(intent)
         if isinstance(checked, AmendOrder):
@@ -277,6 +339,14 @@ class ExecutionManager:
             raise RiskRejected(rejection)
         return checked
 
+    def _send_gate(self, ep: Endpoint) -> None:
+        """``RestCore.send_gate``: a create or amend that waited for a limiter slot is dropped,
+        unsent, when the kill switch tripped meanwhile (here or, via the journal, elsewhere)."""
+        if self.kill_switch.tripped:
+            raise KillSwitchActive(
+                f"{ep.name} not sent: kill switch tripped ({self.kill_switch.reason})"
+            )
+
     def _check_open_allowed(self) -> None:
         if not self.ready:
             raise TradingOff("not started: journal reconciliation has not run")
@@ -296,6 +366,10 @@ class ExecutionManager:
         oid, seq = j.new_oid(o.client_key)
         try:
             j.record_intent(oid, seq, o, self.clock.time_ms())
+        except KillLatched:
+            self._check_external_kill()
+            self._check_open_allowed()
+            raise  # unreachable: the latch makes the check above raise
         except DuplicateIntent:
             existing = self.tracker.get(external_oid=oid)
             if existing is None:
@@ -313,13 +387,24 @@ class ExecutionManager:
         )
         self.reconciler.sent_at[oid] = self.clock.monotonic()
         body = create_body(o, oid, self.view)
-        return order, self.rest.begin_create(body, request_timeout=self.config.create_timeout)
+        pending = self.rest.begin_create(body, request_timeout=self.config.create_timeout)
+        self._creating += 1
+        self._no_creates.clear()
+        return order, pending
 
     async def _place_finish(
         self, order: TrackedOrder, pending: Awaitable[w.CreateResult]
     ) -> TrackedOrder:
         try:
-            res = await pending
+            try:
+                res = await pending
+            finally:
+                self._creating -= 1
+                if self._creating == 0:
+                    self._no_creates.set()
+        except KillSwitchActive:  # dropped by the send gate before it was written
+            self.account.transition(order, OrderEvent.REJECT)
+            raise
         except (ApiError, TransportError) as err:
             if err.fate_unknown:
                 self.account.transition(order, OrderEvent.FATE_UNKNOWN)
@@ -350,17 +435,55 @@ class ExecutionManager:
         order = self.tracker.get(order_id=a.order_id)
         if order is None:
             raise RiskRejected(Rejection("unknown_order", a.order_id))
+        self._creating += 1  # an amend places a replacement: the kill ack waits for it too
+        self._no_creates.clear()
         try:
-            new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
+            try:
+                new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
+            finally:
+                self._creating -= 1
+                if self._creating == 0:
+                    self._no_creates.set()
         except (ApiError, TransportError) as err:
             if err.fate_unknown:
                 self.account.transition(order, OrderEvent.FATE_UNKNOWN)
-                await self.resolve(order)
+                await self._resolve_amend(order, a)
                 return order
             raise
         self.tracker.amend(order, new_id, a.price, a.vol)
         self.account.record(order)
         return order
+
+    async def _resolve_amend(self, order: TrackedOrder, a: AmendOrder) -> None:
+        """A lost amend answer (D2): resolve by what the venue has now. The replacement (an
+        untracked open order shaped like the amend) is adopted; an original still open means
+        the amend did not happen; an original that ended without a visible replacement is
+        applied as it is, and the expectation stays for reconciliation to adopt it later."""
+        self.adopter.expect_amend(order, a.order_id, a.price, a.vol)
+        delay = self.config.resolve_delay
+        original: OrderUpdate | None = None
+        for _ in range(self.config.resolve_attempts):
+            try:
+                rows = [order_update(r) for r in await self.rest.get_open_orders()]
+                found = self.adopter.replacement_for(order, rows)
+                if found is not None:
+                    self.adopter.adopt_replacement(order, found)
+                    return
+                original = order_update(await self.rest.get_order(a.order_id))
+            except (ApiError, TransportError) as e:
+                log.warning("amend of %s: lookup failed (%s), retrying", order.external_oid, e)
+            else:
+                if original.state in (1, 2):  # not amended (refused, or not applied yet)
+                    self.account.apply_update(original)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        if original is not None:
+            self.account.apply_update(original)
+        log.warning(
+            "amend of %s: no replacement seen yet; reconciliation adopts it if it appears",
+            order.external_oid,
+        )
 
     async def _cancel(self, c: CancelOrder) -> TrackedOrder | None:
         order = self.tracker.get(external_oid=c.external_oid, order_id=c.order_id)
@@ -390,6 +513,68 @@ class ExecutionManager:
                 await self.resolve(order)
         return order
 
+    async def _cancel_foreign(self, row: OrderUpdate) -> None:
+        """``foreign_orders='cancel'``: cancel an open order this journal does not know."""
+        try:
+            await self.rest.cancel_orders([row.order_id])
+        except (ApiError, TransportError) as e:
+            log.warning("cancelling foreign order %s failed: %s", row.order_id, e)
+
+    @property
+    def foreign_orders(self) -> dict[str, OrderUpdate]:
+        """Open orders on the account that this journal did not place (visible, not owned)."""
+        return self.adopter.foreign
+
+    @property
+    def oid_prefix(self) -> str:
+        """The externalOid prefix of this run's orders (``journal.oid_prefix``)."""
+        return oid_prefix(self.session_id)
+
+    def owns(self, order: TrackedOrder) -> bool:
+        """Whether ``order`` is this run's: placed by it, or an amend replacement it adopted."""
+        return order.external_oid.startswith(self.oid_prefix) or (
+            order.external_oid in self.adopter.owned
+        )
+
+    def owns_update(self, upd: OrderUpdate) -> bool:
+        """``owns`` for a venue row/push (the strategy view's ownership predicate)."""
+        order = self.tracker.get(external_oid=upd.external_oid or None, order_id=upd.order_id)
+        if order is not None:
+            return self.owns(order)
+        return upd.external_oid.startswith(self.oid_prefix)
+
+    async def _cancel_owned(self, symbol: str | None) -> None:
+        """``CancelAll``: cancel this run's live orders (of ``symbol``) by id — never orders
+        placed elsewhere (ux finding 2). Items the venue refuses are looked up."""
+        mine = [
+            o
+            for o in self.tracker.live()
+            if (symbol is None or o.symbol == symbol) and self.owns(o)
+        ]
+        by_id = [o for o in mine if o.order_id]
+        for o in mine:
+            self.account.transition(o, OrderEvent.CANCEL_REQUEST)
+        for o in mine:
+            if not o.order_id:  # not acknowledged yet: by externalOid
+                await self._cancel(CancelOrder(symbol=o.symbol, external_oid=o.external_oid))
+        for i in range(0, len(by_id), 50):
+            chunk = by_id[i : i + 50]
+            try:
+                results = await self.rest.cancel_orders([o.order_id or "" for o in chunk])
+            except (ApiError, TransportError) as err:
+                log.warning("cancel of %d orders failed (%s): looking them up", len(chunk), err)
+                for o in chunk:
+                    self.account.transition(o, OrderEvent.FATE_UNKNOWN)
+                    await self.resolve(o)
+                continue
+            ok = {r.order_id for r in results if r.error_code == 0}
+            for o in chunk:
+                if o.order_id in ok:
+                    self.account.transition(o, OrderEvent.CANCEL_ACK)
+                else:
+                    self.account.transition(o, OrderEvent.FATE_UNKNOWN)
+                    await self.resolve(o)
+
     async def _cancel_all(self, symbol: str | None) -> None:
         await self.rest.cancel_all(symbol)
         for order in self.tracker.live():
@@ -418,7 +603,81 @@ class ExecutionManager:
             except MexcError as e:
                 log.warning("reconciliation failed: %s", e)
             else:
-                self.ready = True
+                if not self.ready:
+                    self._set_ready()
+
+    # ------------------------------------------------------------------ kill from outside (D1)
+    async def _watch_kill(self) -> None:
+        """Read the journal's kill-switch record every ``kill_watch_interval`` seconds: a latch
+        committed by another process (``mexc-futures kill``) stops this one within that bound.
+        Also refreshes this process's heartbeat in the ``running`` table."""
+        interval = self.config.kill_watch_interval
+        beat = 0.0
+        while not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+            if self._stopping.is_set() or self.journal is None:
+                return
+            if self._check_external_kill():
+                await self._acknowledge_kill()
+            beat += interval
+            if beat >= 1.0:
+                beat = 0.0
+                self.journal.heartbeat(self.session_id, self.clock.time_ms())
+
+    def _check_external_kill(self) -> bool:
+        """True when the journal's record is latched; adopt it if this process was armed."""
+        rec = self._j.load_kill()
+        if rec is None or rec.state == "armed":
+            return False
+        if not self.kill_switch.tripped:
+            self.kill_switch.restore(rec)
+            self.kill_switch.alerted = True  # the process that latched it alerts, not us
+            self.external_kill = True
+            log.error(
+                "kill switch latched by another process (%s: %s): no new orders from this "
+                "process; cancelling everything",
+                rec.reason,
+                rec.detail,
+            )
+            self._j.event("kill_seen", None, f"{rec.reason}: {rec.detail}", self.clock.time_ms())
+            self._emit(
+                KillSwitchTripped(reason=rec.reason, detail=rec.detail, ts=rec.tripped_at_ms)
+            )
+            self._start_cleanup()
+        return True
+
+    async def _acknowledge_kill(self) -> None:
+        """Tell ``mexc-futures kill`` this process stopped: once, after every create already
+        handed to the venue has its answer (bounded by ``kill_ack_wait``)."""
+        if self._kill_acked:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_creates.wait(), self.config.kill_ack_wait)
+        self._kill_acked = True
+        self._j.mark_kill_seen(self.session_id, self.clock.time_ms())
+
+    async def stop_others(self, wait_s: float = 10.0) -> list[tuple[RunningSession, float | None]]:
+        """After a trip: wait until every other live process on this journal acknowledged the
+        latch. Returns each with the seconds it took (``None``: no answer within ``wait_s``).
+        Processes that died without closing the journal are skipped."""
+        t0 = self.clock.monotonic()
+        others = [r for r in self._j.running(exclude=self.session_id) if _alive(r.pid)]
+        waiting = {r.session_id: r for r in others}
+        took: dict[str, float] = {}
+        while waiting and self.clock.monotonic() - t0 < wait_s:
+            for r in self._j.running(exclude=self.session_id):
+                if r.session_id in waiting and r.kill_seen_ms is not None:
+                    took[r.session_id] = self.clock.monotonic() - t0
+                    del waiting[r.session_id]
+            if waiting:
+                await asyncio.sleep(0.05)
+        return [(r, took.get(r.session_id)) for r in others]
+
+    async def verify_contained(self) -> None:
+        """Run the cleanup again until REST shows nothing open (after others stopped)."""
+        self.kill_switch.mark_contained(False)
+        await self.containment.contain(self._j, self._stopping)
 
     # ------------------------------------------------------------------ venue events (exec.account)
     @property
@@ -455,7 +714,7 @@ class ExecutionManager:
     def rest_outcome(self, ep: Endpoint, http_status: int, code: int, ok: bool) -> None:
         """``RestObserver``: feed the kill switch from every REST attempt."""
         now, wall = self.clock.monotonic(), self.clock.time_ms()
-        bad = http_status != 200 or code in SERVER_CODES
+        bad = http_status != 200 or code in SERVER_CODES or code < 0  # < 0: undecodable (D12)
         tripped = self.kill_switch.record_outcome(now, not bad, wall_ms=wall)
         if http_status == 404 and ep.path.startswith(ORDER_PATH):
             tripped |= self.kill_switch.record_not_found(now, ep.name, wall_ms=wall)
@@ -475,10 +734,13 @@ class ExecutionManager:
         """Operator reset: re-arm the kill switch (persisted)."""
         self.kill_switch.reset()
         self.trading_off_reason = ""
+        self.external_kill = self._kill_acked = False
+        self.rest.gate_closed.clear()
         self._j.save_kill(self.kill_switch.snapshot(), self.clock.time_ms())
         self._j.event("kill_reset", None, "operator reset", self.clock.time_ms())
 
     def _start_cleanup(self) -> None:
+        self.rest.gate_closed.set()  # creates waiting for a limiter slot: drop them now
         self._j.save_kill(self.kill_switch.snapshot(), self.clock.time_ms())
         if self._cleanup is None or self._cleanup.done():
             self._cleanup = self._spawn(self.containment.contain(self._j, self._stopping))
@@ -509,6 +771,17 @@ class ExecutionManager:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped_events += 1
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 __all__ = [

@@ -2,14 +2,24 @@
 
 Contract:
 
-* ``new_oid`` derives a deterministic ``externalOid``: ``"mf"`` + 30 hex chars of
-  ``sha256(session_id, client_key or "#seq")`` — 32 characters, the venue maximum (error 2030).
+* ``new_oid`` derives a deterministic ``externalOid``: the session's prefix ``oid_prefix`` (``"mf"``
+  + 6 hex chars of ``sha256(session_id)``) + 24 hex chars of ``sha256(session_id, client_key or
+  "#seq")`` — 32 characters, the venue maximum (error 2030). The prefix tells this run's orders
+  from everyone else's (the web UI, another bot, an earlier run).
   The same ``(session, client_key)`` always gives the same id, so a strategy that repeats an intent
   repeats the id and the journal refuses the duplicate.
 * ``record_intent`` is committed **before** the request leaves the process; a crash after it
   (kill -9) leaves a row in ``pending_submit``, which the restart reconciliation resolves by lookup.
+  It is refused (``KillLatched``) once the kill-switch record is latched — by this process or any
+  other writing the same journal — in the same statement, so no order is journaled (or sent)
+  after ``mexc-futures kill`` committed its latch (reliability D1).
+* ``running`` lists the processes trading on this journal (pid, label, heartbeat, whether they saw
+  the kill switch); ``mexc-futures kill`` waits for each to acknowledge.
+* Files are created 0600 (``-wal``/``-shm`` inherit the mode).
 * Order states, venue ids and fills (each ``fill_id`` once) are recorded; ``orders`` gives every
-  non-terminal order for reconciliation after a restart.
+  non-terminal order for reconciliation after a restart, with the fills already journaled;
+  ``short_of_fills`` the terminal orders whose fills are incomplete (a crash between the state and
+  its fills); ``transaction()`` groups a fill and its order row into one commit.
 * The kill-switch record is one row that survives restarts.
 * Nothing secret is ever written: rows hold order fields, ids and escaped venue text only.
 
@@ -19,9 +29,12 @@ loss, ~20 µs per commit); ``FULL`` fsyncs every commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +47,10 @@ from mexc_futures.model.orders import OrderState, TrackedOrder
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, started_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS running (
+    session_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, label TEXT NOT NULL,
+    started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL, ended_ms INTEGER,
+    kill_seen_ms INTEGER);
 CREATE TABLE IF NOT EXISTS orders (
     external_oid TEXT PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL,
     client_key TEXT, label TEXT, symbol TEXT NOT NULL, side INTEGER NOT NULL,
@@ -63,11 +80,38 @@ _COLS = (
 _Q_ONE = _COLS + " WHERE external_oid=?"
 _Q_LIVE = _COLS + " WHERE state NOT IN (?,?,?) ORDER BY created_ms, seq"
 _Q_ALL = _COLS + " ORDER BY created_ms, seq"
+# terminal orders whose journaled fills fall short of their filled quantity (reliability D8)
+_Q_SHORT = (
+    _COLS + " o WHERE state IN (?,?,?) AND CAST(filled AS REAL) > COALESCE((SELECT"
+    " SUM(CAST(f.vol AS REAL)) FROM fills f WHERE f.external_oid = o.external_oid), 0)"
+    " ORDER BY created_ms, seq"
+)
+_Q_FILLS = (
+    "SELECT fill_id, vol FROM fills WHERE external_oid=?"
+    " OR (external_oid IS NULL AND order_id=?)"
+)
 assert len(_TERMINAL) == 3
 
 
 class DuplicateIntent(Exception):
     """The ``externalOid`` is already journaled: the intent was issued before."""
+
+
+class KillLatched(Exception):
+    """``record_intent`` refused: the journal's kill-switch record is not ``armed`` (it may have
+    been latched by another process, e.g. ``mexc-futures kill``). Nothing was journaled."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunningSession:
+    """A process trading on this journal (``running`` table; reliability D1)."""
+
+    session_id: str
+    pid: int
+    label: str
+    started_ms: int
+    heartbeat_ms: int
+    kill_seen_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +130,12 @@ class JournalOrder:
     order_id: str | None
     filled: Decimal
     created_ms: int
+    fill_ids: frozenset[str] = frozenset()
+    fill_sum: Decimal = Decimal(0)
 
     def tracked(self) -> TrackedOrder:
-        """The tracker object for this row (fills are re-learnt from the venue)."""
+        """The tracker object for this row, with the fills already journaled (so a restart
+        does not re-fetch fills it has: reliability D13)."""
         return TrackedOrder(
             external_oid=self.external_oid,
             symbol=self.symbol,
@@ -98,14 +145,23 @@ class JournalOrder:
             price=self.price,
             state=self.state,
             order_id=self.order_id,
-            filled=self.filled,
+            filled=max(self.filled, self.fill_sum),
+            fill_sum=self.fill_sum,
+            fill_ids=set(self.fill_ids),
         )
 
 
+def oid_prefix(session_id: str) -> str:
+    """The 8-character prefix every ``externalOid`` of ``session_id`` starts with: ``mf`` + 6
+    hex digits of sha256(session_id). What a run owns (its clean-up touches only these)."""
+    return "mf" + hashlib.sha256(session_id.encode()).hexdigest()[:6]
+
+
 def make_oid(session_id: str, key: str) -> str:
-    """``mf`` + 30 hex digits of sha256(session_id NUL key): 32 chars, deterministic."""
+    """``oid_prefix(session_id)`` + 24 hex digits of sha256(session_id NUL key): 32 chars,
+    deterministic."""
     digest = hashlib.sha256(f"{session_id}\x00{key}".encode()).hexdigest()
-    return "mf" + digest[:30]
+    return oid_prefix(session_id) + digest[:24]
 
 
 class Journal:
@@ -115,6 +171,8 @@ class Journal:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be NORMAL or FULL")
         self.path = Path(path)
+        if not self.path.exists():  # owner-only from the first byte (-wal/-shm copy the mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
@@ -141,14 +199,62 @@ class Journal:
         key = f"k:{client_key}" if client_key is not None else f"#{self._seq}"
         return make_oid(self.session_id, key), self._seq
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (all or nothing across a crash); nests as a no-op."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ running processes (D1)
+    def register_running(self, session_id: str, pid: int, label: str, now_ms: int) -> None:
+        """Announce a process trading on this journal (``mexc-futures kill`` lists it)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO running VALUES (?,?,?,?,?,NULL,NULL)",
+            (session_id, pid, escape_exchange_text(label, 120), now_ms, now_ms),
+        )
+
+    def heartbeat(self, session_id: str, now_ms: int) -> None:
+        """Refresh a running process's heartbeat."""
+        self._db.execute(
+            "UPDATE running SET heartbeat_ms=? WHERE session_id=?", (now_ms, session_id)
+        )
+
+    def end_running(self, session_id: str, now_ms: int) -> None:
+        """The process stopped cleanly."""
+        self._db.execute("UPDATE running SET ended_ms=? WHERE session_id=?", (now_ms, session_id))
+
+    def mark_kill_seen(self, session_id: str, now_ms: int) -> None:
+        """The process saw the latched kill switch and sends no more orders."""
+        self._db.execute(
+            "UPDATE running SET kill_seen_ms=? WHERE session_id=?", (now_ms, session_id)
+        )
+
+    def running(self, *, exclude: str | None = None) -> list[RunningSession]:
+        """Processes that registered and did not stop cleanly (liveness is the caller's check:
+        a crashed process leaves its row)."""
+        rows = self._db.execute(
+            "SELECT session_id, pid, label, started_ms, heartbeat_ms, kill_seen_ms FROM running"
+            " WHERE ended_ms IS NULL ORDER BY started_ms"
+        ).fetchall()
+        return [RunningSession(*r) for r in rows if r[0] != exclude]
+
     # ------------------------------------------------------------------ orders
     def record_intent(self, oid: str, seq: int, intent: PlaceOrder, now_ms: int) -> None:
         """Commit a new order in ``pending_submit`` before it is sent."""
         try:
-            self._db.execute(
+            cur = self._db.execute(
                 "INSERT INTO orders (external_oid, session_id, seq, client_key, label, symbol,"
                 " side, kind, vol, price, leverage, margin_mode, reduce_only, state, created_ms,"
-                " updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " updated_ms) SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,? WHERE NOT EXISTS"
+                " (SELECT 1 FROM kill_switch WHERE id=1 AND state != 'armed')",
                 (
                     oid,
                     self.session_id,
@@ -170,6 +276,30 @@ class Journal:
             )
         except sqlite3.IntegrityError as e:
             raise DuplicateIntent(oid) from e
+        if cur.rowcount != 1:  # the latch was committed (maybe by another process) first
+            raise KillLatched(oid)
+
+    def record_adopted(self, order: TrackedOrder, label: str, now_ms: int) -> None:
+        """Journal an open order found at the venue and adopted (an amend's replacement)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO orders (external_oid, session_id, seq, label, symbol, side,"
+            " kind, vol, price, margin_mode, reduce_only, state, order_id, created_ms,"
+            " updated_ms) VALUES (?,?,0,?,?,?,?,?,?,0,0,?,?,?,?)",
+            (
+                order.external_oid,
+                self.session_id,
+                escape_exchange_text(label, 120),
+                order.symbol,
+                order.side,
+                order.kind,
+                str(order.vol),
+                None if order.price is None else str(order.price),
+                order.state.value,
+                order.order_id,
+                now_ms,
+                now_ms,
+            ),
+        )
 
     def update_order(self, order: TrackedOrder, now_ms: int) -> None:
         """Persist the tracker's view of ``order``."""
@@ -201,9 +331,24 @@ class Journal:
             return self._rows(self._db.execute(_Q_LIVE, _TERMINAL))
         return self._rows(self._db.execute(_Q_ALL))
 
-    @staticmethod
-    def _rows(cur: sqlite3.Cursor) -> list[JournalOrder]:
-        return [
+    def short_of_fills(self) -> list[JournalOrder]:
+        """Terminal orders whose journaled fills add up to less than their filled quantity: a
+        crash came between the state and its fills (reliability D8); start-up fetches them."""
+        rows = self._rows(self._db.execute(_Q_SHORT, _TERMINAL))
+        return [r for r in rows if r.fill_sum < r.filled]
+
+    def _with_fills(self, r: JournalOrder) -> JournalOrder:
+        fills = self._db.execute(_Q_FILLS, (r.external_oid, r.order_id)).fetchall()
+        if not fills:
+            return r
+        return replace(
+            r,
+            fill_ids=frozenset(f[0] for f in fills),
+            fill_sum=sum((Decimal(f[1]) for f in fills), Decimal(0)),
+        )
+
+    def _rows(self, cur: sqlite3.Cursor) -> list[JournalOrder]:
+        rows = [
             JournalOrder(
                 external_oid=r[0],
                 session_id=r[1],
@@ -220,6 +365,7 @@ class Journal:
             )
             for r in cur.fetchall()
         ]
+        return [self._with_fills(r) for r in rows]
 
     # ------------------------------------------------------------------ fills and events
     def record_fill(self, fill: Fill, now_ms: int) -> bool:
@@ -283,4 +429,12 @@ class Journal:
         return [str(line) for line in self._db.iterdump()]
 
 
-__all__ = ["DuplicateIntent", "Journal", "JournalOrder", "make_oid"]
+__all__ = [
+    "DuplicateIntent",
+    "Journal",
+    "JournalOrder",
+    "KillLatched",
+    "RunningSession",
+    "make_oid",
+    "oid_prefix",
+]

@@ -5,8 +5,9 @@
   counts as never-accepted after two misses **and** ``not_found_grace`` since the request left
   (read-after-write lag); a transport failure or 5xx is just another attempt. An order is never
   resubmitted here.
-* ``reconcile()`` resolves every unresolved order, applies the open-order rows, resolves live
-  orders that left the book unseen, catches up fills whose ``dealVol`` ran ahead of the fills
+* ``reconcile()`` resolves every unresolved order, applies the open-order rows (rows no tracked
+  order claims go to ``on_untracked``: ``exec.adopt``), resolves live orders that left the book
+  unseen, catches up fills whose ``dealVol`` ran ahead of the fills
   seen, and replaces the positions with the venue's.
 
 The manager owns the state; this module reads and writes it only through ``OrderSink``.
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Protocol
 
 import msgspec
@@ -31,6 +34,7 @@ from mexc_futures.transport.rest import RestClient
 
 log = logging.getLogger("mexc_futures.execution")
 _UNRESOLVED = (OrderState.UNKNOWN, OrderState.PENDING_SUBMIT)
+_FINAL_CODES = (3, 4, 5)  # venue states filled, cancelled, invalid (spec §10)
 
 
 class OrderSink(Protocol):
@@ -63,6 +67,8 @@ class Reconciler:
         self.config = config
         self.clock = clock
         self.sent_at: dict[str, float] = {}
+        #: Open rows no tracked order claims (``exec.adopt.Adopter.sweep``; D2).
+        self.on_untracked: Callable[[list[OrderUpdate]], Awaitable[None]] | None = None
 
     async def resolve(self, order: TrackedOrder) -> TrackedOrder:
         """Look ``order`` up until the venue answers for it (bounded)."""
@@ -88,7 +94,12 @@ class Reconciler:
             except TransportError:
                 pass
             else:
-                self.sink.apply_update(order_update(row))
+                upd = order_update(row)
+                if upd.state in _FINAL_CODES and upd.order_id:
+                    # fills before the terminal state: a crash between the two then leaves a
+                    # live row that the restart resolves again, never a final one without fills
+                    await self._fetch_fills(order, upd.order_id, upd.deal_vol)
+                self.sink.apply_update(upd)
                 if order.state not in _UNRESOLVED:
                     await self.catch_up_fills(order)
                     return order
@@ -102,22 +113,33 @@ class Reconciler:
         for order in self.tracker.unresolved():
             await self.resolve(order)
         seen: set[str] = set()
+        untracked: list[OrderUpdate] = []
         for row in await self.rest.get_open_orders():
             seen.update((row.external_oid, row.order_id))
-            self.sink.apply_update(order_update(row))
+            upd = order_update(row)
+            if self.tracker.get(external_oid=upd.external_oid or None, order_id=upd.order_id):
+                self.sink.apply_update(upd)
+            else:
+                untracked.append(upd)
         for order in self.tracker.live():
             if order.external_oid in seen or order.order_id in seen or order.state in _UNRESOLVED:
                 continue
             await self.resolve(order)  # left the book while we were not looking
+        if self.on_untracked is not None:
+            await self.on_untracked(untracked)  # adopted, watched or cancelled: never ignored
         for order in list(self.tracker.by_oid.values()):
             await self.catch_up_fills(order)
         self.sink.replace_positions([position_update(p) for p in await self.rest.get_positions()])
 
     async def catch_up_fills(self, order: TrackedOrder) -> None:
         """Fetch the fills of ``order`` when its ``dealVol`` is ahead of the fills applied."""
-        if order.order_id is None or order.fill_sum >= order.filled:
+        if order.order_id is not None:
+            await self._fetch_fills(order, order.order_id, order.filled)
+
+    async def _fetch_fills(self, order: TrackedOrder, order_id: str, deal_vol: Decimal) -> None:
+        if order.fill_sum >= deal_vol:
             return
-        for row in await self.rest.get_deal_details(order.order_id):
+        for row in await self.rest.get_deal_details(order_id):
             f = fill_event(row)
             if not f.external_oid:
                 f = msgspec.structs.replace(f, external_oid=order.external_oid)

@@ -73,9 +73,13 @@ class CancelOrder(_Intent, frozen=True, kw_only=True):
 
 
 class CancelAll(_Intent, frozen=True, kw_only=True):
-    """Cancel every open order (of ``symbol``, or all contracts when ``None``)."""
+    """Cancel every open order this run placed (of ``symbol``, or all contracts when ``None``).
+
+    ``all_orders=True`` also cancels orders placed elsewhere (the web UI, another bot, an earlier
+    run): the venue's symbol-wide ``cancel_all``."""
 
     symbol: str | None = None
+    all_orders: bool = False
 
 
 class AmendOrder(_Intent, frozen=True, kw_only=True):

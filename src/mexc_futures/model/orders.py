@@ -5,7 +5,10 @@ ones: ``PENDING_SUBMIT`` (journaled, request not answered yet), ``UNKNOWN`` (the
 lost: 5xx or timeout on create, or a cancel whose outcome is unclear; only a lookup by
 ``externalOid`` resolves it) and ``PENDING_CANCEL`` (a cancel was sent, not yet confirmed).
 
-``TRANSITIONS`` is the whole machine: a pair that is not in it is illegal and raises
+``TRANSITIONS`` is the whole machine: every lookup verdict (venue states 1–5, ``NOT_FOUND``,
+``FATE_UNKNOWN``) has a row from every non-terminal state, and the unresolved states
+(``PENDING_SUBMIT``, ``UNKNOWN``) accept every event (reliability D4). A pair that is not in it is
+illegal and raises
 ``IllegalTransition`` (the tracker counts and ignores illegal *venue* events, because an out-of-date
 push must never corrupt the state). Quantities are separate from the state: the filled quantity only
 grows, never exceeds the order quantity, and every fill id is applied once.
@@ -88,6 +91,10 @@ TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     (S.PENDING_SUBMIT, E.VENUE_INVALID): S.INVALID,
     (S.PENDING_SUBMIT, E.FILL): S.OPEN,  # race: fill before ack
     (S.PENDING_SUBMIT, E.CANCEL_REQUEST): S.PENDING_CANCEL,  # cancel by externalOid before the ack
+    (S.PENDING_SUBMIT, E.CANCEL_ACK): S.CANCELLED,  # cancelled by externalOid before the ack
+    # journaled, then the process died before (or while) sending: the restart's lookup finds
+    # nothing after the read-after-write grace -> never accepted (reliability D4)
+    (S.PENDING_SUBMIT, E.NOT_FOUND): S.INVALID,
     # --- unknown outcome: resolved only by lookup (or a venue event naming the externalOid)
     (S.UNKNOWN, E.ACK): S.PENDING,  # the late answer arrived after all
     (S.UNKNOWN, E.REJECT): S.INVALID,
@@ -112,6 +119,7 @@ TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     (S.PENDING, E.CANCEL_REQUEST): S.PENDING_CANCEL,
     (S.PENDING, E.CANCEL_ACK): S.CANCELLED,
     (S.PENDING, E.FATE_UNKNOWN): S.UNKNOWN,  # amend answer lost: look it up
+    (S.PENDING, E.NOT_FOUND): S.PENDING,  # acked orders exist: a miss is read-after-write lag
     # --- venue state 2
     (S.OPEN, E.ACK): S.OPEN,  # push (and fills) before the HTTP answer
     (S.OPEN, E.VENUE_PENDING): S.OPEN,  # stale push, older than what we hold
@@ -123,6 +131,7 @@ TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     (S.OPEN, E.CANCEL_REQUEST): S.PENDING_CANCEL,
     (S.OPEN, E.CANCEL_ACK): S.CANCELLED,
     (S.OPEN, E.FATE_UNKNOWN): S.UNKNOWN,  # amend answer lost: look it up
+    (S.OPEN, E.NOT_FOUND): S.OPEN,  # same: the venue's id proves it was accepted
     # --- cancel in flight
     (S.PENDING_CANCEL, E.ACK): S.PENDING_CANCEL,
     (S.PENDING_CANCEL, E.REJECT): S.INVALID,  # create refused while its cancel was in flight

@@ -6,6 +6,8 @@ order they arrive and keeps:
 
 * open orders (spec §10 order states 1 pending and 2 open) keyed by venue order id; an update with a
   lower ``version`` than the one held is ignored, so a late REST row cannot undo a fresher push;
+  with an ``owns`` predicate, orders that are not this run's go to ``foreign_orders`` instead
+  (visible, not the strategy's: ux-audit finding 2);
 * positions (spec §10 position state 1/2 held, 3 closed and dropped) keyed by ``position_id``;
 * balances keyed by currency; fills de-duplicated by ``fill_id`` (a fill seen twice, from the
   private stream and from a REST reconciliation, counts once);
@@ -18,7 +20,7 @@ The demo's reconciliation compares this state with the emulator's truth (reliabi
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from mexc_futures.model.events import (
@@ -39,7 +41,15 @@ POSITION_CLOSED = 3
 class AccountState:
     """Orders, positions, balances and fills as the client knows them (see module docstring)."""
 
-    def __init__(self, *, recent_fills: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        recent_fills: int = 200,
+        owns: Callable[[OrderUpdate], bool] | None = None,
+    ) -> None:
+        #: Whether an order is this run's (``ExecutionManager.owns_update``); ``None``: all are.
+        self.owns = owns
+        self._foreign: dict[str, OrderUpdate] = {}  # open orders placed elsewhere
         self._orders: dict[str, OrderUpdate] = {}
         self._final: dict[str, int] = {}  # order id -> final state (3, 4 or 5)
         self._final_vol: dict[str, Decimal] = {}  # order id -> dealVol when it ended
@@ -74,6 +84,13 @@ class AccountState:
 
     def _apply_order(self, event: OrderUpdate) -> bool:
         oid = event.order_id
+        if self.owns is not None and not self.owns(event):
+            if event.state in OPEN_STATES:
+                self._foreign[oid] = event
+            else:
+                self._foreign.pop(oid, None)
+            return False  # visible (foreign_orders), not the strategy's
+        self._foreign.pop(oid, None)
         if oid in self._final:
             return False
         held = self._orders.get(oid)
@@ -108,6 +125,11 @@ class AccountState:
     def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
         """Open orders (oldest first), of ``symbol`` or of every contract."""
         return [o for o in self._orders.values() if symbol is None or o.symbol == symbol]
+
+    def foreign_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        """Open orders on the account that this run did not place (web UI, other bots, an
+        earlier run): visible, never counted as ours, never cancelled by our clean-up."""
+        return [o for o in self._foreign.values() if symbol is None or o.symbol == symbol]
 
     def order(self, order_id: str) -> OrderUpdate | None:
         """The open order with this venue id, if any."""

@@ -120,6 +120,11 @@ class StrategyView:
         """Our open orders (of ``symbol`` or all)."""
         return self._account.open_orders(symbol)
 
+    def foreign_orders(self, symbol: str | None = None) -> Sequence[OrderUpdate]:
+        """Open orders on the account placed elsewhere (web UI, other bots, an earlier run):
+        visible, not ours; the shutdown clean-up leaves them alone."""
+        return self._account.foreign_orders(symbol)
+
     def positions(self, symbol: str | None = None) -> Sequence[PositionUpdate]:
         """Our held positions (of ``symbol`` or all)."""
         return self._account.positions(symbol)

@@ -6,7 +6,11 @@ channels for each of its symbols, the ``ExecutionManager`` (journal, risk gate, 
 ``PrivateStream`` of account events. The :class:`StrategyEngine` reads both streams; account events
 also go to the execution manager (``on_account_event``). ``run(duration)`` runs until the time is
 up or ``stop()``; on the way out the strategy's ``on_stop`` cancels its orders and the session
-waits for the cancels to be confirmed.
+waits for the cancels to be confirmed. Before the first event the engine's account view holds the
+account's positions, balances and open orders (those placed elsewhere as ``foreign_orders``:
+visible, not owned; ``CancelAll`` and the clean-up touch only this run's orders). A kill switch
+— tripped here or latched by another process's ``mexc-futures kill`` on the same journal — ends
+``run`` the same way.
 
 Market events reach the engine through ``MarketData.on`` — synchronously, as each frame is
 decoded — so the engine's arrival time is the frame's arrival. Latency reported to ``on_latency``
@@ -60,6 +64,7 @@ from mexc_futures.model.intents import (
     Intent,
     PlaceOrder,
 )
+from mexc_futures.protocol.convert import order_update
 from mexc_futures.strategy.api import Level, Strategy
 from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
 from mexc_futures.transport.rest import RestClient
@@ -135,8 +140,10 @@ class StrategySession:
                 journal_path=self.journal_path,
                 clock=self.clock,
                 config=ExecutionConfig(symbols=self.strategy.symbols),
+                label=f"run {self.strategy.name}",
             )
         )
+        self.execution.on(self._on_execution_event)
         self.md = await stack.enter_async_context(
             MarketData(self.env, rest=self.rest, clock=self.clock)
         )
@@ -158,9 +165,30 @@ class StrategySession:
             on_report=self.on_report,
             on_submit=self._tick_to_order,
         )
+        await self._seed_account()
         self.md.on(self.engine.feed_market)
         if self.on_market is not None:
             self.md.on(self.on_market)
+
+    async def _seed_account(self) -> None:
+        """The strategy starts knowing its account (ux finding 2): positions and balances as
+        the execution manager's start-up reconciliation left them, and every open order on the
+        account — orders this run did not place are visible as ``foreign_orders``, not ours."""
+        acct = self.engine.account
+        acct.owns = self.execution.owns_update
+        for p in self.execution.positions.values():
+            acct.apply(p)
+        for b in self.execution.balances.values():
+            acct.apply(b)
+        for row in await self.rest.get_open_orders():
+            acct.apply(order_update(row))
+
+    def _on_execution_event(self, event: object) -> None:
+        """A kill switch (this process's or another's ``mexc-futures kill``) ends the run: the
+        engine halts on the event itself; ``stop`` lets ``on_stop`` send its cancels and the
+        run end with its summary instead of idling until ``duration``."""
+        if isinstance(event, KillSwitchTripped) and hasattr(self, "engine"):
+            self.engine.stop()
 
     def depth(self, symbol: str, n: int) -> tuple[Sequence[Level], Sequence[Level]]:
         """Top ``n`` levels of the live book of ``symbol``."""

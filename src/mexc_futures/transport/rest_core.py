@@ -37,9 +37,10 @@ them with this core into ``RestClient``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, Self
 
 import aiohttp
@@ -52,10 +53,16 @@ from mexc_futures.errors import (
     ApiError,
     ClockSkewError,
     ConfigError,
+    MalformedAnswer,
+    MalformedFrame,
+    MexcError,
+    OrderNotFoundError,
+    ProtocolDriftError,
     RateLimitError,
     ServerError,
     TransportError,
     error_from_http_status,
+    escape_exchange_text,
 )
 from mexc_futures.protocol import rest as w
 from mexc_futures.protocol.codec import decode_response
@@ -69,6 +76,24 @@ log = logging.getLogger("mexc_futures.rest")
 
 #: The JSON encoder of request bodies (compact, decimals as numbers): ``encode_body`` unwrapped.
 ENCODE = msgspec.json.Encoder(decimal_format="number").encode
+
+#: Observer code for a 2xx answer that did not decode (counts as a failure for the kill switch).
+UNDECODABLE = -2
+
+#: Order lookups whose ``success:true, data:null`` answer means "no such order (yet)".
+LOOKUPS = frozenset({"order_get", "order_get_external"})
+
+
+def _data_is_null(raw: bytes) -> bool:
+    try:
+        env = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return False
+    return isinstance(env, dict) and env.get("success") is True and env.get("data") is None
+
+
+#: Endpoints that put a new order on the book: ``send_gate`` is consulted before each attempt.
+GATED = frozenset({"order_create", "order_submit", "order_change_limit"})
 
 #: POST endpoints that only read: safe to retry.
 READ_POSTS = frozenset(
@@ -149,6 +174,12 @@ class RestCore:
         self.retry_cap = retry_cap
         self.recv_window_ms = recv_window_ms
         self.observer = observer
+        #: Called right before each attempt of an order-creating request (``GATED``) that was
+        #: not written at once: raising there (e.g. ``KillSwitchActive``) drops a request that
+        #: waited for a limiter slot while the kill switch tripped; nothing was sent.
+        self.send_gate: Callable[[Endpoint], None] | None = None
+        #: Set when the gate may have closed: gated requests waiting for a slot wake at once.
+        self.gate_closed = asyncio.Event()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security  # nosec B311 - retry jitter, not security
         self._base = env.rest_url.rstrip("/")
         #: ``clock`` runs this many times faster than real time (emulator ``speed``): limiter
@@ -254,8 +285,15 @@ class RestCore:
         while True:
             if attempt > 0:
                 wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
-            if wait > 0:
+            gated = first is None and self.send_gate is not None and ep.name in GATED
+            if wait > 0 and gated:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.gate_closed.wait(), wait / self.time_scale)
+            elif wait > 0:
                 await asyncio.sleep(wait / self.time_scale)
+            if gated:
+                assert self.send_gate is not None  # nosec B101 - narrowing for mypy
+                self.send_gate(ep)
             try:
                 if first is not None:
                     sent, first = first, None
@@ -389,10 +427,50 @@ class RestCore:
                 err.retryable = not changes_state
             log.info("%s %s -> code %d in %.1f ms via %s", ep.method, ep.name, err.code, ms, via)
             raise
+        except (MalformedFrame, ProtocolDriftError, RecursionError, ValueError) as err:
+            raise self._undecodable(ep, raw, err, changes_state, ms, via) from None
         self._notify(ep, 200, 0, True)
         self.limiter.on_success(ep.bucket, self.clock.monotonic())
         log.debug("%s %s -> ok in %.1f ms via %s", ep.method, ep.name, ms, via)
         return data
+
+    def _undecodable(
+        self,
+        ep: Endpoint,
+        raw: bytes,
+        err: Exception,
+        changes_state: bool,
+        ms: float,
+        via: str,
+    ) -> MexcError:
+        """A 2xx body that does not decode (D12): counted as a failed request (kill switch's
+        error rate); fate-unknown on a state-changing call; ``data:null`` on an order lookup
+        is "not found yet" (fidelity row 4); never a raw ``RecursionError``."""
+        self._notify(ep, 200, UNDECODABLE, False)
+        what = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        log.warning(
+            "%s %s -> HTTP 200 but undecodable (%s) in %.1f ms via %s",
+            ep.method,
+            ep.name,
+            escape_exchange_text(what, 200),
+            ms,
+            via,
+        )
+        if changes_state:
+            return MalformedAnswer(
+                f"{ep.name}: the answer could not be read ({escape_exchange_text(what, 200)}); "
+                "the venue may have acted: resolving by lookup",
+                fate_unknown=True,
+                endpoint=ep.name,
+            )
+        if ep.name in LOOKUPS and _data_is_null(raw):
+            return OrderNotFoundError(
+                5002, "data:null (not found yet)", endpoint=ep.name
+            )
+        if isinstance(err, RecursionError):
+            return MalformedFrame(f"{ep.name}: answer nested too deeply to decode")
+        assert isinstance(err, MexcError)  # nosec B101 - the codec's errors are MexcErrors
+        return err
 
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:
         if self.observer is not None:

@@ -208,3 +208,24 @@ def test_tracker_risk_aggregates_follow_every_mutation() -> None:
     t.event(a, OrderEvent.VENUE_CANCELLED)
     assert t.live_count == {"ETH_USDT": 1}
     assert ("BTC_USDT", 1) not in t.pending_open
+
+
+def test_d4_every_verdict_has_a_row_from_every_live_state() -> None:
+    """Reliability D4: (pending_submit, not_found) was missing, so a journaled order the venue
+    never saw stayed pending_submit forever. Unresolved states take every event; every live
+    state takes every lookup verdict."""
+    from mexc_futures.model.orders import TRANSITIONS, OrderEvent, OrderState
+
+    S = OrderState
+
+    verdicts = [e for e in OrderEvent if e.value.startswith("venue_")]
+    verdicts += [OrderEvent.NOT_FOUND, OrderEvent.FATE_UNKNOWN]
+    missing = [
+        (s.value, e.value)
+        for s in OrderState
+        if s.live
+        for e in (list(OrderEvent) if s in (S.PENDING_SUBMIT, S.UNKNOWN) else verdicts)
+        if (s, e) not in TRANSITIONS
+    ]
+    assert missing == []
+    assert TRANSITIONS[(OrderState.PENDING_SUBMIT, OrderEvent.NOT_FOUND)] is OrderState.INVALID
