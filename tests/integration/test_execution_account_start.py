@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.model.intents import TradeSide
 from mexc_futures.strategy.api import Intents, Strategy, StrategyView, limit
 from mexc_futures.strategy.session import StrategySession

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from mexc_futures.config import Environment
-from mexc_futures.emulator.faults import Delay, Http500
-from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.faults import Delay, Http500
+from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.errors import KillSwitchActive
 from mexc_futures.execution import ExecutionManager, TradingOff
 from mexc_futures.execution.journal import Journal

@@ -543,6 +543,10 @@ class ExecutionManager:
             return self.owns(order)
         return upd.external_oid.startswith(self.oid_prefix)
 
+    async def venue_open_orders(self) -> list[OrderUpdate]:
+        """Every open order on the account, as the venue lists it now (REST)."""
+        return [order_update(r) for r in await self.rest.get_open_orders()]
+
     async def _cancel_owned(self, symbol: str | None) -> None:
         """``CancelAll``: cancel this run's live orders (of ``symbol``) by id — never orders
         placed elsewhere (ux finding 2). Items the venue refuses are looked up."""

@@ -64,7 +64,6 @@ from mexc_futures.model.intents import (
     Intent,
     PlaceOrder,
 )
-from mexc_futures.protocol.convert import order_update
 from mexc_futures.strategy.api import Level, Strategy
 from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
 from mexc_futures.transport.rest import RestClient
@@ -180,8 +179,8 @@ class StrategySession:
             acct.apply(p)
         for b in self.execution.balances.values():
             acct.apply(b)
-        for row in await self.rest.get_open_orders():
-            acct.apply(order_update(row))
+        for row in await self.execution.venue_open_orders():
+            acct.apply(row)
 
     def _on_execution_event(self, event: object) -> None:
         """A kill switch (this process's or another's ``mexc-futures kill``) ends the run: the
