@@ -82,9 +82,10 @@ _Q_LIVE = _COLS + " WHERE state NOT IN (?,?,?) ORDER BY created_ms, seq"
 _Q_ALL = _COLS + " ORDER BY created_ms, seq"
 # terminal orders whose journaled fills fall short of their filled quantity (reliability D8)
 _Q_SHORT = (
-    _COLS + " o WHERE state IN (?,?,?) AND CAST(filled AS REAL) > COALESCE((SELECT"
-    " SUM(CAST(f.vol AS REAL)) FROM fills f WHERE f.external_oid = o.external_oid), 0)"
-    " ORDER BY created_ms, seq"
+    "SELECT external_oid, session_id, seq, symbol, side, kind, vol, price, state, order_id,"
+    " filled, created_ms FROM orders o WHERE state IN (?,?,?) AND CAST(filled AS REAL) >"
+    " COALESCE((SELECT SUM(CAST(f.vol AS REAL)) FROM fills f"
+    " WHERE f.external_oid = o.external_oid), 0) ORDER BY created_ms, seq"
 )
 _Q_FILLS = (
     "SELECT fill_id, vol FROM fills WHERE external_oid=?"
