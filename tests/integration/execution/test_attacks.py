@@ -30,7 +30,7 @@ from mexc_futures.execution.journal import Journal
 from mexc_futures.model.intents import AmendOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.orders import OrderState
 from mexc_futures.transport.rest import RestClient
-from tests.integration.exec_helpers import (
+from tests.integration.execution.exec_helpers import (
     FAST,
     SYMBOL,
     create_calls,
@@ -38,7 +38,7 @@ from tests.integration.exec_helpers import (
     manager,
     resting,
 )
-from tests.integration.garble_proxy import NESTED, Proxy
+from tests.integration.execution.garble_proxy import NESTED, Proxy
 
 pytestmark = pytest.mark.timeout(60)
 
