@@ -1,24 +1,109 @@
-"""Shared test fixtures: paths to the golden vectors in ``../shared/spec/vectors``."""
+"""Shared test fixtures: the golden vectors in ``tests/vectors`` and logging isolation.
+
+The golden vectors ship with the repository (``tests/vectors/README.md`` names their sources);
+nothing here reads outside the checkout. A missing vector file is a failure with a message that
+says what to do, never a skip (issue #10).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_DIR = ROOT.parent / "shared" / "spec"
-VECTORS = SPEC_DIR / "vectors"
+VECTORS = ROOT / "tests" / "vectors"
+
+# ---------------------------------------------------------------- reads outside the checkout
+# Guard (issue #10): the suite may read the checkout, the Python installation and its virtual
+# environment, temporary directories and the operating system's own files. Anything else (a
+# sibling ``../shared`` folder, an absolute path on the author's machine, a file in $HOME) works
+# on one machine and breaks a fresh clone, so it fails the test that did it. An audit hook sees
+# every ``open()`` and ``sqlite3.connect()`` made by Python code in this process; child processes
+# are not watched (the bare-clone run in ``.ci/run`` covers them).
+_ALLOWED_ROOTS = tuple(
+    os.path.join(os.path.realpath(p), "")
+    for p in {
+        str(ROOT), sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/etc", "/usr",
+        "/lib", "/lib64", "/opt", "/run",
+    }
+)
+OUTSIDE_READS: list[str] = []
+
+
+def _outside(path: str) -> bool:
+    full = os.path.join(os.path.abspath(path), "")
+    if full.startswith(_ALLOWED_ROOTS):
+        return False
+    return not os.path.join(os.path.realpath(path), "").startswith(_ALLOWED_ROOTS)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event not in ("open", "sqlite3.connect") or not args:
+        return
+    target = args[0]
+    if isinstance(target, int) or target is None:
+        return  # a file descriptor, or an anonymous file
+    try:
+        path = os.fsdecode(target)
+    except TypeError:
+        return
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    if _outside(path):
+        OUTSIDE_READS.append(path)
+
+
+sys.addaudithook(_audit)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Importing a test module must not read outside the checkout either."""
+    if OUTSIDE_READS:
+        found = sorted(set(OUTSIDE_READS))
+        pytest.exit(
+            "collection read files outside the repository (a fresh clone does not have them; "
+            f"copy what the tests need into the repository): {found}",
+            returncode=1,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _no_reads_outside_the_repository() -> Iterator[None]:
+    start = len(OUTSIDE_READS)
+    yield
+    found = OUTSIDE_READS[start:]
+    if found:
+        del OUTSIDE_READS[start:]
+        pytest.fail(
+            "this test opened files outside the repository (a fresh clone does not have "
+            f"them; copy what it needs into the repository, e.g. tests/vectors/): {found}",
+            pytrace=False,
+        )
 
 
 def load_vectors(name: str) -> Any:
-    """Load ``shared/spec/vectors/<name>``; skip the test module when ``shared/`` is absent."""
+    """Load ``tests/vectors/<name>``; a missing or unreadable file fails the caller loudly."""
     path = VECTORS / name
-    if not path.exists():
-        pytest.skip(f"golden vectors not found at {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        pytest.fail(
+            f"golden vector file {path.relative_to(ROOT)} is missing. It is part of the "
+            "repository: restore it with `git checkout -- tests/vectors/` (sources are listed "
+            "in tests/vectors/README.md).",
+            pytrace=False,
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        pytest.fail(f"golden vector file {path.relative_to(ROOT)} is not valid JSON: {exc}",
+                    pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Every frame of ``shared/spec/vectors/ws_pushes.json`` against the codec (spec §7).
+"""Every frame of ``tests/vectors/ws_pushes.json`` against the codec (spec §7).
 
 Server->client frames (the raw text where the capture kept it, else the compact JSON of
 ``message``) and the server->client frames of the Mexc.Net handshakes must decode to their typed

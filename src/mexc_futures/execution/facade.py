@@ -321,7 +321,7 @@ class ExecutionManager:
         """``submit`` whose gate, journal row, signature and lane write happen before this
         returns (gate and journal errors raise here); the future completes like ``submit``."""
         checked = self._gate(intent)
-        assert isinstance(checked, PlaceOrder)  # nosec B101 - no amend here
+        assert isinstance(checked, PlaceOrder)  # nosec B101  # no amend here
         order, pending = self._place_start(checked)
         if pending is None:
             done: asyncio.Future[TrackedOrder] = asyncio.get_running_loop().create_future()
@@ -494,7 +494,7 @@ class ExecutionManager:
         try:
             if c.order_id or (order is not None and order.order_id):
                 oid = c.order_id or (order.order_id if order else None)
-                assert oid is not None  # nosec B101 - one of the two is set
+                assert oid is not None  # nosec B101  # one of the two is set
                 results = await self.rest.cancel_orders([oid])
             else:
                 results = await self.rest.cancel_by_external(c.symbol, c.external_oid or "")
@@ -731,7 +731,7 @@ class ExecutionManager:
         """Operator command: trip the kill switch and wait for the cleanup to verify."""
         self.kill_switch.trip(reason, detail, wall_ms=self.clock.time_ms())
         self._start_cleanup()
-        assert self._cleanup is not None  # nosec B101 - set by _start_cleanup
+        assert self._cleanup is not None  # nosec B101  # set by _start_cleanup
         await asyncio.shield(self._cleanup)
 
     def reset(self) -> None:

@@ -87,7 +87,7 @@ class MarketData(Router):
         self.env = env
         self._rest = rest
         self._own_rest: Any = None
-        self._rng = rng or random.Random()  # noqa: S311  # nosec B311 - jitter
+        self._rng = rng or random.Random()  # noqa: S311  # nosec B311  # jitter
 
     # ---------------------------------------------------------------- lifecycle
 

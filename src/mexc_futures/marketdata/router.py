@@ -245,7 +245,7 @@ class Router(PoolHooks):
                 return
             st.metrics.messages += 1
             dedup = st.dedup
-            assert dedup is not None  # nosec B101 - type narrowing
+            assert dedup is not None  # nosec B101  # type narrowing
             fresh = [dedup.fresh(conn, d) for d in msg.data]
             st.metrics.duplicates = dedup.duplicates
             for ok, trade in zip(fresh, convert.trades(msg), strict=True):
@@ -258,7 +258,7 @@ class Router(PoolHooks):
                 return
             st.metrics.messages += 1
             sync_f = st.sync
-            assert isinstance(sync_f, FullBookSync)  # nosec B101 - type narrowing
+            assert isinstance(sync_f, FullBookSync)  # nosec B101  # type narrowing
             d = msg.data
             self._outputs(st, sync_f.on_full(d.version, d.bids, d.asks, msg.ts))
             return
@@ -329,8 +329,8 @@ class Router(PoolHooks):
 
     async def _fetch_snapshot(self, st: Route, req: FetchSnapshot) -> None:
         sync = st.sync
-        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
-        assert self._rest is not None  # nosec B101 - type narrowing
+        assert isinstance(sync, BookSync)  # nosec B101  # type narrowing
+        assert self._rest is not None  # nosec B101  # type narrowing
         if req.attempt > 1:
             await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
         try:
@@ -346,8 +346,8 @@ class Router(PoolHooks):
 
     async def _fetch_commits(self, st: Route, req: FetchCommits) -> None:
         sync = st.sync
-        assert isinstance(sync, BookSync)  # nosec B101 - type narrowing
-        assert self._rest is not None  # nosec B101 - type narrowing
+        assert isinstance(sync, BookSync)  # nosec B101  # type narrowing
+        assert self._rest is not None  # nosec B101  # type narrowing
         try:
             async with self._rest_deadline():
                 commits = await self._rest.get_depth_commits(req.symbol, req.limit)

@@ -377,7 +377,7 @@ class BookRecovery:
             del pending[0]
         elif pending[0][0] > self._last + 1:
             return []  # ahead: wait for the old connection to catch up
-        assert self._candidate is not None  # nosec B101 - type narrowing
+        assert self._candidate is not None  # nosec B101  # type narrowing
         self.source = self._candidate
         self._candidate = None
         self._handover = []

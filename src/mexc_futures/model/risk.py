@@ -256,7 +256,7 @@ class RiskGate:
         if ref is None:
             return Rejection("no_reference_price", f"no price to value a {symbol} market order")
         spec = rules.verdict
-        assert not isinstance(spec, Rejection)  # nosec B101 - checked before sizing
+        assert not isinstance(spec, Rejection)  # nosec B101  # checked before sizing
         notional = spec.notional(exposure, ref)
         if notional > rules.notional_limit:
             return Rejection("max_notional", f"notional {notional} > limit {rules.notional_limit}")

@@ -229,7 +229,7 @@ class _Conn(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def send(self, request: bytes, timeout: float) -> asyncio.Future[LaneResponse]:
-        assert self.transport is not None  # nosec B101 - only idle connections are used
+        assert self.transport is not None  # nosec B101  # only idle connections are used
         fut: asyncio.Future[LaneResponse] = self._loop.create_future()
         self._waiter = fut
         self._parser = ResponseParser()

@@ -82,7 +82,7 @@ class Pool:
         self.metrics = metrics
         self.clock = clock
         self.speed: float = float(getattr(clock, "speed", 1.0))
-        self.rng = rng or random.Random()  # noqa: S311  # nosec B311 - jitter
+        self.rng = rng or random.Random()  # noqa: S311  # nosec B311  # jitter
         self.session_config = session_config or SessionConfig()
         self.signer = signer
         self.filters = filters
@@ -107,7 +107,7 @@ class Pool:
     ) -> None:
         for cid in list(self._stop):
             self.close(cid)
-        assert self._group is not None  # nosec B101 - type narrowing
+        assert self._group is not None  # nosec B101  # type narrowing
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5.0):
                 await self._group.__aexit__(et, exc, tb)

@@ -180,7 +180,7 @@ class RestCore:
         self.send_gate: Callable[[Endpoint], None] | None = None
         #: Set when the gate may have closed: gated requests waiting for a slot wake at once.
         self.gate_closed = asyncio.Event()
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security  # nosec B311 - retry jitter, not security
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security  # nosec B311  # retry jitter, not security
         self._base = env.rest_url.rstrip("/")
         #: ``clock`` runs this many times faster than real time (emulator ``speed``): limiter
         #: waits, computed on ``clock``, are divided by it before sleeping.
@@ -292,7 +292,7 @@ class RestCore:
             elif wait > 0:
                 await asyncio.sleep(wait / self.time_scale)
             if gated:
-                assert self.send_gate is not None  # nosec B101 - narrowing for mypy
+                assert self.send_gate is not None  # nosec B101  # narrowing for mypy
                 self.send_gate(ep)
             try:
                 if first is not None:
@@ -326,7 +326,7 @@ class RestCore:
         self, ep: Endpoint, fut: asyncio.Future[LaneResponse], t0: float, changes_state: bool
     ) -> Any:
         lanes = self._lanes
-        assert lanes is not None  # nosec B101 - only lane requests get here
+        assert lanes is not None  # nosec B101  # only lane requests get here
         res = await lanes.answer(ep, fut, changes_state)
         ms = (self.clock.monotonic() - t0) * 1000
         return self._finish(ep, res.status, res.body, ms, changes_state, "lane")
@@ -361,7 +361,7 @@ class RestCore:
                 return await self._lane_finish(ep, fut, t0, changes_state)
         headers: dict[str, str] = {}
         if ep.signed:
-            assert self._signer is not None  # nosec B101 - checked in begin
+            assert self._signer is not None  # nosec B101  # checked in begin
             rt = self.request_time()
             signed = query if ep.method == "GET" else payload
             sig = self._signer.sign_bytes(
@@ -469,7 +469,7 @@ class RestCore:
             )
         if isinstance(err, RecursionError):
             return MalformedFrame(f"{ep.name}: answer nested too deeply to decode")
-        assert isinstance(err, MexcError)  # nosec B101 - the codec's errors are MexcErrors
+        assert isinstance(err, MexcError)  # nosec B101  # the codec's errors are MexcErrors
         return err
 
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:

@@ -134,7 +134,7 @@ def encode(frame: ClientFrame, signer: Signer | None, time_ms: int) -> bytes:
             raise ValueError("login needs credentials")
         p = signer.ws_login(str(time_ms))
         return codec.encode_login(p["apiKey"], p["reqTime"], p["signature"], subscribe=False)
-    assert isinstance(frame, Filter)  # nosec B101 - type narrowing
+    assert isinstance(frame, Filter)  # nosec B101  # type narrowing
     return codec.encode_personal_filter([(n, list(r) or None) for n, r in frame.filters])
 
 

@@ -84,9 +84,15 @@ async def test_s8_resubscribe_storm_stays_under_the_message_limit() -> None:
         await rec.until(lambda: sum(1 for r in ex.connections() if r["open"]) == 2
                         and all(md.book(s).synced for s in symbols), limit=20)
         await rec.until(lambda: all(md.metrics.conn(c).reconnects == 1 for c in (1, 2)))
-        # I6: every subscription active again, measured at the venue, and data flows again
-        rows = [r for r in ex.connections() if r["open"]]
-        assert sum(len(r["subscriptions"]) for r in rows) == 36
+
+        def at_venue() -> int:
+            return sum(len(r["subscriptions"]) for r in ex.connections() if r["open"])
+
+        # I6: every subscription active again, measured at the venue, and data flows again.
+        # Synced books do not mean the storm is over: the paced resubscription (10 frames/s) still
+        # has deal and ticker subscriptions queued when the last book syncs, so wait for them.
+        await rec.until(lambda: at_venue() >= 36)
+        assert at_venue() == 36  # and none twice
         marks = {s: len(rec.of(BookUpdate, s)) for s in symbols}
         await rec.until(lambda: all(len(rec.of(BookUpdate, s)) > marks[s] for s in symbols),
                         limit=15)

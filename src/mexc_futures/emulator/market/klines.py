@@ -125,7 +125,7 @@ class KlineSeries:
         """Synthetic bars before the start, newest first (deterministic per seed and interval)."""
         if interval in self._backfill:
             return self._backfill[interval]
-        rng = random.Random(f"{self._seed}:{interval}")  # noqa: S311 - simulation, not crypto  # nosec B311 - seeded simulation, not security
+        rng = random.Random(f"{self._seed}:{interval}")  # noqa: S311 - simulation, not crypto  # nosec B311  # seeded simulation, not security
         step = INTERVALS[interval] or 30 * 86400
         sigma = 0.6 * (step / (365 * 86400)) ** 0.5
         bars: list[Bar] = []

@@ -49,7 +49,7 @@ class SymbolMarket:
     ) -> None:
         self.contract = contract
         self.book = book
-        self.rng = random.Random(symbol_seed(seed, contract.symbol))  # noqa: S311 - simulation  # nosec B311 - seeded simulation, not security
+        self.rng = random.Random(symbol_seed(seed, contract.symbol))  # noqa: S311 - simulation  # nosec B311  # seeded simulation, not security
         self.rate = rate
         self.levels = levels
         self.mid = float(contract.ticks(contract.start_price))

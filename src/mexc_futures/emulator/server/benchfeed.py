@@ -58,7 +58,7 @@ class DepthFrames:
         self.mid = (bid + ask) // 2 if bid is not None and ask is not None else int(self.market.mid)
         self.levels = levels
         self.max_levels = max_levels
-        self.rng = random.Random(seed ^ zlib.crc32(sym.encode()))  # noqa: S311  # nosec B311 - simulation
+        self.rng = random.Random(seed ^ zlib.crc32(sym.encode()))  # noqa: S311  # nosec B311  # simulation
 
     def price(self, ticks: int) -> float:
         """Tick → wire price (cached)."""
@@ -160,7 +160,7 @@ class MixedFrames:
         total = sum(mix) or 1.0
         self._cut1 = mix[0] / total
         self._cut2 = (mix[0] + mix[1]) / total
-        self.rng = random.Random(seed)  # noqa: S311  # nosec B311 - seeded simulation
+        self.rng = random.Random(seed)  # noqa: S311  # nosec B311  # seeded simulation
         self._trade = 0
 
     def next(self, now_ms: int) -> tuple[int, int, bytes, int, int]:
