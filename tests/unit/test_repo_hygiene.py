@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from tests import conftest
 
 ROOT = conftest.ROOT
 
+# name: (list key, entries). The files are copies (tests/vectors/README.md): replace them as a
+# whole and update tests/vectors/SHA256SUMS (``sha256sum -c`` format). The pin is also why
+# ``./run test``'s detect-secrets may skip them (ids, hashes and HMAC outputs by nature).
 SHIPPED = {
     "signing.json": ("cases", 15),
     "rest_responses.json": ("entries", 108),
@@ -32,6 +36,9 @@ def test_golden_vectors_ship_inside_the_repository(name: str) -> None:
     key, count = SHIPPED[name]
     doc = conftest.load_vectors(name)
     assert len(doc[key]) == count
+    sums = (conftest.VECTORS / "SHA256SUMS").read_text(encoding="utf-8").split()
+    pinned = dict(zip(sums[1::2], sums[0::2], strict=True))
+    assert hashlib.sha256((conftest.VECTORS / name).read_bytes()).hexdigest() == pinned[name]
     assert doc["_meta"]["description"]
     assert name in (conftest.VECTORS / "README.md").read_text(encoding="utf-8")
 
