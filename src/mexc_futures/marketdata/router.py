@@ -14,7 +14,12 @@ speed and kept where it can be measured and reviewed alone (docs/performance.md)
     call (``Route.publish``: the listener itself when there is one), rebuilt when a callback or
     iterator is added or a subscription ends, never per frame;
   * everything off the in-order path (sync outputs, REST fetches the sync machines ask for,
-    their retries) is here too, as plain tasks of the facade's task group.
+    their retries) is here too, as plain tasks of the facade's task group;
+  * with the compiled path active (``mexc_futures.speedups()``, docs/speedups.md) the router also
+    keeps a ``_hot.DepthTable`` of its depth routes (``depth_table()``): each connection's
+    compiled listener runs the same in-order branch in C on the raw frame and hands every frame
+    it does not apply to the Python route below, unchanged. ``_hot_crossed`` is the one piece of
+    the inlined branch it calls back into.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from mexc_futures._speedups import hot as _hot
 from mexc_futures.clock import Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata.config import MarketDataConfig
@@ -115,6 +121,8 @@ class Router(PoolHooks):
         self._callbacks: list[Callback] = []
         self._queue: EventQueue | None = None
         self._handover: dict[int, asyncio.Event] = {}
+        #: the compiled listeners' view of ``_depth`` (None on the pure path)
+        self._hot_table: Any = _hot.DepthTable() if _hot is not None else None
 
     # ---------------------------------------------------------------- stream tables
 
@@ -126,6 +134,8 @@ class Router(PoolHooks):
         if ch == "depth":
             st.sync = BookSync(sym, commits_limit=self.config.commits_limit)
             self._depth[sym] = st
+            if self._hot_table is not None and _hot is not None:
+                self._hot_table.add(sym, _hot.DepthSlot(st, st.sync, self._hot_crossed))
         elif ch == "depth.full":
             st.sync = FullBookSync(sym)
             self._full[sym] = st
@@ -143,6 +153,8 @@ class Router(PoolHooks):
         for table in (self._depth, self._full, self._deals):
             if table.get(sym) is st:
                 del table[sym]
+        if self._hot_table is not None and st.stream.channel == "depth":
+            self._hot_table.remove(sym, st)
         self._by_channel.pop(("push." + st.stream.channel, sym), None)
         conn = self.ledger.conn_of(st.stream)
         live = self._pool.live.get(conn) if self._pool and conn is not None else None
@@ -174,6 +186,22 @@ class Router(PoolHooks):
         return self._metrics
 
     # ---------------------------------------------------------------- hot path
+
+    def depth_table(self) -> Any:
+        """The compiled listeners' depth routes (``_hot.DepthTable``), None on the pure path."""
+        return self._hot_table
+
+    def _hot_crossed(self, st: Route) -> None:
+        """The compiled listener applied an in-order frame and the book came out crossed: the
+        inlined branch's ``on_crossed`` tail below, for that frame."""
+        sync: BookSync = st.sync  # type: ignore[assignment]  # depth routes hold a BookSync
+        outs = sync.on_crossed()
+        if outs:
+            self._outputs(st, outs)
+        twin = st.rotating
+        if twin and sync.source == twin:
+            st.rotating = 0
+            self._check_handover(twin)
 
     def push_routes(self, conn: int) -> dict[type, Callable[[Any], None]]:
         """``push.depth`` goes straight to a handler bound to ``conn``; the rest to ``on_push``."""

@@ -6,6 +6,10 @@ stored negated and ascending), so the common update near the top of the book mov
 elements. Applying one level and reading best bid/ask costs about 0.4 µs; ``top(n)`` is built only
 when asked for.
 
+With the compiled path active (``mexc_futures.speedups()``, docs/speedups.md) ``OrderBook`` is
+``mexc_futures._hot.Book``: the same API and layout over two C arrays of ``(price, size)``; the pure
+class stays available as ``PyOrderBook``.
+
 Contract:
   * ``apply(bids, asks)`` takes levels with ``price`` and ``vol`` attributes (the codec's
     ``Level`` structs, no conversion on the hot path) holding **absolute** sizes; ``vol == 0``
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 Level = tuple[float, float]
 
@@ -236,4 +240,13 @@ class OrderBook:
         )
 
 
-__all__ = ["Level", "Lv", "OrderBook", "PriceLevel"]
+#: the pure-Python book, whichever path is active (tests, tools)
+PyOrderBook = OrderBook
+
+if not TYPE_CHECKING:  # the compiled path's C book, same API (mexc_futures.speedups, issue #19)
+    from mexc_futures.speedups import hot as _hot
+
+    if _hot is not None:
+        OrderBook = _hot.Book
+
+__all__ = ["Level", "Lv", "OrderBook", "PriceLevel", "PyOrderBook"]

@@ -56,6 +56,7 @@ def _build_frame_decoder() -> msgspec.json.Decoder[Any]:
 
 
 _FRAME_DECODER = _build_frame_decoder()
+_DEPTH_DECODER = msgspec.json.Decoder(ws.DepthPush, strict=False)
 
 
 class _Head(msgspec.Struct):
@@ -111,6 +112,13 @@ def frame_fast_path() -> Callable[[str | bytes | memoryview], ws.WsMessage]:
     what ``decode_frame`` returns for the same bytes.
     """
     return _FRAME_DECODER.decode
+
+
+def depth_fast_path() -> Callable[[str | bytes | memoryview], ws.DepthPush]:
+    """A ``push.depth``-only decode: ``frame_fast_path``'s result for a depth frame, without the
+    tagged union's search for the tag (MEXC sends ``channel`` after ``data``). Raises
+    ``msgspec.MsgspecError`` for anything else: the caller then takes ``frame_fast_path``."""
+    return _DEPTH_DECODER.decode
 
 
 def _decode_inflated(raw: bytes) -> ws.WsMessage:

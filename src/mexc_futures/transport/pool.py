@@ -211,6 +211,7 @@ class _Relay(ConnHooks):
         h = pool.hooks
         self.on_push = h.on_push  # type: ignore[method-assign]
         self.push_routes = h.push_routes  # type: ignore[method-assign]
+        self.depth_table = h.depth_table  # type: ignore[method-assign]
         self.on_stale = h.on_stale  # type: ignore[method-assign]
         self.on_rotate = h.on_rotate  # type: ignore[method-assign]
         self.on_venue_error = h.on_venue_error  # type: ignore[method-assign]

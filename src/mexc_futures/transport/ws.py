@@ -46,6 +46,7 @@ from mexc_futures.protocol.session import (
     Unsub,
 )
 from mexc_futures.protocol.signing import Signer
+from mexc_futures.speedups import hot as _hot
 from mexc_futures.transport.metrics import ConnMetrics
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,15 @@ class ConnHooks:
         dict lookup on the decoded class). The default claims nothing.
         """
         return {}
+
+    def depth_table(self) -> Any:
+        """The owner's ``_hot.DepthTable`` (compiled path, docs/speedups.md), else ``None``.
+
+        When it is not ``None`` and the compiled path is active, the connection's picows listener
+        is ``_hot.DepthListener``: in-order ``push.depth`` frames of the table's routes are
+        applied in C, every other frame goes to the pure listener below, unchanged.
+        """
+        return None
 
     def on_open(self, conn: int) -> None:
         """The socket is open (before login)."""
@@ -90,6 +100,7 @@ class _Listener(WSListener):
         self._conn = conn
         self._metrics = conn.metrics
         self._fast = codec.frame_fast_path()
+        self._depth = codec.depth_fast_path()
         self._routes = conn.routes
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -102,7 +113,17 @@ class _Listener(WSListener):
         m.messages += 1
         m.bytes += len(raw)
         try:
-            msg = self._fast(raw)
+            # the channel tag sits near the END of a MEXC frame, so the tagged union would skip
+            # the whole payload to find it: peek at the tail, and decode a depth push with the
+            # DepthPush-only decoder (same struct, same outcome; a miss just takes the union)
+            msg: Any
+            if _DEPTH_TAG in raw[-48:].tobytes():
+                try:
+                    msg = self._depth(raw)
+                except msgspec.MsgspecError:
+                    msg = self._fast(raw)
+            else:
+                msg = self._fast(raw)
         except msgspec.MsgspecError:  # not a plain known push: the codec's full outcome rules
             try:
                 msg = codec.decode_frame(bytes(raw))
@@ -183,7 +204,7 @@ class WsConnection:
         """Connect, then serve until the socket closes; returns the reason (``stall``, ...)."""
         try:
             transport, _ = await asyncio.wait_for(
-                ws_connect(lambda: _Listener(self), self.url, max_frame_size=self.max_frame_size,
+                ws_connect(self.make_listener, self.url, max_frame_size=self.max_frame_size,
                            enable_auto_pong=True, websocket_handshake_timeout=self.connect_timeout),
                 timeout=self.connect_timeout,
             )
@@ -211,6 +232,15 @@ class WsConnection:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(transport.wait_disconnected(), timeout=1.0)
         return self.close_reason or "closed"
+
+    def make_listener(self) -> WSListener:
+        """This connection's picows listener: compiled when possible (see ``ConnHooks``)."""
+        py = _Listener(self)
+        table = self.hooks.depth_table() if _hot is not None else None
+        if table is None or _hot is None:
+            return py
+        listener: WSListener = _hot.DepthListener(self.conn_id, table, py, self.metrics)
+        return listener
 
     def send(self, frame: ClientFrame) -> None:
         """Queue a frame; it goes out at once if the pacing window allows."""
@@ -302,6 +332,7 @@ class WsConnection:
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+_DEPTH_TAG = b'"push.depth"'
 _PUSHES: frozenset[type] = frozenset(
     t for t in wire.TAGGED
     if t not in (wire.Pong, wire.RsError, wire.LoginAck, wire.FilterAck)
