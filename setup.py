@@ -18,7 +18,7 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(HERE, "src", "mexc_futures")
 #: picows minor version whose C layout (WSFrame, WSListener vtable) ``_hot.pyx`` is built against;
-#: keep in step with ``mexc_futures.speedups.PICOWS_ABI`` and the ``picows`` pin in pyproject.toml
+#: keep in step with ``mexc_futures._speedups.PICOWS_ABI`` and the ``picows`` pin in pyproject.toml
 PICOWS_ABI = (2, 3)
 
 

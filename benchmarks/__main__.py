@@ -46,12 +46,13 @@ def _missing(cands: tuple[str, ...]) -> dict[str, str]:
             import ccxt.pro  # noqa: F401
         except ImportError as e:
             out["ccxt"] = f"{e} (pip install '.[bench]')"
-    if "toolkit" in cands:
-        from benchmarks.toolkit_candidate import available
+    for name in ("toolkit", "pure"):
+        if name in cands:
+            from benchmarks.toolkit_candidate import available
 
-        why = available()
-        if why:
-            out["toolkit"] = why
+            why = available()
+            if why:
+                out[name] = why
     return out
 
 

@@ -67,10 +67,14 @@ def make_candidate(name: str, cfg: ClientConfig) -> Candidate:
         from benchmarks.ccxt_candidate import CcxtCandidate
 
         return CcxtCandidate(cfg.api_key, cfg.secret)
-    if name == "toolkit":
+    if name in ("toolkit", "pure"):
+        if name == "pure":  # the toolkit on its pure-Python depth path (decided at import)
+            os.environ["MEXC_FUTURES_PURE"] = "1"
         from benchmarks.toolkit_candidate import ToolkitCandidate
 
-        return ToolkitCandidate(cfg.api_key, cfg.secret)
+        cand = ToolkitCandidate(cfg.api_key, cfg.secret)
+        cand.name = name
+        return cand
     raise ValueError(name)
 
 
@@ -94,7 +98,7 @@ class _State:
         self.t_done = 0
         self.t_last: dict[str, int] = {}
         self.arrival: dict[int, int] = {}
-        self.orders: list[asyncio.Task[None]] = []
+        self.orders: list[Any] = []  # tasks / futures of the orders placed
         self.order_errors: list[str] = []
         self.armed = False
 
@@ -145,12 +149,17 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
         if ver >= st.targets.get(sym, big):
             finish(sym)
 
+    begin = getattr(cand, "begin_order", None)
+
     def on_t2o(kind: str, sym: str, ver: int) -> None:
         st.n += 1
         if st.armed and kind == "depth":
             st.arrival[ver] = arrival[0]
-            task = loop.create_task(cand.place_order(sym, cand.best_bid(sym), 1, f"t{ver}"))
-            st.orders.append(task)
+            if begin is not None:  # the order is written inside the callback (no task hop)
+                st.orders.append(begin(sym, cand.best_bid(sym), 1, f"t{ver}"))
+            else:
+                st.orders.append(loop.create_task(
+                    cand.place_order(sym, cand.best_bid(sym), 1, f"t{ver}")))
             t_last[sym] = clock()
             if ver >= st.targets.get(sym, big):
                 finish(sym)
@@ -198,6 +207,7 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "order_errors": st.order_errors, "hosts": sorted(CONNECTS),
             "t2o": [(v, a, stamps.WRITES.get(f"t{v}", 0)) for v, a in st.arrival.items()],
+            "path": _depth_path(),
         }))
     except BaseException as e:
         conn.send(("error", f"{type(e).__name__}: {e}"))
@@ -205,6 +215,12 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
     finally:
         with contextlib.suppress(Exception):  # teardown; the result was already sent
             await asyncio.wait_for(cand.close(), 5)
+
+
+def _depth_path() -> str:
+    """The toolkit's active depth path in this process (``compiled``/``pure``), "" if unloaded."""
+    mod = sys.modules.get("mexc_futures._speedups")
+    return str(mod.PATH) if mod is not None else ""
 
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -245,7 +261,10 @@ def run(conn: Connection, cfg: ClientConfig) -> None:
         if cfg.scenario == "t2o":
             from benchmarks import stamps
 
-            hook = {"toolkit": stamps.hook_toolkit_arrival, "ccxt": stamps.hook_ccxt_arrival}
+            if cfg.candidate == "pure":
+                os.environ["MEXC_FUTURES_PURE"] = "1"  # before the hook imports the toolkit
+            hook = {"toolkit": stamps.hook_toolkit_arrival, "pure": stamps.hook_toolkit_arrival,
+                    "ccxt": stamps.hook_ccxt_arrival}
             if cfg.candidate in hook and not hook[cfg.candidate]():
                 raise RuntimeError(f"cannot hook frame arrival of {cfg.candidate}")
             with asyncio.Runner(loop_factory=stamps.stamping_loop_factory) as runner:

@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 from benchmarks.harness import RunResult, run_once
 from benchmarks.venue_process import FeedConfig
 
-CANDIDATES = ("toolkit", "ccxt", "floor")
+#: ``toolkit`` runs the depth path ``./run`` built (compiled when it could), ``pure`` the same
+#: toolkit with ``MEXC_FUTURES_PURE=1`` (the fallback every machine without the extension runs)
+CANDIDATES = ("toolkit", "ccxt", "floor", "pure")
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,11 @@ def scenarios(plan: Plan) -> list[tuple[str, str, FeedConfig, tuple[str, ...], t
          ("depth",), CANDIDATES),
         ("latency", f"latency@{plan.latency_rate:.0f}/s",
          FeedConfig(symbols=one, mode="paced", n=plan.latency_n, rate=plan.latency_rate),
-         ("depth",), CANDIDATES),
+         ("depth",), ("toolkit", "ccxt", "floor")),
         ("t2o", "tick-to-order",
          FeedConfig(symbols=one, mode="paced", n=plan.t2o_n, rate=plan.t2o_rate,
                     track_best_bid=True),
-         ("depth",), ("toolkit", "ccxt")),
+         ("depth",), ("toolkit", "ccxt", "pure")),
     ]
     for k in plan.scale_symbols:
         feed = FeedConfig(symbols=symbols(k), mode="paced", n=plan.scale_n, rate=plan.scale_rate,

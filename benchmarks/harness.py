@@ -116,6 +116,9 @@ def _evaluate(scenario: str, candidate: str, ready: dict[str, Any], c: dict[str,
         problems.append(f"client reached non-loopback hosts: {c['hosts']}")
     if c["gaps"]:
         problems.append(f"{c['gaps']} version gaps")
+    path = c.get("path", "")
+    if candidate == "pure" and path != "pure":
+        problems.append(f"the pure candidate ran the {path or 'unknown'} depth path")
     send_ns: list[int] = s["send_ns"]
     n = s["frames"]
     m: dict[str, float] = {"msgs": n}
@@ -126,6 +129,8 @@ def _evaluate(scenario: str, candidate: str, ready: dict[str, Any], c: dict[str,
     m["rss_mib"] = c["rss_kib"] / 1024
     m["hosts_seen"] = len(c.get("hosts", ()))
     m["server_capacity_fps"] = s["capacity_fps"]
+    if path:  # which depth path the toolkit ran (mexc_futures.speedups())
+        m["compiled"] = 1.0 if path == "compiled" else 0.0
     if scenario == "ingest":
         m["msgs_per_s"] = n / wall_s
         if s["capacity_fps"] < HEADROOM * m["msgs_per_s"]:

@@ -2,7 +2,8 @@
 
 * **frame arrival** — ``ARRIVAL[0]`` is ``perf_counter_ns()`` taken when the candidate's WebSocket
   layer hands over a received frame, before any decoding: the toolkit's picows listener
-  (``mexc_futures.transport.ws._Listener.on_ws_frame``), ccxt's ``Client.handle_message`` (the raw
+  (``mexc_futures.transport.ws._Listener.on_ws_frame``, or a Python subclass of the compiled
+  ``_hot.DepthListener`` when that path is active), ccxt's ``Client.handle_message`` (the raw
   aiohttp message). The consumer callback reads it for the frame that triggered it (frames are
   paced milliseconds apart, so the last arrival is the triggering one).
 * **request written** — :class:`StampingLoop` is uvloop's loop whose ``create_connection`` wraps
@@ -97,7 +98,34 @@ def hook_toolkit_arrival() -> bool:
         orig(self, transport, frame)
 
     listener.on_ws_frame = on_ws_frame
+    _hook_compiled(ws)
     return True
+
+
+def _hook_compiled(ws: Any) -> None:
+    """The compiled listener (``mexc_futures._hot.DepthListener``, when active) gets the same
+    stamp from a Python subclass: picows then calls the override, which stamps and calls the
+    compiled ``on_ws_frame`` (frames it hands over are restamped by the pure hook just after)."""
+    from mexc_futures._speedups import hot
+
+    if hot is None:
+        return
+    base = hot.DepthListener
+
+    class Stamped(base):  # type: ignore[misc, valid-type]
+        def on_ws_frame(self, transport: Any, frame: Any) -> None:
+            ARRIVAL[0] = _clock()
+            base.on_ws_frame(self, transport, frame)
+
+    make = ws.WsConnection.make_listener
+
+    def make_listener(self: Any) -> Any:
+        listener = make(self)
+        if isinstance(listener, base):
+            return Stamped(listener.conn_id, listener.table, listener.py, self.metrics)
+        return listener
+
+    ws.WsConnection.make_listener = make_listener
 
 
 def hook_ccxt_arrival() -> bool:

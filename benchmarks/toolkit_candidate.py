@@ -11,6 +11,7 @@ unavailable" in the report instead of failing the whole suite.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ class ToolkitCandidate:
         self.md: Any = None
         self.rest: Any = None
         self._symbols: list[str] = []
+        self._body: Any = None
         #: set by the client before ``start``: a consumer that takes the ``BookUpdate`` itself
         #: (``sub.on(depth_consumer)``, no adapter call in between); ``None``: adapt to
         #: ``on_update("depth", symbol, version)``
@@ -57,6 +59,9 @@ class ToolkitCandidate:
         from mexc_futures.model.events import BookUpdate
         from mexc_futures.protocol.ratelimit import RateLimiter
         from mexc_futures.transport.rest import RestClient
+        from mexc_futures.transport.rest_private import CreateOrderBody
+
+        self._body = CreateOrderBody
 
         class _NoClientLimit(RateLimiter):
             """Client-side rate limiting off, as ccxt runs with ``enableRateLimit=False``."""
@@ -114,6 +119,14 @@ class ToolkitCandidate:
             if m is not None and hasattr(m, name):
                 return int(getattr(m, name))
         return None
+
+    def begin_order(self, symbol: str, price: float, vol: int, oid: str) -> Any:
+        """Place the order from inside the market-data callback: ``RestClient.begin_create``
+        signs and writes the request on the order lane before it returns (no task hop before
+        the write); the returned task only awaits the answer."""
+        body = self._body(symbol=symbol, price=Decimal(repr(price)), vol=Decimal(vol),
+                               side=1, type=3, open_type=2, external_oid=oid)
+        return asyncio.ensure_future(self.rest.begin_create(body))
 
     async def place_order(self, symbol: str, price: float, vol: int, oid: str) -> None:
         await self.rest.create_order(symbol=symbol, side=1, order_type=3, vol=Decimal(vol),

@@ -10,7 +10,8 @@ Names are imported lazily so that ``import mexc_futures`` stays cheap (no aiohtt
 * configuration: ``Environment``, ``Credentials``, ``load_credentials``;
 * the protocol core: ``decode_frame(raw) -> WsMessage`` (spec §7),
   ``decode_response(endpoint, raw)`` (spec §2, raises ``ApiError``);
-* errors: ``MexcError`` (root of every exception raised by the toolkit), ``ApiError``.
+* errors: ``MexcError`` (root of every exception raised by the toolkit), ``ApiError``;
+* ``speedups()``: which depth path runs, compiled or pure Python (docs/speedups.md).
 
 Domain events and intents live in ``mexc_futures.model.events`` and ``mexc_futures.model.intents``.
 """
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from mexc_futures.marketdata.facade import MarketData, PrivateStream
     from mexc_futures.protocol.codec import decode_frame, decode_response
     from mexc_futures.strategy.api import Strategy
+    from mexc_futures._speedups import speedups
     from mexc_futures.transport.rest import RestClient
 
 _LAZY = {
@@ -44,6 +46,7 @@ _LAZY = {
     "decode_frame": "mexc_futures.protocol.codec",
     "decode_response": "mexc_futures.protocol.codec",
     "load_credentials": "mexc_futures.config",
+    "speedups": "mexc_futures._speedups",
 }
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "decode_frame",
     "decode_response",
     "load_credentials",
+    "speedups",
 ]
 
 

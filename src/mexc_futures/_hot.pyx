@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, embedsignature=True
-"""The compiled depth path (issue #19; docs/speedups.md). Optional: ``mexc_futures.speedups``
+"""The compiled depth path (issue #19; docs/speedups.md). Optional: ``mexc_futures._speedups``
 imports it only when it was built, matches the installed picows, and ``MEXC_FUTURES_PURE`` is not
 set; every name here has a pure-Python twin that behaves the same (the differential tests say so).
 

@@ -23,7 +23,7 @@ from mexc_futures.model.booksync import BookSync, FetchSnapshot, SyncState
 from mexc_futures.protocol.ledger import Stream
 from mexc_futures.protocol.rest import Level
 from mexc_futures.protocol.session import Session
-from mexc_futures.speedups import hot
+from mexc_futures._speedups import hot
 from mexc_futures.transport.clock import SystemClock
 from mexc_futures.transport.ws import WsConnection, _Listener
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as hs
 
-from mexc_futures.speedups import hot
+from mexc_futures._speedups import hot
 
 from .harness import SYM, Stack
 

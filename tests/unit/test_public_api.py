@@ -23,6 +23,7 @@ EXPECTED = {
     "decode_frame",
     "decode_response",
     "load_credentials",
+    "speedups",
 }
 
 

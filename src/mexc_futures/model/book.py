@@ -244,7 +244,7 @@ class OrderBook:
 PyOrderBook = OrderBook
 
 if not TYPE_CHECKING:  # the compiled path's C book, same API (mexc_futures.speedups, issue #19)
-    from mexc_futures.speedups import hot as _hot
+    from mexc_futures._speedups import hot as _hot
 
     if _hot is not None:
         OrderBook = _hot.Book

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+from mexc_futures._speedups import hot as _hot
 from mexc_futures.clock import Clock
 from mexc_futures.errors import MalformedFrame, ProtocolDriftError
 from mexc_futures.protocol import codec
@@ -46,7 +47,6 @@ from mexc_futures.protocol.session import (
     Unsub,
 )
 from mexc_futures.protocol.signing import Signer
-from mexc_futures.speedups import hot as _hot
 from mexc_futures.transport.metrics import ConnMetrics
 
 log = logging.getLogger(__name__)
