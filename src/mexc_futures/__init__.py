@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mexc_futures._speedups import speedups
     from mexc_futures.config import Credentials, Environment, load_credentials
     from mexc_futures.emulator.server.server import Emulator
     from mexc_futures.errors import ApiError, MexcError
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from mexc_futures.marketdata.facade import MarketData, PrivateStream
     from mexc_futures.protocol.codec import decode_frame, decode_response
     from mexc_futures.strategy.api import Strategy
-    from mexc_futures._speedups import speedups
     from mexc_futures.transport.rest import RestClient
 
 _LAZY = {

@@ -15,6 +15,7 @@ frame by frame); the compiled one costs about a fifth of the CPU per depth frame
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from importlib import metadata
@@ -51,7 +52,7 @@ def _load() -> tuple[ModuleType | None, str]:
         log.warning("mexc-futures: running the pure-Python depth path (%s)", reason)
         return None, reason
     try:
-        from mexc_futures import _hot
+        _hot = importlib.import_module("mexc_futures._hot")
     except ImportError:
         return None, "extension not built (pure install)"
     except Exception as exc:  # e.g. a binary-incompatible picows: Cython's type-size check

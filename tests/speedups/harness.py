@@ -16,6 +16,8 @@ import msgspec
 from picows import WSMsgType
 from picows.picows import _make_test_ws_frame
 
+from mexc_futures._speedups import hot
+from mexc_futures.clock import SystemClock
 from mexc_futures.config import Environment
 from mexc_futures.marketdata import MarketData
 from mexc_futures.model.book import PyOrderBook
@@ -23,8 +25,6 @@ from mexc_futures.model.booksync import BookSync, FetchSnapshot, SyncState
 from mexc_futures.protocol.ledger import Stream
 from mexc_futures.protocol.rest import Level
 from mexc_futures.protocol.session import Session
-from mexc_futures._speedups import hot
-from mexc_futures.transport.clock import SystemClock
 from mexc_futures.transport.ws import WsConnection, _Listener
 
 SYM = "BTC_USDT"

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
+from mexc_futures._speedups import hot
 from mexc_futures.protocol import codec
 from mexc_futures.protocol import ws as wire
-from mexc_futures._speedups import hot
 
 from .test_differential import KINDS, Venue
 

@@ -23,7 +23,7 @@ from mexc_futures.model.book import OrderBook, PyOrderBook
 from mexc_futures.config import Environment
 from mexc_futures.marketdata import MarketData
 from mexc_futures.protocol.session import Session
-from mexc_futures.transport.clock import SystemClock
+from mexc_futures.clock import SystemClock
 from mexc_futures.transport.ws import WsConnection
 md = MarketData(Environment(name="t", rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
                             is_live=False))

@@ -10,7 +10,8 @@ the design. Then it checks:
 * the floors, each importing only downwards:
   ``cli -> strategy -> marketdata | execution -> transport -> protocol -> model``;
   ``marketdata`` and ``execution`` are siblings and never import each other;
-  ``errors``, ``config`` and ``clock`` are usable by all and import only ``protocol``/``model``;
+  ``errors``, ``config``, ``clock`` and ``_speedups`` are usable by all and import only
+  ``protocol``/``model``;
   ``strategy`` never imports ``protocol`` (strategies know no wire format);
 * the emulator imports only ``protocol``, ``model``, ``errors``, ``config``, ``clock`` and
   itself, and only ``cli`` and ``testing`` import the emulator; inside it, ``venue/`` and
@@ -43,7 +44,7 @@ FLOOR = {
     "testing": 5,
 }
 PART_ALIAS = {"strategies": "strategy"}  # the built-in strategies sit beside the engine
-BASE = {"errors", "config", "clock"}
+BASE = {"errors", "config", "clock", "_speedups"}  # _speedups: which depth path (#19)
 BASE_MAY_IMPORT = {"model", "protocol"} | BASE
 EMULATOR_MAY_IMPORT = {"emulator", "protocol", "model"} | BASE
 EMULATOR_IMPORTERS = {"emulator", "cli", "testing"}
