@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smoke sizes: seconds, one round")
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/<date>)")
-    ap.add_argument("--only", nargs="*", default=(), choices=("ingest", "latency", "t2o", "scale"))
+    ap.add_argument("--only", nargs="*", default=(),
+                    choices=("ingest", "latency", "t2o", "scale", "books"))
     ap.add_argument("--candidates", nargs="*", default=CANDIDATES, choices=CANDIDATES)
     ap.add_argument("--repeats", type=int, default=None)
     args = ap.parse_args(argv)
@@ -32,9 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     rat = ratios(results)
     tgt = targets(agg, rat)
     print(table(agg, rat, tgt))
+    books = None
+    if not args.only or "books" in args.only:  # book apply from Python, nautilus_trader beside
+        from benchmarks import bench_books
+
+        books = bench_books.run(frames=plan.books_n, rounds=plan.repeats)
+        print()
+        print(bench_books.table(books))
     path = write_json(args.out, command="python -m benchmarks " + " ".join(argv or sys.argv[1:]),
                       plan={**asdict(plan), "candidates": cands, "skipped": missing},
-                      results=results, agg=agg, rat=rat, tgt=tgt)
+                      results=results, agg=agg, rat=rat, tgt=tgt, books=books)
     print(f"\nJSON: {path}")
     return 0
 

@@ -41,12 +41,13 @@ class Plan:
     scale_n: int
     scale_candidates: tuple[str, ...] = ("toolkit", "floor")
     repeats_other: int = 3  # rounds for latency, tick to order and scale (ingest: ``repeats``)
+    books_n: int = 100_000  # frames of the in-process book comparison (bench_books)
 
 
 FULL = Plan(repeats=5, ingest_n=100_000, latency_rate=10_000, latency_n=30_000, t2o_rate=200,
             t2o_n=400, scale_symbols=(10, 100, 800), scale_rate=10_000, scale_n=30_000)
 QUICK = Plan(repeats=1, ingest_n=3_000, latency_rate=5_000, latency_n=1_500, t2o_rate=200,
-             t2o_n=20, scale_symbols=(10,), scale_rate=5_000, scale_n=1_500)
+             t2o_n=20, scale_symbols=(10,), scale_rate=5_000, scale_n=1_500, books_n=3_000)
 
 
 def symbols(n: int) -> tuple[str, ...]:

@@ -161,15 +161,19 @@ def table(agg: dict[str, Any], rat: dict[str, dict[str, float]], tgt: dict[str, 
 
 def write_json(path: Path | None, *, command: str, plan: dict[str, Any],
                results: dict[str, list[RunResult]], agg: dict[str, Any],
-               rat: dict[str, dict[str, float]], tgt: dict[str, Any]) -> Path:
+               rat: dict[str, dict[str, float]], tgt: dict[str, Any],
+               books: dict[str, Any] | None = None) -> Path:
     """Writes the JSON document; default path ``benchmarks/results/<UTC date-time>.json``."""
     now = dt.datetime.now(dt.UTC)
     if path is None:
         path = Path(__file__).parent / "results" / f"{now:%Y-%m-%dT%H%M%SZ}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"date": now.isoformat(timespec="seconds"), "command": command, "machine": machine(),
-           "plan": plan, "summary": agg, "ratios": rat, "targets": tgt,
-           "runs": {k: [r.as_dict() for r in v] for k, v in results.items()}}
+    doc: dict[str, Any] = {
+        "date": now.isoformat(timespec="seconds"), "command": command, "machine": machine(),
+        "plan": plan, "summary": agg, "ratios": rat, "targets": tgt,
+        "runs": {k: [r.as_dict() for r in v] for k, v in results.items()}}
+    if books is not None:
+        doc["books"] = books
     path.write_text(json.dumps(doc, indent=1, default=_nan_safe, allow_nan=True))
     return path
 
