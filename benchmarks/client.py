@@ -98,6 +98,7 @@ class _State:
         self.t_done = 0
         self.t_last: dict[str, int] = {}
         self.arrival: dict[int, int] = {}
+        self.called: dict[int, int] = {}  # trigger version -> consumer entered (t2o segments)
         self.orders: list[Any] = []  # tasks / futures of the orders placed
         self.order_errors: list[str] = []
         self.armed = False
@@ -155,6 +156,7 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
         st.n += 1
         if st.armed and kind == "depth":
             st.arrival[ver] = arrival[0]
+            st.called[ver] = clock()
             if begin is not None:  # the order is written inside the callback (no task hop)
                 st.orders.append(begin(sym, cand.best_bid(sym), 1, f"t{ver}"))
             else:
@@ -207,6 +209,7 @@ async def _main(conn: Connection, cfg: ClientConfig) -> None:
             "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "order_errors": st.order_errors, "hosts": sorted(CONNECTS),
             "t2o": [(v, a, stamps.WRITES.get(f"t{v}", 0)) for v, a in st.arrival.items()],
+            "t2o_called": st.called,
             "path": _depth_path(),
         }))
     except BaseException as e:

@@ -175,6 +175,14 @@ def _t2o(s: dict[str, Any], c: dict[str, Any], m: dict[str, float],
         if ver in send_by_ver:
             wire.append((written - send_by_ver[ver]) / 1e3)
     m["p50_us"], m["p99_us"] = _pct(lat, 0.5), _pct(lat, 0.99)
+    # segments: frame arrival -> consumer entered (decode, sync, book, event) and consumer ->
+    # request written (body, sign, lane write; a task hop first for candidates without begin)
+    called = {int(k): v for k, v in c.get("t2o_called", {}).items()}
+    seg_in = [(called[v] - a) / 1e3 for v, a, w in c["t2o"] if a and w and v in called]
+    seg_out = [(w - called[v]) / 1e3 for v, a, w in c["t2o"] if a and w and v in called]
+    if seg_in:
+        m["arrival_to_callback_p50_us"] = _pct(seg_in, 0.5)
+        m["callback_to_write_p50_us"] = _pct(seg_out, 0.5)
     m["send_to_write_p50_us"] = _pct(wire, 0.5)
     by_oid: dict[str, list[dict[str, Any]]] = {}
     for o in s["orders"]:
