@@ -251,7 +251,7 @@ class Activity:
 
 def log_sink(entry: Entry) -> None:
     """Write ``entry`` through the ``mexc_futures.activity`` logger (for ``--log-file``)."""
-    log.info(entry.text, extra={"activity": entry.kind, "fields": entry.fields})
+    log.info("%-6s %s", entry.kind, entry.text, extra={"fields": entry.fields})
 
 
 __all__ = ["Activity", "Entry", "log_sink"]

@@ -146,8 +146,16 @@ def sparkline(values: Sequence[float], width: int = 40) -> str:
     return "".join(SPARK[round((v - lo) * scale)] for v in vals)
 
 
-def chart(values: Sequence[float], width: int, height: int, unit: str, span_s: float) -> list[str]:
-    """A column chart with a y axis labelled in ``unit`` and a time axis (``-60 s`` .. ``now``).
+def chart(
+    values: Sequence[float],
+    width: int,
+    height: int,
+    unit: str,
+    span_s: float,
+    axis: tuple[str, str] | None = None,
+) -> list[str]:
+    """A column chart with a y axis labelled in ``unit`` and a time axis (``-60 s`` .. ``now``,
+    or the ``axis`` labels given).
 
     ``height`` rows of bars, then the x axis and its labels: ``height + 2`` lines in all.
     """
@@ -177,9 +185,8 @@ def chart(values: Sequence[float], width: int, height: int, unit: str, span_s: f
             label = ""
         rows.append(f"{label:>{label_w - 1}} ┤{''.join(cells)}")
     rows.append(" " * (label_w - 1) + " └" + "─" * plot_w)
-    left = f"-{span_s:.0f} s" if span_s else ""
-    axis = f"{left}{'now':>{max(0, plot_w - len(left))}}"
-    rows.append(f"{unit:>{label_w - 1}}  {axis}")
+    left, right = axis or ((f"-{span_s:.0f} s" if span_s else ""), "now")
+    rows.append(f"{unit:>{label_w - 1}}  {left}{right:>{max(0, plot_w - len(left))}}")
     return rows
 
 

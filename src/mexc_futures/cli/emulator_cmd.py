@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 
 import click
 
+from mexc_futures.cli.common import CliError, check_emulator_symbols
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
@@ -136,11 +138,14 @@ def emulator(
 ) -> None:
     if (api_key is None) != (api_secret is None):
         raise click.UsageError("give both --api-key and --api-secret, or neither")
+    chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
+    if chosen:
+        check_emulator_symbols(chosen)  # it would otherwise invent a contract for any name
     ex = Emulator(
         host=host,
         port=port,
         seed=seed,
-        symbols=[s.strip() for s in symbols.split(",") if s.strip()] if symbols else None,
+        symbols=chosen,
         n_contracts=n_contracts,
         api_key=api_key,
         api_secret=api_secret,
@@ -166,8 +171,16 @@ def emulator(
             click.echo("Serving; press Ctrl-C to stop.")
             await asyncio.Event().wait()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run())
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise CliError(
+            f"Port {port} on {host} is already in use (another emulator?). Stop it, or pick "
+            "another port with --port N (--port 0 picks a free one and prints it)."
+        ) from None
     click.echo("Stopped.")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from mexc_futures.cli.common import CliError, Options, setup_logging
+from mexc_futures.cli.logs import FORMATS, setup_logs
 from mexc_futures.config import reject_cli_secrets
 from mexc_futures.errors import ConfigError
 
@@ -20,6 +21,7 @@ Examples:
   mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
   mexc-futures run market_maker -p size=2  # a built-in strategy, or your own .py file
   mexc-futures --live audit                # check the real API against the typed models
+  mexc-futures run breakout --log-file run.log --log-format json   # activity log as JSON
   mexc-futures COMMAND --help              # every command has its own examples
 
 \b
@@ -37,7 +39,10 @@ command is gone for the next. To keep state between commands, run an emulator:
          MEXC_API_SECRET=test-secret-0001
 """
 
-GROUP_VALUE_OPTIONS = frozenset({"--emulator-url", "--state-dir", "--seed"})
+GROUP_VALUE_OPTIONS = frozenset(
+    {"--emulator-url", "--state-dir", "--seed", "--log-file", "--log-format"}
+)
+GROUP_FLAGS = frozenset({"--live", "-v", "-vv", "-vvv", "--verbose"})
 
 
 class RootGroup(click.Group):
@@ -55,7 +60,49 @@ class RootGroup(click.Group):
             reject_cli_secrets(checked)
         except ConfigError as exc:
             raise CliError(str(exc)) from None
+        if cut is not None:
+            args = self._hoist(ctx, args, cut)
         return super().parse_args(ctx, args)
+
+    def _hoist(self, ctx: click.Context, args: list[str], cut: int) -> list[str]:
+        """Accept global options after the sub-command (``book BTC_USDT --live``, ux-audit
+        finding 23) by moving them before it — unless the sub-command has an option of that
+        name itself (``run --live``, ``emulator --seed``), which then keeps it."""
+        command = self.get_command(ctx, args[cut])
+        if command is None:
+            return args
+        own = _option_names(command)
+        moved: list[str] = []
+        rest: list[str] = []
+        tail = args[cut + 1 :]
+        i = 0
+        while i < len(tail):
+            arg = tail[i]
+            name = arg.split("=", 1)[0]
+            if arg == "--":
+                rest += tail[i:]
+                break
+            if name in GROUP_FLAGS and name not in own:
+                moved.append(arg)
+            elif name in GROUP_VALUE_OPTIONS and name not in own:
+                moved += tail[i : i + (1 if "=" in arg else 2)]
+                i += 0 if "=" in arg else 1
+            else:
+                rest.append(arg)
+            i += 1
+        return [*args[:cut], *moved, args[cut], *rest]
+
+
+def _option_names(command: click.Command) -> set[str]:
+    """Every option spelling of ``command`` and, for a group, of its sub-commands."""
+    names: set[str] = set()
+    for param in command.params:
+        names.update(param.opts)
+        names.update(param.secondary_opts)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            names |= _option_names(sub)
+    return names
 
 
 def _command_index(args: list[str]) -> int | None:
@@ -92,6 +139,20 @@ def _command_index(args: list[str]) -> int | None:
 @click.option(
     "-v", "--verbose", count=True, help="Show library logs: -v info, -vv debug (default: errors)."
 )
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MEXC_FUTURES_LOG_FILE",
+    help="Append logs (INFO up; -vv: DEBUG) and a run's activity log to this file "
+    "[env MEXC_FUTURES_LOG_FILE].",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (time, level, logger, message, event fields).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -100,6 +161,8 @@ def cli(
     state_dir: Path | None,
     seed: int,
     verbose: int,
+    log_file: Path | None,
+    log_format: str,
 ) -> None:
     """mexc-futures: stream, book-keep and trade MEXC Futures, or run a local MEXC exchange.
 
@@ -107,8 +170,8 @@ def cli(
     """
     if live and emulator_url:
         raise click.UsageError("--live and --emulator-url exclude each other; pick one.")
-    if verbose:
-        setup_logging(verbose)
+    if verbose or log_file is not None or log_format != "text":
+        setup_logs(verbose, log_file, log_format)
     ctx.obj = Options(
         live=live, emulator_url=emulator_url, state_dir=state_dir, seed=seed, verbose=verbose
     )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -180,6 +181,9 @@ async def run_paper(
         activity.report(report)
         if report.trace:
             failures.append(report)
+            logging.getLogger("mexc_futures.activity").error(
+                "strategy error: %s\n%s", report.detail, report.trace.rstrip()
+            )
             if view != "dashboard":
                 click.echo(_trace_text(report), err=True)
         elif view == "quiet":
