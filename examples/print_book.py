@@ -1,7 +1,7 @@
 """Print a live BTC_USDT book: from the local emulator (started in-process), or from a URL.
 
     .venv/bin/python examples/print_book.py                   # in-process emulator
-    .venv/bin/python examples/print_book.py --ws ws://127.0.0.1:8080/edge --rest http://127.0.0.1:8080
+    .venv/bin/python examples/print_book.py --ws ws://127.0.0.1:8000/edge --rest http://127.0.0.1:8000
     .venv/bin/python examples/print_book.py --updates 20 --depth 5
 """
 

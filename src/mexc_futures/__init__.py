@@ -14,12 +14,19 @@ Names are imported lazily so that ``import mexc_futures`` stays cheap (no aiohtt
 * ``speedups()``: which depth path runs, compiled or pure Python (docs/speedups.md).
 
 Domain events and intents live in ``mexc_futures.model.events`` and ``mexc_futures.model.intents``.
+``__version__`` is the installed distribution's version (``mexc-futures --version`` prints it).
 """
 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("mexc-futures")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from mexc_futures._speedups import speedups

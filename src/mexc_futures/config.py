@@ -30,8 +30,10 @@ from mexc_futures.errors import ConfigError
 from mexc_futures.protocol.signing import Signer, mask_key
 
 __all__ = [
+    "EMULATOR_PORT",
     "ENV_API_KEY",
     "ENV_API_SECRET",
+    "ENV_EMULATOR_URL",
     "ENV_REST_URL",
     "ENV_WS_URL",
     "KEYRING_SERVICE",
@@ -52,6 +54,8 @@ ENV_API_KEY = "MEXC_API_KEY"  # pragma: allowlist secret
 ENV_API_SECRET = "MEXC_API_SECRET"  # noqa: S105  # nosec B105  # pragma: allowlist secret
 ENV_REST_URL = "MEXC_REST_URL"
 ENV_WS_URL = "MEXC_WS_URL"
+ENV_EMULATOR_URL = "MEXC_EMULATOR_URL"
+EMULATOR_PORT = 8000  # `mexc-futures emulator` and Environment.local() agree (ux-audit 17)
 KEYRING_SERVICE = "mexc-futures"
 
 _SETUP_HELP = (
@@ -117,9 +121,10 @@ class Environment:
 
     @classmethod
     def local(
-        cls, host: str = "127.0.0.1", port: int = 8080, *, ws_path: str = "/edge"
+        cls, host: str = "127.0.0.1", port: int = EMULATOR_PORT, *, ws_path: str = "/edge"
     ) -> Environment:
-        """The emulator on ``host:port`` over plain HTTP/WS (loopback only)."""
+        """The emulator on ``host:port`` over plain HTTP/WS (default: where ``mexc-futures
+        emulator`` listens by default)."""
         netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         return cls(
             name="local",
@@ -129,9 +134,19 @@ class Environment:
         )
 
     @classmethod
+    def from_url(cls, url: str) -> Environment:
+        """An emulator at ``url`` (``http://127.0.0.1:8000``); its WebSocket is ``/edge``."""
+        base = url.rstrip("/")
+        ws = "ws" + base[len("http") :] if base.startswith("http") else base
+        return cls(name="local", rest_url=base, ws_url=ws + "/edge", is_live=False)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Environment:
-        """Live, with ``MEXC_REST_URL``/``MEXC_WS_URL`` overrides when set."""
+        """``MEXC_EMULATOR_URL`` when set (an emulator, like the CLI); otherwise live, with
+        ``MEXC_REST_URL``/``MEXC_WS_URL`` overrides when set."""
         env = os.environ if environ is None else environ
+        if env.get(ENV_EMULATOR_URL):
+            return cls.from_url(env[ENV_EMULATOR_URL])
         return cls.live(
             rest_url=env.get(ENV_REST_URL) or LIVE_REST_URL,
             ws_url=env.get(ENV_WS_URL) or LIVE_WS_URL,
@@ -190,13 +205,21 @@ def parse_env_file(path: Path, *, check_mode: bool = True) -> dict[str, str]:
         match = _ENV_LINE.match(text)
         if match is None:
             raise ConfigError(f"{path}, line {number}: expected KEY=VALUE")
-        key, value = match.group(1), match.group(2).strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        result[key] = value
+        result[match.group(1)] = _env_value(match.group(2).strip())
     return result
+
+
+def _env_value(value: str) -> str:
+    """``"s" # note`` -> ``s``; ``'a b'`` -> ``a b``; ``v # note`` -> ``v`` (ux-audit 15: a
+    quoted value followed by a comment kept its quotes)."""
+    if value[:1] in ("'", '"'):
+        end = value.find(value[0], 1)
+        after = value[end + 1 :].strip() if end > 0 else "x"
+        if after == "" or after.startswith("#"):
+            return value[1:end]
+    if " #" in value:
+        return value.split(" #", 1)[0].rstrip()
+    return value
 
 
 def _keyring_lookup(name: str) -> str | None:

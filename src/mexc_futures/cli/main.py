@@ -127,7 +127,7 @@ def _command_index(args: list[str]) -> int | None:
     "--emulator-url",
     envvar="MEXC_EMULATOR_URL",
     metavar="URL",
-    help="Use a running emulator, e.g. http://127.0.0.1:8080 [env MEXC_EMULATOR_URL].",
+    help="Use a running emulator, e.g. http://127.0.0.1:8000 [env MEXC_EMULATOR_URL].",
 )
 @click.option(
     "--state-dir",

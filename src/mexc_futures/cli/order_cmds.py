@@ -78,10 +78,21 @@ async def execution(
             why = ex.trading_off_reason or ex.capabilities.contracts.get(symbol, "ok")
             if why != "ok":
                 raise CliError(
-                    f"Trading is off for {symbol}: {why}. Nothing was sent. "
-                    + TRADING_OFF_HELP
+                    f"Trading is off for {symbol}: {why.rstrip('.')}. Nothing was sent. "
+                    + (KEY_HELP if _is_key_problem(why) else TRADING_OFF_HELP)
                 )
             yield ex
+
+
+KEY_HELP = (
+    "The key pair was refused: check MEXC_API_KEY and MEXC_API_SECRET (an emulator accepts only "
+    "the test keys it printed at start)."
+)
+
+
+def _is_key_problem(why: str) -> bool:
+    """Whether trading is off because the key itself was refused (401, 602, 704)."""
+    return any(code in why for code in ("error 401", "error 602", "error 704", "key cannot"))
 
 
 TRADING_OFF_HELP = (
@@ -147,6 +158,11 @@ def place(
     """
     if kind != "market" and price is None:
         raise click.UsageError(f"--type {kind} needs --price (or use --type market).")
+    if kind == "market" and price is not None:
+        raise click.UsageError(
+            "--type market takes no --price: it fills at the best prices available. "
+            "For a price limit use --type limit (or ioc/fok) with --price."
+        )
 
     async def go() -> dict[str, object]:
         sym = symbol.upper()
