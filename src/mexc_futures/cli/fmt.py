@@ -62,9 +62,9 @@ def pnl(x: Number) -> str:
     return fixed(x, 4, sign=True)
 
 
-def pct(rate: Number | None, decimals: int = 4) -> str:
-    """A fraction as a signed percentage: ``0.0001`` -> ``+0.0100%``."""
-    return "-" if rate is None else fixed(_dec(rate) * 100, decimals, sign=True) + "%"
+def pct(rate: Number | None, decimals: int = 4, *, sign: bool = True) -> str:
+    """A fraction as a percentage, signed unless ``sign=False``: ``0.0001`` -> ``+0.0100%``."""
+    return "-" if rate is None else fixed(_dec(rate) * 100, decimals, sign=sign) + "%"
 
 
 __all__ = ["decimals_of", "fixed", "money", "pct", "pnl", "price", "vol"]

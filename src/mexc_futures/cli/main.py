@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,15 @@ def _register(commands: Sequence[Any]) -> None:
         cli.add_command(command)
 
 
+def _alias(command: click.Command, name: str) -> click.Command:
+    """``command`` under another name (``trades`` = ``fills``)."""
+    alias = copy.copy(command)
+    alias.name = name
+    alias.help = f"Same as `mexc-futures {command.name}`. " + (command.help or "")
+    alias.short_help = f"Same as `{command.name}`."
+    return alias
+
+
 def _load() -> None:
     from mexc_futures.cli import (
         account_cmds,
@@ -191,6 +201,7 @@ def _load() -> None:
         market_cmds,
         order_cmds,
         run_cmd,
+        trader_cmds,
         watch_cmd,
     )
     from mexc_futures.cli.emulator_cmd import emulator
@@ -206,6 +217,11 @@ def _load() -> None:
             account_cmds.positions,
             account_cmds.orders,
             account_cmds.leverage,
+            trader_cmds.fills,
+            _alias(trader_cmds.fills, "trades"),
+            trader_cmds.status,
+            trader_cmds.contracts,
+            trader_cmds.contract,
             order_cmds.order,
             kill_cmd.kill,
             run_cmd.run_strategy,

@@ -10,6 +10,7 @@ unless ``--yes``. Cancels are always allowed, even with the kill switch tripped.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal, InvalidOperation
 
@@ -34,6 +35,7 @@ from mexc_futures.cli.common import (
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
+from mexc_futures.model.instrument import ContractSpec
 from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.transport.rest import RestClient
@@ -84,6 +86,31 @@ async def execution(
             yield ex
 
 
+_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def notional_to_contracts(text: str, spec: ContractSpec, price: Decimal) -> Decimal:
+    """``100USDT`` at ``price`` -> whole volume steps of ``spec`` (rounded down); ``CliError``
+    when the amount buys less than the minimum volume."""
+    match = _AMOUNT.match(text)
+    if match is None:
+        raise CliError(f"--notional {text!r}: write an amount such as 100USDT or 100.")
+    amount, coin = Decimal(match.group(1)), match.group(2).upper()
+    if coin and coin != spec.quote_coin:
+        raise CliError(
+            f"--notional {text}: {spec.symbol} is quoted in {spec.quote_coin}; "
+            f"write e.g. {match.group(1)}{spec.quote_coin}."
+        )
+    contracts = spec.contracts_from_notional(amount, price)
+    if contracts < spec.min_vol:
+        one = spec.notional(spec.min_vol, price)
+        raise CliError(
+            f"--notional {text} buys {contracts} contracts at {price}; the minimum is "
+            f"{spec.min_vol} (about {one:.2f} {spec.quote_coin}). Nothing was sent."
+        )
+    return contracts
+
+
 KEY_HELP = (
     "The key pair was refused: check MEXC_API_KEY and MEXC_API_SECRET (an emulator accepts only "
     "the test keys it printed at start)."
@@ -123,7 +150,13 @@ def order() -> None:
     required=True,
     help="buy/sell open a long/short; close-long/close-short reduce a position.",
 )
-@click.option("--vol", required=True, callback=decimal_arg, help="Contracts (not coins).")
+@click.option("--vol", callback=decimal_arg, help="Contracts (not coins).")
+@click.option(
+    "--notional",
+    metavar="AMOUNT",
+    help="Size by value instead of --vol: 100USDT (or 100) is converted to contracts at --price "
+    "(or the mark price for market orders), rounded down to the volume step.",
+)
 @click.option("--price", callback=decimal_arg, help="Limit price (not for --type market).")
 @click.option("--type", "kind", type=click.Choice(list(KINDS)), default="limit", show_default=True)
 @click.option("--leverage", type=int, help="Leverage for opening orders.")
@@ -135,7 +168,8 @@ def place(
     ctx: click.Context,
     symbol: str,
     side: str,
-    vol: Decimal,
+    vol: Decimal | None,
+    notional: str | None,
     price: Decimal | None,
     kind: str,
     leverage: int | None,
@@ -164,23 +198,34 @@ def place(
             "For a price limit use --type limit (or ioc/fok) with --price."
         )
 
+    if (vol is None) == (notional is None):
+        raise click.UsageError("give the size as --vol CONTRACTS or as --notional AMOUNT (one).")
+
     async def go() -> dict[str, object]:
         sym = symbol.upper()
         async with connect(options(ctx), keys=True) as (t, rest):
             refuse_if_killed(t.options)
             spec = contract_spec(await check_symbol(rest, sym))
-            spec.validate_order(vol, price if kind != "market" else None, leverage)
+            size = vol
+            if notional is not None:
+                at = price
+                if at is None:
+                    tick = await rest.get_ticker(sym)
+                    at = Decimal(str(tick.fair_price or tick.last_price))
+                size = notional_to_contracts(notional, spec, at)
+            vol_ = size if size is not None else Decimal(0)
+            spec.validate_order(vol_, price if kind != "market" else None, leverage)
             intent = PlaceOrder(
                 symbol=sym,
                 side=SIDE_NAMES[side],
                 kind=KINDS[kind],
-                vol=vol,
+                vol=vol_,
                 price=price if kind != "market" else None,
                 leverage=leverage,
                 margin_mode=MarginMode.ISOLATED if margin == "isolated" else MarginMode.CROSS,
                 label="cli",
             )
-            what = f"{side} {vol} {sym} {kind}" + (f" @ {price}" if price is not None else "")
+            what = f"{side} {vol_} {sym} {kind}" + (f" @ {price}" if price is not None else "")
             confirm_live(t, what, yes)
             async with execution(t, rest, sym) as ex:
                 tracked = await ex.submit(intent)
@@ -192,7 +237,7 @@ def place(
                 "symbol": sym,
                 "side": side,
                 "type": kind,
-                "vol": str(vol),
+                "vol": str(vol_),
                 "price": None if price is None else str(price),
                 "state": tracked.state.value,
                 "filled": str(tracked.filled),

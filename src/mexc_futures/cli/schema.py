@@ -26,6 +26,7 @@ from mexc_futures.model.instrument import ContractSpec
 
 MARGIN = {1: "isolated", 2: "cross"}
 POSITION = {1: "long", 2: "short"}
+CONTRACT_STATE = {0: "enabled", 1: "delivery", 2: "delivered", 3: "offline", 4: "paused"}  # §4.1
 
 
 def num(x: object) -> str | None:
@@ -132,8 +133,11 @@ def contract(c: ContractSpec) -> dict[str, Any]:
         "taker_fee": num(c.taker_fee_rate),
         "maintenance_margin_rate": num(c.maintenance_margin_rate),
         "api_allowed": c.api_allowed,
-        "state": c.state,
+        "state": CONTRACT_STATE.get(c.state, str(c.state)),
     }
 
 
-__all__ = ["MARGIN", "POSITION", "balance", "contract", "fill", "num", "order", "position"]
+__all__ = [
+    "MARGIN",
+    "POSITION",
+    "SIDES", "balance", "contract", "fill", "num", "order", "position"]

@@ -388,6 +388,24 @@ class Journal:
         )
         return cur.rowcount == 1
 
+    def fills(
+        self, *, symbols: list[str] | None = None, since_ms: int | None = None
+    ) -> list[dict[str, object]]:
+        """Journaled fills (newest first), of ``symbols`` and after ``since_ms`` when given:
+        ``fill_id``, ``order_id``, ``external_oid``, ``symbol``, ``side``, ``vol``, ``price``,
+        ``fee`` (decimal strings) and ``time_ms`` — what ``mexc-futures fills`` shows."""
+        query = (
+            "SELECT fill_id, order_id, external_oid, symbol, side, vol, price, fee, time_ms "
+            "FROM fills WHERE time_ms >= ?"
+        )
+        args: list[object] = [since_ms or 0]
+        if symbols:
+            query += f" AND symbol IN ({','.join('?' * len(symbols))})"
+            args += symbols
+        cur = self._db.execute(query + " ORDER BY time_ms DESC", args)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def fill_count(self) -> int:
         """Number of journaled fills."""
         return int(self._db.execute("SELECT COUNT(*) FROM fills").fetchone()[0])

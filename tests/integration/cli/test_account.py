@@ -25,7 +25,7 @@ def env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
 
 def best_bid(env: dict[str, str]) -> float:
     book = json.loads(invoke(["book", "BTC_USDT", "--limit", "1", "--json"], env).output)
-    return float(book["bids"][0][0])
+    return float(book["bids"][0]["price"])
 
 
 def test_balance_positions_orders_on_a_fresh_account(env: dict[str, str]) -> None:
@@ -66,7 +66,7 @@ def test_place_list_amend_cancel_round_trip(env: dict[str, str]) -> None:
     assert placed["state"] in ("pending", "open")
     oid = placed["order_id"]
     listed = json.loads(invoke(["orders", "--json"], env).output)
-    assert oid in [o["orderId"] for o in listed]
+    assert oid in [o["order_id"] for o in listed]
     new_price = round(price - 1, 1)
     res = invoke(["order", "amend", oid, "--price", str(new_price), "--vol", "2", "--json"], env)
     assert res.exit_code == 0, res.output
@@ -103,8 +103,8 @@ def test_quantity_below_min_vol_is_refused_before_sending(env: dict[str, str]) -
 def test_leverage_show_set_and_out_of_range(env: dict[str, str]) -> None:
     res = invoke(["leverage", "ETH_USDT", "--set", "7", "--side", "long", "--json"], env)
     assert res.exit_code == 0, res.output
-    rows = {r["positionType"]: r["leverage"] for r in json.loads(res.output)}
-    assert rows[1] == 7
+    rows = {r["position"]: r["leverage"] for r in json.loads(res.output)}
+    assert rows["long"] == 7
     res = invoke(["leverage", "ETH_USDT", "--set", "100000"], env)
     assert res.exit_code == 1
     assert "outside" in res.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ def test_book_table_and_json(env: dict[str, str]) -> None:
     data = json.loads(invoke(["book", "btc_usdt", "--limit", "2", "--json"], env).output)
     assert data["symbol"] == "BTC_USDT"
     assert len(data["bids"]) == 2
-    assert data["bids"][0][0] < data["asks"][0][0]
+    assert Decimal(data["bids"][0]["price"]) < Decimal(data["asks"][0]["price"])
+    assert isinstance(data["bids"][0]["vol"], str)  # decimal strings (cli.schema)
 
 
 def test_unknown_symbol_says_what_to_do(env: dict[str, str]) -> None:
@@ -43,7 +45,8 @@ def test_ticker_one_and_all(env: dict[str, str]) -> None:
     assert "BTC_USDT" in res.output
     rows = json.loads(invoke(["ticker", "--json"], env).output)
     assert len(rows) > 1
-    assert {"symbol", "lastPrice"} <= set(rows[0])
+    assert {"symbol", "last_price", "funding_rate", "mark_price"} <= set(rows[0])
+    assert all("e-" not in (r["last_price"] or "") for r in rows)  # never scientific
 
 
 def test_klines_bars_and_long_range(env: dict[str, str]) -> None:
@@ -51,7 +54,8 @@ def test_klines_bars_and_long_range(env: dict[str, str]) -> None:
     assert res.exit_code == 0, res.output
     bars = json.loads(res.output)
     assert bars
-    assert all(b["low"] <= b["close"] <= b["high"] for b in bars)
+    assert all(Decimal(b["low"]) <= Decimal(b["close"]) <= Decimal(b["high"]) for b in bars)
+    assert all(isinstance(b["time_s"], int) for b in bars)
     long = invoke(["klines", "BTC_USDT", "--interval", "Min1", "--bars", "4500"], env)
     assert long.exit_code == 0, long.output
     assert "bars)" in long.output
