@@ -17,7 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="JSON path (default results/<date>)")
     ap.add_argument("--only", nargs="*", default=(),
                     choices=("ingest", "latency", "t2o", "scale", "books"))
-    ap.add_argument("--candidates", nargs="*", default=CANDIDATES, choices=CANDIDATES)
+    ap.add_argument("--candidates", nargs="*", default=CANDIDATES,
+                    choices=(*CANDIDATES, "toolkit-hop"),
+                    help="toolkit-hop: the toolkit placing its tick-to-order orders from a task "
+                         "(the A/B for writing the order inside the callback)")
     ap.add_argument("--repeats", type=int, default=None)
     args = ap.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -54,7 +57,7 @@ def _missing(cands: tuple[str, ...]) -> dict[str, str]:
             import ccxt.pro  # noqa: F401
         except ImportError as e:
             out["ccxt"] = f"{e} (pip install '.[bench]')"
-    for name in ("toolkit", "pure"):
+    for name in ("toolkit", "pure", "toolkit-hop"):
         if name in cands:
             from benchmarks.toolkit_candidate import available
 

@@ -67,13 +67,15 @@ def make_candidate(name: str, cfg: ClientConfig) -> Candidate:
         from benchmarks.ccxt_candidate import CcxtCandidate
 
         return CcxtCandidate(cfg.api_key, cfg.secret)
-    if name in ("toolkit", "pure"):
+    if name in ("toolkit", "pure", "toolkit-hop"):
         if name == "pure":  # the toolkit on its pure-Python depth path (decided at import)
             os.environ["MEXC_FUTURES_PURE"] = "1"
         from benchmarks.toolkit_candidate import ToolkitCandidate
 
         cand = ToolkitCandidate(cfg.api_key, cfg.secret)
         cand.name = name
+        if name == "toolkit-hop":  # the A/B of tick to order: a task hop before the order path
+            cand.begin_order = None  # type: ignore[assignment,method-assign]
         return cand
     raise ValueError(name)
 
@@ -267,6 +269,7 @@ def run(conn: Connection, cfg: ClientConfig) -> None:
             if cfg.candidate == "pure":
                 os.environ["MEXC_FUTURES_PURE"] = "1"  # before the hook imports the toolkit
             hook = {"toolkit": stamps.hook_toolkit_arrival, "pure": stamps.hook_toolkit_arrival,
+                    "toolkit-hop": stamps.hook_toolkit_arrival,
                     "ccxt": stamps.hook_ccxt_arrival}
             if cfg.candidate in hook and not hook[cfg.candidate]():
                 raise RuntimeError(f"cannot hook frame arrival of {cfg.candidate}")

@@ -68,7 +68,7 @@ def scenarios(plan: Plan) -> list[tuple[str, str, FeedConfig, tuple[str, ...], t
         ("t2o", "tick-to-order",
          FeedConfig(symbols=one, mode="paced", n=plan.t2o_n, rate=plan.t2o_rate,
                     track_best_bid=True),
-         ("depth",), ("toolkit", "ccxt", "pure")),
+         ("depth",), ("toolkit", "ccxt", "pure", "toolkit-hop")),
     ]
     for k in plan.scale_symbols:
         feed = FeedConfig(symbols=symbols(k), mode="paced", n=plan.scale_n, rate=plan.scale_rate,
