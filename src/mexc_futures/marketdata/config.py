@@ -18,7 +18,8 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
     session: SessionConfig = SessionConfig()
     snapshot_limit: int | None = 1000
     commits_limit: int = 1000
-    depth_silence: float | None = 30.0  # staleness watchdog per depth stream (S3)
+    depth_silence: float | None = 30.0  # staleness watchdog per depth stream (S3, row 8)
+    quiet_max_factor: float = 8.0  # an idle book's watchdog backs off up to this x silence
     audit_interval: float | None = 60.0  # REST top-N audit period per book (S14)
     audit_depth: int = 20
     audit_ticker: bool = False  # also compare ticker bid1/ask1 (needs a ticker subscription)
@@ -29,6 +30,11 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
     rest_timeout: float = 10.0
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
+    deal_recovery: bool = True  # fill deal gaps from REST ``deals`` (D9, spec §4.5)
+    deal_recovery_delay: float = 1.0  # let frames of the gap's window still in flight arrive
+    deal_gap_margin_ms: int = 1000  # widen a connection gap's window by this much each side
+    fetch_workers: int = 4  # concurrent snapshot (and commits) fetches; the rest queue (D5)
+    progress_every: float = 10.0  # log resync progress at most this often while fetches queue
 
 
 __all__ = ["MarketDataConfig"]

@@ -40,10 +40,10 @@ from mexc_futures.config import Environment
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata.config import MarketDataConfig
 from mexc_futures.marketdata.private_stream import LoginError, PrivateStream
-from mexc_futures.marketdata.router import Route, Router
+from mexc_futures.marketdata.router import ProbeQuiet, Route, Router
 from mexc_futures.marketdata.subscription import BookView, Callback, EventQueue, Subscription
 from mexc_futures.model.booksync import BookSync, FullBookSync
-from mexc_futures.model.events import DealGap, MarketEvent
+from mexc_futures.model.events import MarketEvent
 from mexc_futures.protocol.ledger import Ledger, Stream
 from mexc_futures.protocol.session import ClientFrame, Sub
 from mexc_futures.transport.metrics import Metrics
@@ -246,15 +246,14 @@ class MarketData(Router):
         silence = self.config.depth_silence
         if live is not None and silence is not None and st.sync is not None:
             live.session.watch(st.stream, silence, self.clock.monotonic())
+            st.silence = silence
         if isinstance(st.sync, BookSync):
             if st.sync.handover_pending:
                 return
             self._outputs(st, st.sync.start(source=conn))
             self._spawn(self._audit_loop(st), f"md-audit-{st.stream.symbol}")
         if st.gap_since is not None:
-            until = self.clock.time_ms()
-            self._emit(st, DealGap(symbol=st.stream.symbol or "", since=st.gap_since,
-                                   until=until, ts=until))
+            self.deal_gap(st, st.gap_since, self.clock.time_ms())
             st.gap_since = None
 
     # ---------------------------------------------------------------- pool hooks
@@ -292,13 +291,53 @@ class MarketData(Router):
         count = st.messages()
         if count != st.last_count:  # data flowed since the last check: not stale
             st.last_count = count
+            self.mark_activity(st)
+            self._rewatch(st, conn, reset=True)
             return
+        sync = st.sync
+        if isinstance(sync, BookSync) and sync.synced:
+            # a silent book may just be quiet (fidelity row 8): the connection is alive (the
+            # session closes it when pongs stop), so ask the symbol's own activity, else the venue
+            verdict = self.silent_verdict(st)
+            if verdict == "probe":
+                self._queue_fetch(st, ProbeQuiet(sync.symbol, sync.version))
+                return
+            self.on_silence_verdict(st, verdict)
+            return
+        self._stale(st, conn)
+
+    def on_silence_verdict(self, st: Route, verdict: str) -> None:
+        conn = self.ledger.conn_of(st.stream)
+        if conn is None:
+            return
+        if verdict == "idle":
+            st.metrics.idle += 1
+            self._rewatch(st, conn)
+            return
+        self._stale(st, conn)
+
+    def _stale(self, st: Route, conn: int) -> None:
+        """The stream is silent although its symbol moved: resync it and resubscribe."""
         st.metrics.stale += 1
         log.warning("stream %s %s stale on conn %d", st.stream.channel, st.stream.symbol, conn)
+        self._rewatch(st, conn, reset=True)
         if isinstance(st.sync, BookSync):
             self._outputs(st, st.sync.force_resync("stale"))
         self._need_pool().send(conn, Sub(st.stream.channel,
                                          tuple(sorted(st.stream.param().items())), st.stream))
+
+    def _rewatch(self, st: Route, conn: int, reset: bool = False) -> None:
+        """Scale the watchdog per symbol: each idle verdict doubles the book's interval (up to
+        ``quiet_max_factor`` x ``depth_silence``); data or a stale verdict resets it."""
+        base = self.config.depth_silence
+        live = self._pool.live.get(conn) if self._pool is not None else None
+        if base is None or live is None:
+            return
+        cur = st.silence or base
+        new = base if reset else min(cur * 2, base * self.config.quiet_max_factor)
+        if new != cur or not st.silence:
+            st.silence = new
+            live.session.watch(st.stream, new, self.clock.monotonic())
 
     def on_rotate(self, conn: int) -> None:
         if conn not in self.ledger.connections:

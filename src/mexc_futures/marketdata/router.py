@@ -25,15 +25,15 @@ speed and kept where it can be measured and reviewed alone (docs/performance.md)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from mexc_futures._speedups import hot as _hot
 from mexc_futures.clock import Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata.config import MarketDataConfig
+from mexc_futures.marketdata.fetchqueue import FetchQueue
 from mexc_futures.marketdata.subscription import Callback, DealDedup, EventQueue, Subscription
 from mexc_futures.model.booksync import (
     BookSync,
@@ -43,7 +43,7 @@ from mexc_futures.model.booksync import (
     SyncFailed,
     SyncOutput,
 )
-from mexc_futures.model.events import BookResync, BookUpdate
+from mexc_futures.model.events import BookResync, BookUpdate, DealGap, DealsRecovered
 from mexc_futures.protocol import convert
 from mexc_futures.protocol import ws as wire
 from mexc_futures.protocol.ledger import Ledger, Stream
@@ -55,11 +55,33 @@ log = logging.getLogger("mexc_futures.marketdata")
 Listener = Callable[[Any], None]
 
 
+class AuditTop(NamedTuple):
+    """A periodic REST top-N audit of ``symbol``'s book (S14), queued behind resyncs."""
+
+    symbol: str
+
+
+class ProbeQuiet(NamedTuple):
+    """Ask the venue whether a silent book at ``version`` changed (one depth_commits read)."""
+
+    symbol: str
+    version: int
+
+
+class DealRecovery(NamedTuple):
+    """Fetch REST deals to fill a ``DealGap`` of ``symbol`` (D9); not before ``not_before``."""
+
+    symbol: str
+    since: int
+    until: int
+    not_before: float
+
+
 class Route:
     """Routing state of one subscribed stream."""
 
-    __slots__ = ("auditing", "dedup", "fanout", "gap_since", "last_count", "metrics", "publish",
-                 "rotating", "stream", "subs", "sync")
+    __slots__ = ("auditing", "bbo", "dedup", "fanout", "gap_since", "last_count", "metrics",
+                 "peer_counts", "publish", "rotating", "silence", "stream", "subs", "sync")
 
     def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
         self.stream = stream
@@ -75,6 +97,12 @@ class Route:
         self.last_count = 0
         self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
         self.auditing = False
+        #: quiet-book watchdog (fidelity row 8): the symbol's deal / ticker message counts at the
+        #: last silence check, the current watch interval (grows while the book stays idle) and,
+        #: on a ticker stream, the last ``(bid1, ask1)``
+        self.peer_counts: tuple[int, int] = (0, 0)
+        self.silence = 0.0
+        self.bbo: tuple[float | None, float | None] | None = None
 
     def messages(self) -> int:
         """Frames received for this stream (depth counts them in its sync machine)."""
@@ -123,6 +151,14 @@ class Router(PoolHooks):
         self._handover: dict[int, asyncio.Event] = {}
         #: the compiled listeners' view of ``_depth`` (None on the pure path)
         self._hot_table: Any = _hot.DepthTable() if _hot is not None else None
+        #: D5: one queue per REST bucket for the fetches the sync machines ask for, served by at
+        #: most ``fetch_workers`` tasks each (see ``fetchqueue``)
+        self._snap_q: FetchQueue[tuple[Route, FetchSnapshot | AuditTop]] = FetchQueue("depth")
+        self._commit_q: FetchQueue[tuple[Route, FetchCommits | ProbeQuiet]] = FetchQueue(
+            "depth_commits")
+        self._deal_q: FetchQueue[tuple[Route, DealRecovery]] = FetchQueue("deals")
+        self._workers: dict[str, int] = {"depth": 0, "depth_commits": 0, "deals": 0}
+        self._progress_at = 0.0
 
     # ---------------------------------------------------------------- stream tables
 
@@ -156,6 +192,11 @@ class Router(PoolHooks):
         if self._hot_table is not None and st.stream.channel == "depth":
             self._hot_table.remove(sym, st)
         self._by_channel.pop(("push." + st.stream.channel, sym), None)
+        if st.stream.channel == "depth":
+            self._snap_q.discard(sym)
+            self._commit_q.discard(sym)
+        elif st.stream.channel == "deal":
+            self._deal_q.discard(sym)
         conn = self.ledger.conn_of(st.stream)
         live = self._pool.live.get(conn) if self._pool and conn is not None else None
         if live is not None:
@@ -242,6 +283,7 @@ class Router(PoolHooks):
                                                ts=ts))
                         return
                     outs = sync.on_crossed()
+            before = book.ts
             if outs is None:
                 outs = sync.on_depth(d, msg.ts, conn)
                 if outs is None:  # applied in order: publish only to someone
@@ -253,6 +295,10 @@ class Router(PoolHooks):
                     return
             if outs:
                 outputs(st, outs)
+                for o in outs:
+                    if o.__class__ is BookResync and o.reason == "gap":
+                        self._conn_gap(conn, before, msg.ts)  # frames lost on ``conn`` (D9)
+                        break
             # a rotation's take-over happens only off the in-order path (BookSync._try_handover)
             twin = st.rotating
             if twin and sync.source == twin:
@@ -299,11 +345,13 @@ class Router(PoolHooks):
         st.metrics.messages += 1
         for ev in convert.events_of(msg):
             self._emit(st, ev)
-        if self.config.audit_ticker and isinstance(msg, wire.TickerPush):
-            book = self._depth.get(msg.symbol)
-            if book is not None and isinstance(book.sync, BookSync):
-                t = msg.data
-                self._outputs(book, book.sync.audit_bbo(t.max_bid_price, t.min_ask_price))
+        if isinstance(msg, wire.TickerPush):
+            t = msg.data
+            st.bbo = (t.bid1, t.ask1)
+            if self.config.audit_ticker:
+                book = self._depth.get(msg.symbol)
+                if book is not None and isinstance(book.sync, BookSync):
+                    self._outputs(book, book.sync.audit_bbo(t.max_bid_price, t.min_ask_price))
 
     def _emit(self, st: Route, ev: Any) -> None:
         for f in st.fanout:
@@ -321,12 +369,142 @@ class Router(PoolHooks):
                     st.metrics.divergences += 1
                 self._emit(st, o)
             elif isinstance(o, FetchSnapshot):
-                self._spawn(self._fetch_snapshot(st, o), f"md-snap-{o.symbol}")
+                if o.attempt > 1:  # a retry waits its backoff outside the queue
+                    self._spawn(self._queue_later(st, o), f"md-snap-retry-{o.symbol}")
+                else:
+                    self._queue_fetch(st, o)
             elif isinstance(o, FetchCommits):
-                self._spawn(self._fetch_commits(st, o), f"md-commits-{o.symbol}")
+                self._queue_fetch(st, o)
             elif isinstance(o, SyncFailed):
                 log.error("book %s: %s", o.symbol, o.reason)
                 self._spawn(self._restart_later(st), f"md-restart-{o.symbol}")
+
+    # ---------------------------------------------------------------- quiet books (row 8)
+
+    def silent_verdict(self, st: Route) -> str:
+        """A synced depth stream sent nothing for a watch interval: ``stale``, ``idle`` or
+        ``probe``, from the symbol's own activity (fidelity-audit row 8: the venue sends nothing
+        while a book does not change; quiet contracts stay silent 30 s and more).
+
+        Deals of the symbol since the last check mean the book changed without us: stale. A
+        ticker whose bid1/ask1 differ from the book: stale; equal: idle. Neither stream
+        subscribed: ask the venue (``probe``, one cheap ``depth_commits`` read).
+        """
+        sym = st.stream.symbol or ""
+        deal = self._deals.get(sym)
+        ticker = self._by_channel.get(("push.ticker", sym))
+        before = st.peer_counts
+        counts = self.mark_activity(st)
+        if deal is not None and counts[0] != before[0]:
+            return "stale"
+        if ticker is not None and ticker.bbo is not None and isinstance(st.sync, BookSync):
+            book = st.sync.book
+            bid1, ask1 = ticker.bbo
+            if (bid1, ask1) != (book.best_bid, book.best_ask):
+                return "stale"
+            if counts[1] != before[1]:  # a fresh ticker agrees with the book: merely quiet
+                return "idle"
+        if deal is not None and ticker is not None:
+            return "idle"  # both streams flow on live connections and report nothing new
+        return "probe"
+
+    def mark_activity(self, st: Route) -> tuple[int, int]:
+        """Remember the symbol's deal / ticker message counts (the next check compares)."""
+        sym = st.stream.symbol or ""
+        deal = self._deals.get(sym)
+        ticker = self._by_channel.get(("push.ticker", sym))
+        st.peer_counts = (deal.metrics.messages if deal is not None else 0,
+                          ticker.metrics.messages if ticker is not None else 0)
+        return st.peer_counts
+
+    async def _probe_quiet(self, st: Route, req: ProbeQuiet) -> bool:
+        """The venue's newest depth version for a silent book: unchanged means idle."""
+        sync = st.sync
+        if not isinstance(sync, BookSync) or not sync.synced:
+            return True
+        try:
+            async with self._rest_deadline():
+                commits = await self._rest.get_depth_commits(req.symbol, 1)
+        except (MexcError, OSError, TimeoutError) as exc:
+            log.warning("depth %s: quiet-book probe failed: %s", req.symbol, exc)
+            return False
+        newest = max((c.version for c in commits), default=0)
+        if not sync.synced or sync.version != req.version:
+            return True  # frames arrived meanwhile: it is alive
+        self.on_silence_verdict(st, "stale" if newest > sync.version else "idle")
+        return True
+
+    def on_silence_verdict(self, st: Route, verdict: str) -> None:
+        """Act on a silence check: an idle book keeps its book and its budget, a stale one is
+        resynced and resubscribed (overridden by the facade, which owns the connections)."""
+
+    # ---------------------------------------------------------------- deal gaps (D9)
+
+    def _conn_gap(self, conn: int, since: int, until: int) -> None:
+        """A depth gap on ``conn``: its frames were lost, so its deal streams may have lost
+        deals between the last depth frame before the hole and the one after it."""
+        margin = self.config.deal_gap_margin_ms
+        for s in self.ledger.streams_on(conn):
+            if s.channel != "deal":
+                continue
+            st = self._streams.get(s)
+            if st is not None:
+                self.deal_gap(st, max(0, since - margin), until + margin)
+
+    def deal_gap(self, st: Route, since: int, until: int) -> None:
+        """Report ``DealGap`` on a deal stream and queue its REST recovery (when enabled)."""
+        st.metrics.gaps += 1
+        sym = st.stream.symbol or ""
+        log.warning("deals %s: gap %d..%d reported", sym, since, until)
+        self._emit(st, DealGap(symbol=sym, since=since, until=until, ts=until))
+        if self.config.deal_recovery and self._rest is not None:
+            pending = self._deal_q.get(sym)
+            if pending is not None:  # one recovery per symbol: widen the pending one
+                since, until = min(since, pending[1].since), max(until, pending[1].until)
+            delay = self.config.deal_recovery_delay
+            self._queue_fetch(st, DealRecovery(sym, since, until, self.clock.monotonic() + delay))
+
+    async def _recover_deals(self, st: Route, req: DealRecovery) -> bool:
+        """Fetch the venue's latest deals and deliver, in time order, those of the gap's window
+        that were not delivered (multiset difference on ``(t, p, v, T, O, M)``)."""
+        wait = req.not_before - self.clock.monotonic()
+        if wait > 0:  # frames of the window still in flight arrive first
+            await self._sleep(wait)
+        dedup = st.dedup
+        if dedup is None or self._streams.get(st.stream) is not st:
+            return False
+        try:
+            async with self._rest_deadline():
+                rows = await self._rest.get_deals(req.symbol, 100)
+        except (MexcError, OSError, TimeoutError) as exc:
+            log.warning("deals %s: recovery of gap %d..%d failed: %s", req.symbol, req.since,
+                        req.until, exc)
+            return False
+        rows = list(reversed(rows))  # REST lists newest first
+        full = len(rows) >= 100
+        covered = rows[0].t if full and rows else req.since
+        have = dedup.delivered_between(req.since, req.until)
+        missing = []
+        for d in rows:
+            if not req.since <= d.t <= req.until:
+                continue
+            base = (d.t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
+            if have[base] > 0:
+                have[base] -= 1
+                continue
+            missing.append((base, d))
+        for base, d in missing:
+            dedup.mark_recovered(base)
+            self._emit(st, convert.trade_from_rest(req.symbol, d))
+        st.metrics.recovered += len(missing)
+        complete = covered <= req.since
+        self._emit(st, DealsRecovered(symbol=req.symbol, since=req.since, until=req.until,
+                                      count=len(missing), complete=complete,
+                                      covered_since=max(covered, req.since),
+                                      ts=self.clock.time_ms()))
+        log.info("deals %s: gap %d..%d: %d recovered from REST%s", req.symbol, req.since,
+                 req.until, len(missing), "" if complete else f" (REST reached {covered} only)")
+        return True
 
     def _check_handover(self, twin: int) -> None:
         """Wake the rotation once every book on ``twin`` has taken over."""
@@ -355,24 +533,125 @@ class Router(PoolHooks):
     def _rest_deadline(self) -> asyncio.Timeout:
         return asyncio.timeout(self.config.rest_timeout / self.speed + 5.0)
 
-    async def _fetch_snapshot(self, st: Route, req: FetchSnapshot) -> None:
+    # ---------------------------------------------------------------- fetch queues (D5)
+
+    def _queue_fetch(
+        self, st: Route, req: FetchSnapshot | FetchCommits | AuditTop | DealRecovery | ProbeQuiet
+    ) -> None:
+        """Queue a fetch a sync machine asked for; start a worker if the bucket has room."""
+        sym = req.symbol
+        now = self.clock.monotonic()
+        if isinstance(req, FetchSnapshot | AuditTop):
+            self._snap_q.put(sym, (st, req), now, rank=1 if isinstance(req, AuditTop) else 0)
+            bucket = "depth"
+        elif isinstance(req, DealRecovery):
+            self._deal_q.put(sym, (st, req), now)
+            bucket = "deals"
+        elif isinstance(req, ProbeQuiet):
+            if sym in self._commit_q:  # a recovery is already asking the venue
+                return
+            self._commit_q.put(sym, (st, req), now, rank=1)
+            bucket = "depth_commits"
+        else:
+            self._commit_q.put(sym, (st, req), now)
+            bucket = "depth_commits"
+        if self._workers[bucket] < self.config.fetch_workers:
+            self._workers[bucket] += 1
+            self._spawn(self._fetch_worker(bucket), f"md-fetch-{bucket}")
+
+    async def _queue_later(self, st: Route, req: FetchSnapshot) -> None:
+        await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
+        if self._streams.get(st.stream) is st:
+            self._queue_fetch(st, req)
+
+    def _activity(self, symbol: str) -> int:
+        """How busy ``symbol`` is: depth frames buffered while it waits, deals seen."""
+        n = 0
+        st = self._depth.get(symbol)
+        if st is not None and isinstance(st.sync, BookSync):
+            n += st.sync.buffered
+        deal = self._deals.get(symbol)
+        if deal is not None:
+            n += deal.metrics.messages
+        return n
+
+    async def _fetch_worker(self, bucket: str) -> None:
+        """Serve one bucket's queue until it is empty (at most ``fetch_workers`` of these)."""
+        q: FetchQueue[Any] = (self._snap_q if bucket == "depth" else
+                              self._commit_q if bucket == "depth_commits" else self._deal_q)
+        try:
+            while True:
+                job = q.pop(self.clock.monotonic(), self._activity)
+                if job is None:
+                    return
+                st: Route = job[0]
+                req: FetchSnapshot | FetchCommits | AuditTop | DealRecovery | ProbeQuiet = job[1]
+                if self._streams.get(st.stream) is not st:
+                    continue
+                if isinstance(req, ProbeQuiet):
+                    ok = await self._probe_quiet(st, req)
+                elif isinstance(req, DealRecovery):
+                    ok = await self._recover_deals(st, req)
+                elif isinstance(req, AuditTop):
+                    ok = await self._audit_once(req.symbol)
+                elif isinstance(req, FetchSnapshot):
+                    ok = await self._fetch_snapshot(st, req)
+                else:
+                    ok = await self._fetch_commits(st, req)
+                if ok:
+                    q.stats.done += 1
+                else:
+                    q.stats.failed += 1
+                self._log_progress()
+        finally:
+            self._workers[bucket] -= 1
+            if not q and bucket != "deals":
+                self._log_progress(force=not self._snap_q and not self._commit_q)
+
+    def sync_progress(self) -> dict[str, float]:
+        """Books synced / total and the fetch queues' state (metrics, dashboard, log)."""
+        books = [st.sync for st in self._depth.values() if isinstance(st.sync, BookSync)]
+        sq, cq = self._snap_q.stats, self._commit_q.stats
+        return {
+            "books": len(books),
+            "synced": sum(1 for b in books if b.synced),
+            "snapshots_queued": len(self._snap_q),
+            "snapshots_done": sq.done,
+            "snapshots_failed": sq.failed,
+            "snapshot_max_queue_wait": sq.max_wait,
+            "commits_queued": len(self._commit_q),
+            "commits_done": cq.done,
+            "commits_failed": cq.failed,
+            "fetch_workers": sum(self._workers.values()),
+        }
+
+    def _log_progress(self, force: bool = False) -> None:
+        now = self.clock.monotonic()
+        if not force and now - self._progress_at < self.config.progress_every:
+            return
+        self._progress_at = now
+        p = self.sync_progress()
+        log.info("books synced %d/%d; queued: %d snapshots, %d commits; done: %d snapshots "
+                 "(%d failed), %d commits; longest queue wait %.1f s", p["synced"], p["books"],
+                 p["snapshots_queued"], p["commits_queued"], p["snapshots_done"],
+                 p["snapshots_failed"], p["commits_done"], p["snapshot_max_queue_wait"])
+
+    async def _fetch_snapshot(self, st: Route, req: FetchSnapshot) -> bool:
         sync = st.sync
         assert isinstance(sync, BookSync)  # nosec B101  # type narrowing
         assert self._rest is not None  # nosec B101  # type narrowing
-        if req.attempt > 1:
-            await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
         try:
             async with self._rest_deadline():
                 snap = await self._rest.get_depth(req.symbol, self.config.snapshot_limit)
         except (MexcError, OSError, TimeoutError) as exc:
             log.warning("snapshot %s failed: %s", req.symbol, exc)
-            outs = sync.on_snapshot_error(req.request_id)
-        else:
-            outs = sync.on_snapshot(req.request_id, snap.version, snap.bids, snap.asks,
-                                    snap.timestamp)
-        self._outputs(st, outs)
+            self._outputs(st, sync.on_snapshot_error(req.request_id))
+            return False
+        self._outputs(st, sync.on_snapshot(req.request_id, snap.version, snap.bids, snap.asks,
+                                           snap.timestamp))
+        return True
 
-    async def _fetch_commits(self, st: Route, req: FetchCommits) -> None:
+    async def _fetch_commits(self, st: Route, req: FetchCommits) -> bool:
         sync = st.sync
         assert isinstance(sync, BookSync)  # nosec B101  # type narrowing
         assert self._rest is not None  # nosec B101  # type narrowing
@@ -381,10 +660,10 @@ class Router(PoolHooks):
                 commits = await self._rest.get_depth_commits(req.symbol, req.limit)
         except (MexcError, OSError, TimeoutError) as exc:
             log.warning("depth_commits %s failed: %s", req.symbol, exc)
-            outs = sync.on_commits_error(req.request_id)
-        else:
-            outs = sync.on_commits(req.request_id, commits)
-        self._outputs(st, outs)
+            self._outputs(st, sync.on_commits_error(req.request_id))
+            return False
+        self._outputs(st, sync.on_commits(req.request_id, commits))
+        return True
 
     async def _restart_later(self, st: Route) -> None:
         await self._sleep(self.config.backoff_cap)
@@ -392,10 +671,13 @@ class Router(PoolHooks):
         if st.stream in self._streams and isinstance(st.sync, BookSync) and conn is not None:
             self._outputs(st, st.sync.start(source=conn))
 
-    async def _audit_once(self, symbol: str) -> None:
-        with contextlib.suppress(MexcError, OSError, TimeoutError):
+    async def _audit_once(self, symbol: str) -> bool:
+        try:
             async with self._rest_deadline():
                 await self.audit(symbol)
+        except (MexcError, OSError, TimeoutError):
+            return False
+        return True
 
     async def audit(self, symbol: str) -> bool | None:
         """Compare ``symbol``'s book with a REST top-N now; None if versions differ (skipped)."""
@@ -419,11 +701,15 @@ class Router(PoolHooks):
             return
         st.auditing = True
         sym = st.stream.symbol or ""
+        audited = -1  # version of the last audit queued: an idle book is not audited again
         try:
             while st.stream in self._streams and self._depth.get(sym) is st:
                 await self._sleep(period)
-                if sync.synced:
-                    await self._audit_once(sym)
+                if sync.synced and sync.version != audited and sym not in self._snap_q:
+                    audited = sync.version
+                    # through the depth queue, after every resync (rank 1): audits share the
+                    # depth bucket and must not delay a book's recovery (D5)
+                    self._queue_fetch(st, AuditTop(sym))
         finally:
             st.auditing = False
 

@@ -5,13 +5,16 @@ de-duplication (reliability I4, I7). Used by ``marketdata`` (public) and ``priva
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any, Protocol
 
 from mexc_futures.model.book import Level, OrderBook
 from mexc_futures.protocol import ws as wire
 from mexc_futures.protocol.ledger import Stream
+
+#: a deal's identity without its id: ``(t, p, v, T, O, M)`` (REST deals carry no ``i``)
+DealKey = tuple[int, float, float, int, int, int]
 
 Callback = Callable[[Any], None]
 
@@ -176,14 +179,22 @@ class DealDedup:
         self.cur: dict[int, tuple[int, dict[tuple[Any, ...], int]]] = {}  # conn -> (t, counts)
         self.last_t = 0
         self.duplicates = 0
+        #: ``(t, p, v, T, O, M)`` of every deal delivered in the window, in delivery order (the
+        #: REST recovery of a gap subtracts them, D9), and of deals recovered from REST
+        self.delivered: deque[DealKey] = deque()
+        self.recovered: dict[DealKey, int] = {}
 
     def fresh(self, conn: int, d: wire.DealItem) -> bool:
         """True the first time a deal is seen; False (and counted) for a duplicate."""
         t = d.t
+        base = (t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
+        if self.recovered and self.recovered.get(base):  # fetched from REST after a gap (D9)
+            self.recovered[base] -= 1
+            self.duplicates += 1
+            return False
         if d.i is not None:
             key: Hashable = d.i
         else:
-            base = (t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
             cur = self.cur.get(conn)
             if cur is None or cur[0] != t:
                 cur = (t, {})
@@ -196,13 +207,35 @@ class DealDedup:
             return False
         self.seen.add(key)
         self.order.append((t, key))
+        self.delivered.append(base)
         if t > self.last_t:
             self.last_t = t
+        self._prune()
+        return True
+
+    def _prune(self) -> None:
         horizon = self.last_t - self.window_ms
         order = self.order
         while order and order[0][0] < horizon:
             self.seen.discard(order.popleft()[1])
-        return True
+        delivered = self.delivered
+        while delivered and delivered[0][0] < horizon:
+            delivered.popleft()
+        if self.recovered:
+            for base in [b for b in self.recovered if b[0] < horizon]:
+                del self.recovered[base]
+
+    def delivered_between(self, since: int, until: int) -> Counter[DealKey]:
+        """Deals delivered with ``since <= t <= until`` (within the window), as a multiset."""
+        return Counter(b for b in self.delivered if since <= b[0] <= until)
+
+    def mark_recovered(self, base: DealKey) -> None:
+        """A deal fetched from REST was delivered: a late WebSocket copy is a duplicate."""
+        self.recovered[base] = self.recovered.get(base, 0) + 1
+        self.delivered.append(base)
+        if base[0] > self.last_t:
+            self.last_t = base[0]
+        self._prune()
 
 
-__all__ = ["BookView", "Callback", "DealDedup", "EventQueue", "Owner", "Subscription"]
+__all__ = ["BookView", "Callback", "DealDedup", "DealKey", "EventQueue", "Owner", "Subscription"]

@@ -147,6 +147,10 @@ class BookRecovery:
         self._attempt = 0
         self._request = 0  # id of the outstanding fetch
         self._bbo_misses = 0
+        #: the book is exact at ``_last`` (it was LIVE and nothing has discredited it since: a
+        #: disconnect keeps it, a forced resync, a crossed book or failed retries end it); a
+        #: restart then bridges from ``_last`` with ``depth_commits`` instead of a snapshot
+        self._exact = False
 
     @property
     def state(self) -> SyncState:
@@ -156,7 +160,14 @@ class BookRecovery:
     @state.setter
     def state(self, value: SyncState) -> None:
         self._state = value
+        if value is SyncState.LIVE:
+            self._exact = True
         self._rearm()
+
+    @property
+    def buffered(self) -> int:
+        """Frames waiting in the recovery buffer (how busy the book is while it waits)."""
+        return len(self._buffer)
 
     @property
     def _last(self) -> int:
@@ -174,8 +185,15 @@ class BookRecovery:
         self._handover = []
         self._buffer = []
         self._attempt = 0
-        return [BookResync(symbol=self.symbol, reason="start", from_version=self._last),
-                *self._fetch_snapshot()]
+        resync = BookResync(symbol=self.symbol, reason="start", from_version=self._last)
+        if self._exact and self._last > 0:
+            # back after a reconnect with a book exact at ``_last``: the venue's commits since
+            # then bridge it (their own, cheaper REST bucket); a quiet book needs nothing more
+            # and a busy one falls back to a snapshot when the commits do not reach back (D5)
+            self.state = SyncState.RECOVERING
+            self._request += 1
+            return [resync, FetchCommits(self.symbol, self._request, self.commits_limit)]
+        return [resync, *self._fetch_snapshot()]
 
     def _buffer_frame(self, frame: Frame) -> list[SyncOutput]:
         buf = self._buffer
@@ -233,6 +251,12 @@ class BookRecovery:
 
     def _apply_commits(self, commits: Sequence[CommitLike]) -> list[SyncOutput]:
         chain = sorted((c for c in commits if c.version > self._last), key=lambda c: c.version)
+        if not chain and any(c.version == self._last for c in commits):
+            # nothing changed since ``_last`` (as of the REST read): the book is exact as it is
+            self.stats.commits_recoveries += 1
+            self._fresh = False
+            self.state = SyncState.LIVE
+            return self._drain("snapshot")
         if not chain or chain[0].version != self._last + 1 or any(
             b.version != a.version + 1 for a, b in pairwise(chain)
         ):
@@ -326,6 +350,7 @@ class BookRecovery:
         self._request += 1
         if self._attempt > self.max_attempts:
             self._buffer = []
+            self._exact = False
             self.state = SyncState.FAILED
             return [SyncFailed(self.symbol, f"no usable snapshot after {self.max_attempts} tries")]
         self.state = SyncState.BUFFERING
@@ -340,6 +365,7 @@ class BookRecovery:
         return outs
 
     def _restart(self, reason: str) -> list[SyncOutput]:
+        self._exact = False
         self.stats.resyncs += 1
         self._buffer = []
         self._attempt = 0

@@ -162,6 +162,23 @@ class DealGap(_Event, frozen=True, kw_only=True):
     until: int
 
 
+class DealsRecovered(_Event, frozen=True, kw_only=True):
+    """The deals missing from a ``DealGap`` of ``symbol`` were fetched from REST (spec §4.5).
+
+    ``count`` deals were delivered just before this event as ``Trade`` (in time order, without
+    ``trade_id``: REST deals carry none). ``complete`` is true when REST reached back to
+    ``since`` (it lists at most 100 deals); otherwise deals between ``since`` and
+    ``covered_since`` stay unknown.
+    """
+
+    symbol: str
+    since: int
+    until: int
+    count: int
+    complete: bool
+    covered_since: int
+
+
 class ConnectionState(_Event, frozen=True, kw_only=True):
     """A WebSocket connection changed state (``connecting``, ``open``, ``closed``, ``backoff``)."""
 
@@ -265,6 +282,7 @@ MarketEvent = (
     | BookUpdate
     | BookResync
     | DealGap
+    | DealsRecovered
     | ConnectionState
 )
 AccountEvent = OrderUpdate | Fill | PositionUpdate | BalanceUpdate | KillSwitchTripped
@@ -277,6 +295,7 @@ __all__ = [
     "BookUpdate",
     "ConnectionState",
     "DealGap",
+    "DealsRecovered",
     "DepthSnapshot",
     "Event",
     "FairPrice",

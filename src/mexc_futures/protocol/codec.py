@@ -91,6 +91,14 @@ def _gunzip(raw: bytes) -> bytes:
 def decode_frame(raw: str | bytes) -> ws.WsMessage:
     """Decode one server->client frame (spec §7). See the module docstring for the outcomes."""
     try:
+        return _decode_frame(raw)
+    except RecursionError:  # JSON nested past the decoder's limit (D3): garbage, not a crash
+        GARBAGE_COUNTER["json"] += 1
+        raise MalformedFrame(f"frame nested too deeply: {_preview(raw)}") from None
+
+
+def _decode_frame(raw: str | bytes) -> ws.WsMessage:
+    try:
         return _FRAME_DECODER.decode(raw)  # type: ignore[no-any-return]
     except msgspec.ValidationError as exc:
         return _slow_path(raw, exc)

@@ -7,7 +7,9 @@ a sliding window also obeys a token bucket of the same size, so the schedule is 
 counter the server uses.
 
 Sans-I/O: the caller passes ``now`` (monotonic seconds) and sleeps for the returned wait itself.
-``acquire`` *reserves* the slot, so concurrent callers are queued one behind the other.
+``acquire`` / ``reserve`` *reserve* the slot, so concurrent callers are queued one behind the
+other; a caller that gives up before its slot (cancelled, timed out) hands it back with
+``release``, otherwise abandoned reservations push every later request out (reliability D5).
 
 After a 510 the bucket's window is multiplied by ``backoff_factor`` (up to ``max_multiplier``) and
 no new slot is handed out for one stretched window; after a quiet stretch of successes the
@@ -44,6 +46,7 @@ class _BucketState:
     blocked_until: float = 0.0
     last_limited: float = -math.inf
     limited_count: int = 0
+    released: int = 0  # slots handed back by callers that gave up
 
 
 class RateLimiter:
@@ -80,18 +83,51 @@ class RateLimiter:
         return st
 
     def acquire(self, bucket: BucketLike, now: float) -> float:
-        """Reserve the next send slot of ``bucket``; return the seconds to wait before sending."""
+        """Reserve the next send slot of ``bucket``; return the seconds to wait before sending.
+
+        A caller that gives up before its slot (cancelled, timed out) must hand it back with
+        ``release``; ``reserve`` returns the slot itself for that.
+        """
+        return self.reserve(bucket, now) - now
+
+    def reserve(self, bucket: BucketLike, now: float) -> float:
+        """Reserve the next send slot of ``bucket``; return its time (send at or after it)."""
         st = self._state(bucket)
         window = st.window * st.multiplier
+        sent = st.sent
+        cap = st.capacity
         slot = max(now, st.blocked_until)
-        if st.sent:
-            slot = max(slot, st.sent[-1])  # keep the log sorted
-        if len(st.sent) >= st.capacity:
-            slot = max(slot, st.sent[-st.capacity] + window)
-        st.sent.append(slot)
-        while len(st.sent) > st.capacity:
-            st.sent.popleft()
-        return slot - now
+        if sent:
+            slot = max(slot, sent[-1])  # keep the log sorted
+        if len(sent) >= cap:
+            slot = max(slot, sent[-cap] + window)
+        sent.append(slot)
+        # forget slots beyond the last ``cap`` whose window has passed: they can constrain
+        # nothing any more (a younger one may still be released, so age decides, not count)
+        while len(sent) > cap and sent[0] + window <= now:
+            sent.popleft()
+        return slot
+
+    def release(self, bucket: BucketLike, slot: float, now: float) -> bool:
+        """Hand back a reserved slot that will not be used (D5: the caller gave up before it).
+
+        Only a slot still in the future is removed (one that has passed may have been used);
+        True when it was. Slots reserved after it keep their times, so the schedule stays safe.
+        """
+        st = self._states.get(bucket.name)
+        if st is None or slot <= now:
+            return False
+        try:
+            st.sent.remove(slot)
+        except ValueError:
+            return False
+        st.released += 1
+        return True
+
+    def pending(self, bucket_name: str, now: float) -> int:
+        """Reserved slots of a bucket still in the future (callers waiting to send)."""
+        st = self._states.get(bucket_name)
+        return 0 if st is None else sum(1 for t in st.sent if t > now)
 
     def on_rate_limited(self, bucket: BucketLike, now: float) -> float:
         """Record a 510 from the venue; returns the new multiplier (window stretch)."""

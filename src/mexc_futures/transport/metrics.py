@@ -22,6 +22,9 @@ class ConnMetrics:
     bytes: int = 0
     decode_errors: int = 0
     unknown_frames: int = 0
+    protocol_errors: int = 0  # picows failed the socket (frame over the size limit, ...) (D3)
+    handler_errors: int = 0  # a frame's handler raised; the connection was replaced (D3)
+    supervisor_errors: int = 0  # anything else that escaped a connection's run (D3)
     venue_errors: int = 0
     reconnects: int = 0
     frames_sent: int = 0
@@ -43,6 +46,8 @@ class StreamMetrics:
     duplicates: int = 0
     divergences: int = 0
     stale: int = 0
+    idle: int = 0  # silent-depth checks that found the book merely quiet (fidelity row 8)
+    recovered: int = 0  # deals fetched from REST to fill a gap (D9)
     last_latency_ms: float = 0.0
     last_ts: int = 0
 

@@ -173,13 +173,19 @@ class Pool:
                                     clock=self.clock, signer=self.signer,
                                     connect_timeout=self.connect_timeout)
                 self.live[cid] = conn
-                reason = await conn.run()
+                try:
+                    reason = await conn.run()
+                except Exception as exc:  # D3: one failure stays here
+                    reason = self._contained(cid, conn, "run", exc)
                 self.live.pop(cid, None)
                 if conn.login_error is not None:
                     reason = f"login failed: {conn.login_error}"
                 if session.opened_at or session.frames_sent:
                     backoff.healthy(self.clock.monotonic())
-                    self.hooks.on_down(cid, reason)
+                    try:
+                        self.hooks.on_down(cid, reason)
+                    except Exception as exc:  # D3: as above
+                        self._contained(cid, conn, "on_down", exc)
                 attempts += 1
                 if stop.is_set() or conn.login_error is not None or not self.hooks.wanted(cid):
                     if conn.login_error is not None:
@@ -194,6 +200,16 @@ class Pool:
             self.live.pop(cid, None)
             self._stop.pop(cid, None)
             self._tasks.pop(cid, None)
+
+    def _contained(self, cid: int, conn: WsConnection, where: str, exc: Exception) -> str:
+        """D3: count and log an exception that escaped connection ``cid``; it is reconnected
+        like any other drop and no other connection notices."""
+        self.metrics.conn(cid).supervisor_errors += 1
+        log.error("conn %d: %s failed (%s); replacing the connection", cid, where,
+                  type(exc).__name__, exc_info=exc)
+        with contextlib.suppress(Exception):
+            conn.close("error")
+        return f"error: {type(exc).__name__}"
 
     def _up(self, cid: int) -> None:
         conn = self.live.get(cid)

@@ -263,12 +263,13 @@ class RestCore:
             payload = b""
         changes_state = ep.method == "POST" and ep.name not in READ_POSTS
         timeout = request_timeout or self.timeout
-        wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
+        now = self.clock.monotonic()
+        slot = self.limiter.reserve(ep.bucket, now)
         first: tuple[asyncio.Future[LaneResponse], float] | None = None
         lanes = self._lanes
-        if wait <= 0 and lanes is not None and lanes.usable(ep) and lanes.lane.has_idle():
+        if slot <= now and lanes is not None and lanes.usable(ep) and lanes.lane.has_idle():
             first = lanes.send(url_path, payload, timeout, self.request_time(), self.recv_window_ms)
-        return self._run(ep, url_path, query, payload, changes_state, timeout, wait, first)
+        return self._run(ep, url_path, query, payload, changes_state, timeout, slot, first)
 
     async def _run(
         self,
@@ -278,22 +279,27 @@ class RestCore:
         payload: bytes,
         changes_state: bool,
         request_timeout: float,
-        wait: float,
+        slot: float,
         first: tuple[asyncio.Future[LaneResponse], float] | None,
     ) -> Any:
         attempt = 0
         while True:
             if attempt > 0:
-                wait = self.limiter.acquire(ep.bucket, self.clock.monotonic())
+                slot = self.limiter.reserve(ep.bucket, self.clock.monotonic())
+            wait = slot - self.clock.monotonic()
             gated = first is None and self.send_gate is not None and ep.name in GATED
-            if wait > 0 and gated:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.gate_closed.wait(), wait / self.time_scale)
-            elif wait > 0:
-                await asyncio.sleep(wait / self.time_scale)
-            if gated:
-                assert self.send_gate is not None  # nosec B101  # narrowing for mypy
-                self.send_gate(ep)
+            try:
+                if wait > 0 and gated:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.gate_closed.wait(), wait / self.time_scale)
+                elif wait > 0:
+                    await asyncio.sleep(wait / self.time_scale)
+                if gated:
+                    assert self.send_gate is not None  # nosec B101  # narrowing for mypy
+                    self.send_gate(ep)
+            except BaseException:  # cancelled, timed out or gated before sending: give the slot
+                self.limiter.release(ep.bucket, slot, self.clock.monotonic())  # back (D5)
+                raise
             try:
                 if first is not None:
                     sent, first = first, None

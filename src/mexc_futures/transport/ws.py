@@ -9,8 +9,12 @@ to a handler chosen by one dict lookup on the decoded class (``routes``: the own
 and no extra call layer on the hot path.
 
 Bad frames (S15: malformed, truncated, binary garbage, unknown channel, a known channel whose
-shape changed) are counted in ``ConnMetrics`` and logged; the connection goes on. A frame above
-``max_frame_size`` makes picows fail the connection, which the pool then reconnects.
+shape changed, JSON nested past the decoder's recursion limit) are counted in ``ConnMetrics`` and
+logged; the connection goes on. Whatever else fails is contained to this connection (D3): a frame
+above ``max_frame_size`` makes picows fail the socket (``protocol_errors``, reason ``protocol
+error``), a handler that raises on a frame is counted (``handler_errors``) and logged with the
+connection and the stream, and the connection is closed; ``run`` returns the reason and the pool
+reconnects it. No exception leaves ``run``.
 """
 
 from __future__ import annotations
@@ -124,19 +128,21 @@ class _Listener(WSListener):
                     msg = self._fast(raw)
             else:
                 msg = self._fast(raw)
-        except msgspec.MsgspecError:  # not a plain known push: the codec's full outcome rules
+        except (msgspec.MsgspecError, RecursionError):  # the codec's full outcome rules
             try:
                 msg = codec.decode_frame(bytes(raw))
             except (MalformedFrame, ProtocolDriftError) as exc:
                 m.decode_errors += 1
                 log.warning("conn %d: undecodable frame: %s", self._conn.conn_id, str(exc)[:200])
                 return
+        route = self._routes.get(msg.__class__)
         try:
-            route = self._routes[msg.__class__]
-        except KeyError:  # control frames (pong, acks, errors)
-            self._conn._control(msg)
-            return
-        route(msg)
+            if route is None:  # control frames (pong, acks, errors)
+                self._conn._control(msg)
+            else:
+                route(msg)
+        except Exception as exc:  # D3: contained, connection replaced
+            self._conn._handler_failed(exc, msg)
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._conn._on_disconnected()
@@ -229,8 +235,12 @@ class WsConnection:
             self.metrics.frames_sent = self.session.frames_sent
             if not transport.is_disconnected:
                 transport.disconnect(graceful=False)
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(transport.wait_disconnected(), timeout=1.0)
+            except TimeoutError:
+                pass
+            except Exception as exc:  # D3: what failed the socket
+                self._protocol_failed(exc)
         return self.close_reason or "closed"
 
     def make_listener(self) -> WSListener:
@@ -271,6 +281,26 @@ class WsConnection:
             with contextlib.suppress(Exception):
                 transport.send_close(frame.get_close_code())
             transport.disconnect()
+
+    def _protocol_failed(self, exc: Exception) -> None:
+        """picows failed the socket (e.g. a frame above ``max_frame_size``: close 1009)."""
+        self.metrics.protocol_errors += 1
+        self.close_reason = f"protocol error: {type(exc).__name__}"
+        log.warning("conn %d: socket failed (%s: %s); it will be replaced", self.conn_id,
+                    type(exc).__name__, str(exc)[:200])
+
+    def _handler_failed(self, exc: Exception, msg: Any) -> None:
+        """A frame's handler raised: count, log with the stream, replace this connection only."""
+        self.metrics.handler_errors += 1
+        channel = getattr(msg, "channel", type(msg).__name__)
+        symbol = getattr(msg, "symbol", "") or ""
+        log.error("conn %d: handling %s %s failed; replacing the connection", self.conn_id,
+                  channel, symbol, exc_info=exc)
+        self.close_reason = f"handler error: {type(exc).__name__} on {channel} {symbol}".strip()
+        t = self._transport
+        if t is not None and not t.is_disconnected:
+            t.disconnect(graceful=False)
+        self._finish()
 
     def _on_disconnected(self) -> None:
         self.close_reason = self.close_reason or "dropped"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -107,20 +108,39 @@ class Recorder:
         assert self.mismatches == []
         assert self.crossed == 0
 
-    def assert_deals_complete(self, symbol: str, since_ms: int) -> None:
-        """I4: venue deals after ``since_ms`` ⊆ delivered ∪ reported gaps; no duplicates."""
-        got = [(t.trade_id, t.time) for t in self.of(Trade, symbol)]
-        ids = [i for i, _ in got]
+    def assert_deals_complete(self, symbol: str, since_ms: int, *, recovered: bool = False
+                              ) -> int:
+        """I4: venue deals after ``since_ms`` ⊆ delivered ∪ reported gaps; no duplicates.
+
+        Deals recovered from REST after a gap (no ``trade_id``) are matched on
+        ``(t, p, v, T, O, M)``. With ``recovered=True`` every venue deal must have been
+        delivered, by the stream or by a recovery (no gap may stay open). Returns how many
+        venue deals were delivered by a recovery.
+        """
+        trades = self.of(Trade, symbol)
+        ids = [t.trade_id for t in trades if t.trade_id is not None]
         assert len(ids) == len(set(ids)), "duplicate deal delivered"
+        fetched = collections.Counter(
+            (t.time, t.price, t.vol, int(t.side), t.open_flag, t.self_trade)
+            for t in trades if t.trade_id is None)
         gaps = [(g.since, g.until) for g in self.of(DealGap, symbol)]
-        last = max((t for _, t in got), default=0)
+        last = max((t.time for t in trades), default=0)
         delivered = set(ids)
+        filled = 0
         for d in self.ex.truth.deals(symbol):
             if d["t"] < since_ms or d["t"] > last:
                 continue
+            key = (d["t"], d["p"], d["v"], d["T"], d["O"], d["M"] == 1)
             if str(d["i"]) in delivered:
+                assert not fetched.get(key), f"deal {d} delivered twice (stream and REST)"
                 continue
+            if fetched.get(key):
+                fetched[key] -= 1
+                filled += 1
+                continue
+            assert not recovered, f"deal {d} not recovered"
             assert any(a <= d["t"] <= b for a, b in gaps), f"deal {d} lost without a gap"
+        return filled
 
 
 _loop_errors: list[dict[str, Any]] = []

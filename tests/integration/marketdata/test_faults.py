@@ -221,19 +221,35 @@ async def test_s14_silent_corruption_found_by_audit_and_counted() -> None:
         rec.assert_books_exact()
 
 
-@pytest.mark.parametrize("kind", ["malformed", "truncated", "binary", "oversized",
-                                  "unknown_channel"])
+@pytest.mark.parametrize("kind", ["malformed", "truncated", "binary", "unknown_channel",
+                                  "deep_nested"])
 async def test_s15_bad_frames_counted_connection_survives(kind: str) -> None:
     async with running([SYM, "ETH_USDT"]) as (ex, md, rec):
         await md.subscribe("depth", SYM)
         await md.subscribe("depth", "ETH_USDT")
         await rec.until(rec.updates_after(3, SYM))
-        ex.faults.add(BadFrame(kind=kind, count=3, size=64 * 1024))
+        ex.faults.add(BadFrame(kind=kind, count=3))
         m = md.metrics.conn(1)
         await rec.until(lambda: m.decode_errors + m.unknown_frames >= 3)
         await rec.until(rec.updates_after(5, SYM))
         await rec.until(rec.updates_after(3, "ETH_USDT"))
         assert m.reconnects == 0
+        rec.assert_books_exact()
+        assert rec.errors() == []
+
+
+async def test_s15_frame_over_the_size_limit_replaces_the_connection() -> None:
+    """A text frame above picows' 4 MiB limit (5 MiB here) fails the socket: counted, the
+    connection is replaced and resynced, nothing reaches the caller (D3)."""
+    async with running([SYM, "ETH_USDT"]) as (ex, md, rec):
+        await md.subscribe("depth", SYM)
+        await md.subscribe("depth", "ETH_USDT")
+        await rec.until(rec.updates_after(3, SYM))
+        ex.faults.add(BadFrame(kind="oversized", size=5 * 1024 * 1024))
+        m = md.metrics.conn(1)
+        await rec.until(lambda: m.protocol_errors == 1 and m.reconnects == 1)
+        await rec.until(rec.updates_after(5, SYM))
+        await rec.until(rec.updates_after(3, "ETH_USDT"))
         rec.assert_books_exact()
         assert rec.errors() == []
 

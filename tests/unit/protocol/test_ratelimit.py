@@ -71,3 +71,41 @@ def test_backoff_is_capped() -> None:
     for _ in range(5):
         rl.on_rate_limited(CREATE, 0.0)
     assert rl.multiplier("order_create") == 4.0
+
+
+def test_released_slots_are_reused_d5() -> None:
+    """D5: 200 callers reserve and give up; their slots come back, a fresh caller goes at once."""
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    slots = [rl.reserve(CREATE, 0.0) for _ in range(200)]
+    assert slots[-1] > 90  # 200 reservations at 4 per 2 s reach ~100 s out
+    for s in slots[4:]:  # all but the first window's gave up at t=1 before their slot
+        assert rl.release(CREATE, s, 1.0)
+    assert rl.pending("order_create", 1.0) == 0
+    assert rl.acquire(CREATE, 2.5) <= 0.0  # the window of the 4 sent at t=0 has passed
+
+
+def test_release_keeps_the_schedule_safe() -> None:
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    slots = [rl.reserve(CREATE, 0.0) for _ in range(12)]
+    assert not rl.release(CREATE, slots[0], 0.0)  # due now: may have been sent, kept
+    for s in slots[5::2]:
+        rl.release(CREATE, s, 0.5)
+    kept = [s for i, s in enumerate(slots) if not (i >= 5 and (i - 5) % 2 == 0)]
+    later = [rl.reserve(CREATE, 0.5) for _ in range(10)]
+    assert _max_in_window([*kept, *later], 2.0) <= 4
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=0.3), st.booleans()),
+                min_size=1, max_size=80))
+def test_schedule_with_releases_never_exceeds_capacity(steps: list[tuple[float, bool]]) -> None:
+    rl = RateLimiter(headroom=1.0, margin=0.0)
+    now = 0.0
+    used: list[float] = []
+    for gap, give_up in steps:
+        now += gap
+        slot = rl.reserve(CREATE, now)
+        if give_up and rl.release(CREATE, slot, now):
+            continue
+        used.append(slot)
+    assert _max_in_window(used, 2.0) <= 4

@@ -50,7 +50,9 @@ class CloseWith(msgspec.Struct, frozen=True, tag_field="fault", tag="close"):
     conn: int | None = None
 
 
-BadFrameKind = Literal["malformed", "truncated", "binary", "oversized", "unknown_channel"]
+BadFrameKind = Literal[
+    "malformed", "truncated", "binary", "oversized", "unknown_channel", "deep_nested"
+]
 
 
 class BadFrame(msgspec.Struct, frozen=True, tag_field="fault", tag="bad_frame"):
@@ -276,6 +278,9 @@ def bad_frame(kind: BadFrameKind, now_ms: int, size: int) -> tuple[bool, bytes]:
         head = b'{"channel":"push.oversized","data":"'
         tail = b'","ts":%d}' % now_ms
         return False, head + b"x" * max(0, size - len(head) - len(tail)) + tail
+    if kind == "deep_nested":  # valid JSON nested past any decoder's recursion limit
+        n = 100_000
+        return False, b'{"channel":"push.depth","data":' + b'{"a":' * n + b"1" + b"}" * n + b"}"
     return False, b'{"channel":"push.mystery","data":{"x":1},"ts":%d}' % now_ms
 
 
