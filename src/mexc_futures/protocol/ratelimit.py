@@ -88,10 +88,17 @@ class RateLimiter:
         A caller that gives up before its slot (cancelled, timed out) must hand it back with
         ``release``; ``reserve`` returns the slot itself for that.
         """
-        return self.reserve(bucket, now) - now
+        return self._reserve(bucket, now) - now
 
     def reserve(self, bucket: BucketLike, now: float) -> float:
-        """Reserve the next send slot of ``bucket``; return its time (send at or after it)."""
+        """Reserve the next send slot of ``bucket``; return its time (send at or after it).
+
+        Goes through ``acquire``, so a subclass that overrides only ``acquire`` (e.g. to switch
+        client-side limiting off) is honoured.
+        """
+        return now + self.acquire(bucket, now)
+
+    def _reserve(self, bucket: BucketLike, now: float) -> float:
         st = self._state(bucket)
         window = st.window * st.multiplier
         sent = st.sent
@@ -117,12 +124,13 @@ class RateLimiter:
         st = self._states.get(bucket.name)
         if st is None or slot <= now:
             return False
-        try:
-            st.sent.remove(slot)
-        except ValueError:
-            return False
-        st.released += 1
-        return True
+        sent = st.sent
+        for i in range(len(sent) - 1, -1, -1):  # ``now + wait`` may differ from it by an ulp
+            if abs(sent[i] - slot) <= 1e-9:
+                del sent[i]
+                st.released += 1
+                return True
+        return False
 
     def pending(self, bucket_name: str, now: float) -> int:
         """Reserved slots of a bucket still in the future (callers waiting to send)."""
