@@ -1,0 +1,367 @@
+"""Market-data soak (issue #13): the whole market, mass reconnects, books vs truth, resources.
+
+    python -m benchmarks.md_soak [--duration 600] [--contracts 800] [--reconnect-every 120]
+                                 [--seed 1] [--out PATH]
+
+One emulator process (``--contracts`` contracts, speed 1, REST and WS limits on, a heavy-tailed
+synthetic flow: a few busy contracts, most of them quiet, as on the venue) and, in this process,
+one ``MarketData`` subscribed to depth + deal + ticker of every contract (``max_per_conn`` 30).
+Every ``--reconnect-every`` seconds the emulator drops every connection at once (``drop_tcp``).
+
+Measured and written as JSON to ``benchmarks/results/md_soak-<UTC time>.json`` (``--out``):
+  * time from each mass drop (and from the cold start) until every book is synced again:
+    per event, p50, max;
+  * books against the emulator's truth: every ``--truth-every`` seconds a few synced books are
+    compared level by level with the venue's book at the same version (control API);
+  * deals of ``--deal-sample`` contracts: every venue deal delivered by the stream, recovered
+    from REST, or inside a reported ``DealGap`` (none lost silently, none twice);
+  * RSS, open file descriptors and asyncio tasks of this process over time (first sample after
+    the warm-up vs the last; least-squares slope), and the REST fetch queues' counters;
+  * the aggregate rate actually delivered (depth updates, deals, tickers per second).
+
+The emulator runs in its own process so that the client's resources are measured alone; truth
+queries block the loop for a few milliseconds each (that keeps the local book still while it is
+compared). Run it with ``nice -n 10``: it takes ``--duration`` seconds plus the cold start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.attacks.repro_short_stall_deal_loss import deal_accounting
+
+TOKEN = "md-soak-control-token"
+
+
+# ---------------------------------------------------------------------------------- emulator
+
+
+def flow_rate(rank: int) -> float:
+    """Synthetic events per second of the contract of ``rank`` (0 = busiest): heavy-tailed,
+    about 8/s for the top contracts down to 0.05/s, ~350/s over 800 contracts."""
+    return max(0.05, 8.0 / (1.0 + rank / 10.0))
+
+
+async def _emulator_child(port: int, contracts: int, seed: int) -> None:
+    from mexc_futures.emulator.server import Emulator
+
+    async with Emulator(port=port, n_contracts=contracts, seed=seed, control_token=TOKEN) as ex:
+        for rank, sym in enumerate(ex.venue.symbols()):
+            ex.venue.set_flow_rate(sym, flow_rate(rank))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        print("ready", flush=True)
+        await stop.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Venue:
+    """The emulator process and its HTTP surfaces (blocking calls, loopback, bounded)."""
+
+    def __init__(self, contracts: int, seed: int) -> None:
+        self.port = _free_port()
+        self.proc = subprocess.Popen(  # the same interpreter, this module, child mode
+            [sys.executable, "-m", "benchmarks.md_soak", "--emulator-child", str(self.port),
+             "--contracts", str(contracts), "--seed", str(seed)],
+            stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if line.strip() != "ready":
+            self.stop()
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str, control: bool = False, timeout: float = 10.0) -> Any:
+        req = urllib.request.Request(self.base + path)
+        if control:
+            req.add_header("X-Emulator-Token", TOKEN)
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(),
+                                     method="POST", headers={"X-Emulator-Token": TOKEN,
+                                                             "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10.0) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+# ---------------------------------------------------------------------------------- process
+
+
+def _rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _slope_per_min(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 3:
+        return 0.0
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return 0.0 if den == 0 else 60.0 * sum((x - mx) * (y - my) for x, y in zip(xs, ys,
+                                                                               strict=True)) / den
+
+
+def _dist(xs: list[float]) -> dict[str, float]:
+    if not xs:
+        return {"n": 0}
+    s = sorted(xs)
+    return {"n": len(s), "p50": round(statistics.median(s), 2), "max": round(s[-1], 2),
+            "min": round(s[0], 2),
+            "spread": round(statistics.pstdev(s), 2) if len(s) > 1 else 0.0}
+
+
+# ---------------------------------------------------------------------------------- client
+
+
+class Soak:
+    def __init__(self, args: argparse.Namespace, venue: Venue) -> None:
+        self.args = args
+        self.venue = venue
+        self.counts: Counter[str] = Counter()
+        self.deal_symbols: set[str] = set()
+        self.deal_events: list[Any] = []
+        self.samples: list[dict[str, Any]] = []
+        self.resync_times: list[float] = []
+        self.truth = Counter[str]()
+        self.truth_bad: list[tuple[str, int]] = []
+        self.rng = random.Random(args.seed)
+
+    def on_event(self, ev: Any) -> None:
+        name = type(ev).__name__
+        self.counts[name] += 1
+        if name == "BookResync":
+            self.counts["resync." + ev.reason] += 1
+        sym = getattr(ev, "symbol", None)
+        if sym in self.deal_symbols and name in ("Trade", "DealGap", "DealsRecovered"):
+            self.deal_events.append(ev)
+
+    def all_synced(self, md: Any, symbols: list[str]) -> int:
+        return sum(1 for s in symbols if md.book(s).synced)
+
+    async def until_synced(self, md: Any, symbols: list[str], limit: float) -> float | None:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            if self.all_synced(md, symbols) == len(symbols):
+                return time.monotonic() - t0
+            await asyncio.sleep(0.1)
+        return None
+
+    def check_truth(self, md: Any, symbols: list[str]) -> None:
+        """Compare a few synced books with the venue's book at the same version (blocking: the
+        local book cannot move while it is compared)."""
+        for sym in self.rng.sample(symbols, min(3, len(symbols))):
+            view = md.book(sym)
+            if not view.synced:
+                self.truth["unsynced"] += 1
+                continue
+            book = md.sync_of(sym).book
+            try:
+                truth = self.venue.get(f"/_emulator/truth/book/{sym}?version={book.version}",
+                                       control=True, timeout=5.0)
+            except (OSError, ValueError):
+                self.truth["unavailable"] += 1
+                continue
+            if "bids" not in truth:
+                self.truth["unavailable"] += 1  # version left the venue's commit ring
+                continue
+            self.truth["checked"] += 1
+            if book.equals(truth["bids"], truth["asks"]):
+                self.truth["equal"] += 1
+            else:
+                self.truth_bad.append((sym, book.version))
+
+    def sample(self, md: Any, t: float, symbols: list[str]) -> None:
+        self.samples.append({
+            "t": round(t, 1),
+            "rss_mb": round(_rss_mb(), 1),
+            "fds": _fds(),
+            "tasks": len(asyncio.all_tasks()),
+            "conn_tasks": md.pool.task_count,
+            "synced": self.all_synced(md, symbols),
+            "emulator_rss_mb": round(_rss_mb(self.venue.proc.pid), 1),
+            **{k: v for k, v in md.sync_progress().items() if k in (
+                "snapshots_queued", "commits_queued", "snapshots_done", "commits_done")},
+        })
+
+    async def run(self) -> dict[str, Any]:
+        from mexc_futures.config import Environment
+        from mexc_futures.marketdata import MarketData, MarketDataConfig
+
+        a = self.args
+        contracts = self.venue.get("/api/v1/contract/detail")["data"]
+        symbols = [c["symbol"] for c in contracts][: a.contracts]
+        self.deal_symbols = set(self.rng.sample(symbols, min(a.deal_sample, len(symbols))))
+        env = Environment.local("127.0.0.1", self.venue.port)
+        cfg = MarketDataConfig(progress_every=30.0)
+        t_start = time.monotonic()
+        out: dict[str, Any] = {"contracts": len(symbols), "streams": 3 * len(symbols)}
+        async with MarketData(env, config=cfg) as md:
+            md.on(self.on_event)
+            for s in symbols:
+                for ch in ("depth", "deal", "ticker"):
+                    await md.subscribe(ch, s)
+            out["connections"] = len(md.connections)
+            cold = await self.until_synced(md, symbols, 900.0)
+            out["cold_start_all_synced_s"] = None if cold is None else round(cold, 1)
+            first_trade = dict.fromkeys(self.deal_symbols, 0)
+            t0 = time.monotonic()
+            counts0 = Counter(self.counts)
+            next_drop = a.reconnect_every
+            next_sample = 0.0
+            next_truth = 0.0
+            while (now := time.monotonic() - t0) < a.duration:
+                if now >= next_sample:
+                    self.sample(md, now, symbols)
+                    next_sample += a.sample_every
+                if now >= next_truth:
+                    self.check_truth(md, symbols)
+                    next_truth += a.truth_every
+                if now >= next_drop:
+                    next_drop += a.reconnect_every
+                    before = sum(md.metrics.conn(c).reconnects for c in md.connections)
+                    n_conns = len(md.connections)
+                    t_drop = time.monotonic()
+                    self.venue.post("/_emulator/faults", {"fault": "drop_tcp"})
+                    for _ in range(1200):  # every connection reconnected (bounded: 60 s)
+                        if sum(md.metrics.conn(c).reconnects
+                               for c in md.connections) >= before + n_conns:
+                            break
+                        await asyncio.sleep(0.05)
+                    left = a.reconnect_every - (time.monotonic() - t_drop) - 1.0
+                    took = await self.until_synced(md, symbols, max(left, 1.0))
+                    dt = None if took is None else time.monotonic() - t_drop
+                    self.resync_times.append(-1.0 if dt is None else round(dt, 2))
+                    print(f"[soak] t={now:.0f}s mass drop: all {len(symbols)} books synced "
+                          f"after {dt if dt is None else round(dt, 1)} s", file=sys.stderr,
+                          flush=True)
+                    continue
+                await asyncio.sleep(0.2)
+            elapsed = time.monotonic() - t0
+            self.sample(md, elapsed, symbols)
+            rates = {k: round((self.counts[k] - counts0[k]) / elapsed, 1)
+                     for k in ("BookUpdate", "Trade", "Ticker")}
+            out["rates_per_s"] = rates
+            out["progress"] = md.sync_progress()
+            totals = md.metrics.totals()
+            out["metrics"] = {k: totals.get(k, 0) for k in (
+                "conn_reconnects", "conn_protocol_errors", "conn_handler_errors",
+                "conn_supervisor_errors", "conn_decode_errors", "stream_gaps", "stream_resyncs",
+                "stream_stale", "stream_idle", "stream_recovered", "stream_divergences")}
+            for ev in self.deal_events:
+                if type(ev).__name__ == "Trade" and not first_trade.get(ev.symbol):
+                    first_trade[ev.symbol] = ev.time
+            await asyncio.sleep(3.0)  # last recoveries
+            deals = Counter[str]()
+            for sym in sorted(self.deal_symbols):
+                if not first_trade.get(sym):
+                    continue
+                truth = self.venue.get(f"/_emulator/truth/deals?symbol={sym}", control=True)
+                acc = deal_accounting(self.deal_events, truth, sym, first_trade[sym])
+                deals.update(acc)
+            out["deals_sampled_symbols"] = len(self.deal_symbols)
+            out["deals"] = dict(deals)
+        out["total_s"] = round(time.monotonic() - t_start, 1)
+        out["resync_after_mass_drop_s"] = {"events": self.resync_times,
+                                           **_dist([x for x in self.resync_times if x >= 0]),
+                                           "never_synced": sum(1 for x in self.resync_times
+                                                               if x < 0)}
+        out["truth"] = {**dict(self.truth), "mismatch": len(self.truth_bad),
+                        "mismatch_examples": self.truth_bad[:5]}
+        out["events"] = dict(self.counts)
+        out["resources"] = self._resources()
+        out["samples"] = self.samples
+        return out
+
+    def _resources(self) -> dict[str, Any]:
+        warm = [s for s in self.samples if s["t"] >= self.args.reconnect_every]
+        if len(warm) < 2:
+            warm = self.samples
+        res: dict[str, Any] = {}
+        for key in ("rss_mb", "fds", "tasks", "emulator_rss_mb"):
+            xs = [s["t"] for s in warm]
+            ys = [float(s[key]) for s in warm]
+            res[key] = {"first": ys[0], "last": ys[-1], "max": max(ys), "min": min(ys),
+                        "slope_per_min": round(_slope_per_min(xs, ys), 3)}
+        return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.md_soak",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=float, default=600.0, help="seconds after cold start")
+    ap.add_argument("--contracts", type=int, default=800)
+    ap.add_argument("--reconnect-every", type=float, default=120.0)
+    ap.add_argument("--sample-every", type=float, default=10.0)
+    ap.add_argument("--truth-every", type=float, default=2.0)
+    ap.add_argument("--deal-sample", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--emulator-child", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.emulator_child is not None:
+        asyncio.run(_emulator_child(args.emulator_child, args.contracts, args.seed))
+        return 0
+    venue = Venue(args.contracts, args.seed)
+    try:
+        result = asyncio.run(Soak(args, venue).run())
+    finally:
+        venue.stop()
+    now = datetime.now(UTC)
+    path = args.out or Path(__file__).parent / "results" / f"md_soak-{now:%Y-%m-%dT%H%M%SZ}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"benchmark": "md_soak", "utc": now.isoformat(timespec="seconds"),
+           "command": "python -m benchmarks.md_soak " + " ".join(argv or sys.argv[1:]),
+           "params": {k: v for k, v in vars(args).items() if k not in ("out", "emulator_child")},
+           "host_cpus": os.cpu_count(), **result}
+    path.write_text(json.dumps(doc, indent=1, default=str))
+    summary = {k: doc[k] for k in ("contracts", "connections", "cold_start_all_synced_s",
+                                   "resync_after_mass_drop_s", "truth", "deals", "rates_per_s",
+                                   "resources") if k in doc}
+    print(json.dumps(summary, indent=1, default=str))
+    print(f"JSON: {path}")
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
