@@ -15,7 +15,7 @@ from mexc_futures.marketdata import MarketData, MarketDataConfig
 from mexc_futures.model.events import BookUpdate, DealGap, DealsRecovered, Trade
 from mexc_futures.protocol.session import SessionConfig
 from mexc_futures.transport.rest import RestClient
-from tests.integration.md_helpers import FAST, Recorder, running
+from tests.integration.marketdata.md_helpers import FAST, Recorder, running
 
 SYM = "BTC_USDT"
 OTHER = "ETH_USDT"
