@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import msgspec
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from mexc_futures._speedups import hot as _hot
 from mexc_futures.clock import Clock
@@ -283,11 +283,20 @@ class WsConnection:
             transport.disconnect()
 
     def _protocol_failed(self, exc: Exception) -> None:
-        """picows failed the socket (e.g. a frame above ``max_frame_size``: close 1009)."""
-        self.metrics.protocol_errors += 1
-        self.close_reason = f"protocol error: {type(exc).__name__}"
-        log.warning("conn %d: socket failed (%s: %s); it will be replaced", self.conn_id,
-                    type(exc).__name__, str(exc)[:200])
+        """picows failed the socket: a protocol error (e.g. a frame above ``max_frame_size``:
+        close 1009), or an exception raised inside a listener that picows caught itself (the
+        compiled depth path applies and publishes in-order ``push.depth`` frames without the
+        pure listener's guard, so a raising callback arrives here)."""
+        if isinstance(exc, WSError):
+            self.metrics.protocol_errors += 1
+            self.close_reason = f"protocol error: {type(exc).__name__}"
+            log.warning("conn %d: socket failed (%s: %s); it will be replaced", self.conn_id,
+                        type(exc).__name__, str(exc)[:200])
+            return
+        self.metrics.handler_errors += 1
+        self.close_reason = f"handler error: {type(exc).__name__} on push.depth"
+        log.error("conn %d: handling push.depth (compiled path) failed; replacing the connection",
+                  self.conn_id, exc_info=exc)
 
     def _handler_failed(self, exc: Exception, msg: Any) -> None:
         """A frame's handler raised: count, log with the stream, replace this connection only."""
