@@ -3,12 +3,14 @@
 ``RestClient`` is the one class users build: the transport core (``rest_core``: session,
 signing, limiter, clock offset, retries, error classification, the order-lane dispatch of
 ``rest_lane``) composed with the typed endpoint methods (``rest_public`` for market data,
-``rest_private`` for account, orders, plan and stop orders). The contract of every call is the
-core's module docstring; each method's docstring names its endpoint.
+``rest_private`` for account, orders, plan and stop orders, ``rest_conditional`` for
+plan/stop/trailing placement, batch, chase, reverse, margin and history). The contract of every
+call is the core's module docstring; each method's docstring names its endpoint.
 """
 
 from __future__ import annotations
 
+from mexc_futures.transport.rest_conditional import BATCH_MAX, ConditionalEndpoints
 from mexc_futures.transport.rest_core import (
     READ_POSTS,
     RestObserver,
@@ -20,11 +22,12 @@ from mexc_futures.transport.rest_private import CreateOrderBody, PrivateEndpoint
 from mexc_futures.transport.rest_public import PublicEndpoints
 
 
-class RestClient(PublicEndpoints, PrivateEndpoints):
+class RestClient(PublicEndpoints, PrivateEndpoints, ConditionalEndpoints):
     """Typed MEXC Futures REST client. ``async with RestClient(env, creds) as rest: ...``."""
 
 
 __all__ = [
+    "BATCH_MAX",
     "LANE_ENDPOINTS",
     "READ_POSTS",
     "CreateOrderBody",

@@ -93,7 +93,18 @@ def _data_is_null(raw: bytes) -> bool:
 
 
 #: Endpoints that put a new order on the book: ``send_gate`` is consulted before each attempt.
-GATED = frozenset({"order_create", "order_submit", "order_change_limit"})
+GATED = frozenset(
+    {
+        "order_create",
+        "order_submit",
+        "order_change_limit",
+        "order_submit_batch",
+        "plan_place_v2",
+        "stop_place",
+        "track_place",
+        "reverse_position",
+    }
+)
 
 #: POST endpoints that only read: safe to retry.
 READ_POSTS = frozenset(

@@ -34,6 +34,9 @@ class CreateOrderBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     reduce_only: bool | None = msgspec.field(default=None, name="reduceOnly")
     stop_loss_price: Decimal | None = msgspec.field(default=None, name="stopLossPrice")
     take_profit_price: Decimal | None = msgspec.field(default=None, name="takeProfitPrice")
+    loss_trend: int | None = msgspec.field(default=None, name="lossTrend")  # 1 last 2 fair 3 index
+    profit_trend: int | None = msgspec.field(default=None, name="profitTrend")
+    stp_mode: int | None = msgspec.field(default=None, name="stpMode")  # submit_batch (v2)
 
 
 class PrivateEndpoints(RestCore):
