@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from mexc_futures.cli import fmt
+from mexc_futures.cli.cond_fmt import describe as describe_conditional
 from mexc_futures.model.events import (
     AccountEvent,
     BookResync,
@@ -38,6 +39,7 @@ from mexc_futures.model.intents import (
     AmendOrder,
     CancelAll,
     CancelOrder,
+    ClosePosition,
     Intent,
     PlaceOrder,
 )
@@ -123,10 +125,12 @@ class Activity:
                     f"amend {sym} order {intent.order_id} to "
                     f"{self._vol(sym, intent.vol)} @ {self._px(sym, intent.price)}"
                 )
-            case _:
+            case ClosePosition():
                 what = "all" if intent.vol is None else self._vol(intent.symbol, intent.vol)
                 side = "long" if intent.position_side == 1 else "short"
                 return f"close {intent.symbol} {side} ({what}) at market"
+            case _:
+                return describe_conditional(intent)
 
     def decision(self, intent: Intent, outcome: object, ms: float) -> None:
         """One intent handed to the executor and what came of it (``outcome``: the result or

@@ -37,7 +37,7 @@ import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import (
@@ -52,7 +52,11 @@ from mexc_futures.errors import (
 from mexc_futures.execution.account import AccountBook
 from mexc_futures.execution.adopt import Adopter
 from mexc_futures.execution.alerts import Alert, LogAlert
+from mexc_futures.execution.batch import place_batch
 from mexc_futures.execution.common import ExecutionConfig, RiskRejected, StrategyEvent, TradingOff
+from mexc_futures.execution.cond_journal import CondJournal
+from mexc_futures.execution.cond_requests import risk_order
+from mexc_futures.execution.conditional import ConditionalManager, TrackedConditional
 from mexc_futures.execution.containment import Containment
 from mexc_futures.execution.journal import (
     DuplicateIntent,
@@ -74,12 +78,17 @@ from mexc_futures.model.events import (
 )
 from mexc_futures.model.instrument import ContractSpec
 from mexc_futures.model.intents import (
+    CONDITIONAL_TYPES,
     AmendOrder,
     CancelAll,
     CancelOrder,
     ClosePosition,
+    ConditionalIntent,
     Intent,
+    PlaceBatch,
     PlaceOrder,
+    PlaceTrailing,
+    PlaceTrigger,
 )
 from mexc_futures.model.killswitch import (
     DISABLED_CODES,
@@ -173,6 +182,14 @@ class ExecutionManager:
             apply_update=self.account.apply_update,
             resolve=self.resolve,
         )
+        #: Triggers, TP/SL, trailing, reverse, close-all (``execution.conditional``).
+        self.conditionals = ConditionalManager(
+            rest,
+            clock=clock,
+            config=self.config,
+            check_allowed=self._cond_allowed,
+            check_risk=self._cond_risk,
+        )
         self._callbacks: list[Callable[[StrategyEvent], None]] = []
         self._queue: asyncio.Queue[StrategyEvent] = asyncio.Queue(self.config.event_queue)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -201,6 +218,7 @@ class ExecutionManager:
             self.kill_switch.restore(rec)
         for row in self.journal.orders():
             self.tracker.add(row.tracked())
+        self.conditionals.load(CondJournal(self.journal))
         # terminal orders whose fills a crash kept from the journal (D8): fetched by reconcile
         for row in self.journal.short_of_fills():
             if self.tracker.get(external_oid=row.external_oid) is None:
@@ -233,6 +251,15 @@ class ExecutionManager:
     def _set_ready(self) -> None:
         """New orders are allowed only once no journaled order is unresolved (D4)."""
         left = self.tracker.unresolved()
+        cond = self.conditionals.unresolved()
+        if cond:
+            log.warning(
+                "%d journaled trigger/stop/trailing request(s) unresolved (%s); new orders stay "
+                "blocked until the venue answers for them",
+                len(cond),
+                ", ".join(f"{c.kind} {c.key}" for c in cond[:3]),
+            )
+            return
         if left:
             log.warning(
                 "%d journaled order(s) still unresolved (%s); new orders stay blocked until the "
@@ -299,8 +326,24 @@ class ExecutionManager:
                 self.journal.event("trading_off", None, reason, self.clock.time_ms())
 
     # ------------------------------------------------------------------ intents
-    async def submit(self, intent: Intent) -> TrackedOrder | None:
-        """Carry out one intent (see the module docstring). Returns the order for order intents."""
+    @overload
+    async def submit(self, intent: ConditionalIntent) -> TrackedConditional: ...
+    @overload
+    async def submit(self, intent: PlaceBatch) -> list[TrackedOrder]: ...
+    @overload
+    async def submit(
+        self, intent: PlaceOrder | CancelOrder | CancelAll | AmendOrder | ClosePosition
+    ) -> TrackedOrder | None: ...
+    async def submit(
+        self, intent: Intent
+    ) -> TrackedOrder | TrackedConditional | list[TrackedOrder] | None:
+        """Carry out one intent (see the module docstring). Returns the order for order intents,
+        the tracked row for conditional ones (``execution.conditional``), the orders of a batch
+        (``execution.batch``)."""
+        if isinstance(intent, CONDITIONAL_TYPES):
+            return await self.conditionals.submit(intent)
+        if isinstance(intent, PlaceBatch):
+            return await place_batch(self, intent)
         if isinstance(intent, CancelOrder):
             return await self._cancel(intent)
         if isinstance(intent, CancelAll):
@@ -338,6 +381,44 @@ class ExecutionManager:
         if rejection is not None:
             raise RiskRejected(rejection)
         return checked
+
+    def gate(self, intent: PlaceOrder | ClosePosition | AmendOrder) -> PlaceOrder | AmendOrder:
+        """The checks every placement passes (``execution.batch`` uses it per order)."""
+        return self._gate(intent)
+
+    def journal_or_raise(self) -> Journal:
+        """The open journal (``RuntimeError`` before ``start``)."""
+        return self._j
+
+    def begin_create(self) -> None:
+        """A create-like request is in flight: the kill acknowledgement waits for its answer."""
+        self._creating += 1
+        self._no_creates.clear()
+
+    def end_create(self) -> None:
+        """Its answer (or failure) is in."""
+        self._creating -= 1
+        if self._creating == 0:
+            self._no_creates.set()
+
+    def _cond_allowed(self, reducing: bool) -> None:
+        """Conditional intents: placements as orders; close-all and cancels need only a start."""
+        if reducing:
+            if not self.ready and self.journal is None:
+                raise TradingOff("not started")
+            return
+        self._check_open_allowed()
+
+    def _cond_risk(self, intent: ConditionalIntent) -> None:
+        if not isinstance(intent, PlaceTrigger | PlaceTrailing):
+            return
+        order = risk_order(intent)
+        if order is None:
+            return
+        point_view(self.view, self.tracker, order)
+        rejection = self.risk.check(order, self.view)
+        if rejection is not None:
+            raise RiskRejected(rejection)
 
     def _send_gate(self, ep: Endpoint) -> None:
         """``RestCore.send_gate``: a create or amend that waited for a limiter slot is dropped,
@@ -595,6 +676,7 @@ class ExecutionManager:
     async def reconcile(self) -> None:
         """Resolve unknowns, then align open orders, fills and positions with REST."""
         await self.reconciler.reconcile()
+        await self.conditionals.reconcile()
 
     async def _periodic(self) -> None:
         while not self._stopping.is_set():
@@ -733,6 +815,8 @@ class ExecutionManager:
         self._start_cleanup()
         assert self._cleanup is not None  # nosec B101  # set by _start_cleanup
         await asyncio.shield(self._cleanup)
+        with contextlib.suppress(MexcError):
+            await self.conditionals.refresh()  # ours are cancelled at the venue now
 
     def reset(self) -> None:
         """Operator reset: re-arm the kill switch (persisted)."""

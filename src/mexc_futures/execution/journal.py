@@ -185,6 +185,11 @@ class Journal:
         """Close the database (idempotent)."""
         self._db.close()
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for tables other modules own (``execution.cond_journal``)."""
+        return self._db
+
     # ------------------------------------------------------------------ sessions and ids
     def start_session(self, session_id: str, now_ms: int) -> None:
         """Begin a session; ids of this process derive from ``session_id``."""

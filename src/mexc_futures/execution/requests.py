@@ -57,6 +57,8 @@ def create_body(o: PlaceOrder, oid: str, view: RiskView) -> CreateOrderBody:
         reduce_only=True if o.reduce_only and view.position_mode == ONE_WAY else None,
         stop_loss_price=o.stop_loss_price,
         take_profit_price=o.take_profit_price,
+        loss_trend=int(o.stop_loss_trigger) if o.stop_loss_price is not None else None,
+        profit_trend=int(o.take_profit_trigger) if o.take_profit_price is not None else None,
     )
 
 

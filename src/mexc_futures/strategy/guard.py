@@ -24,16 +24,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mexc_futures.model.intents import (
+    CONDITIONAL_TYPES,
     AmendOrder,
     CancelAll,
     CancelOrder,
     ClosePosition,
     Intent,
+    PlaceBatch,
     PlaceOrder,
 )
 
-INTENT_TYPES = (PlaceOrder, CancelOrder, CancelAll, AmendOrder, ClosePosition)
-HELPERS = "post_only(), limit(), market(), cancel() from mexc_futures.strategy.api"
+INTENT_TYPES = (
+    PlaceOrder,
+    CancelOrder,
+    CancelAll,
+    AmendOrder,
+    ClosePosition,
+    PlaceBatch,
+    *CONDITIONAL_TYPES,
+)
+HELPERS = (
+    "post_only(), limit(), market(), cancel(), stop_loss(), take_profit(), trigger(), "
+    "trailing(), close_all() from mexc_futures.strategy.api"
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,361 @@
+"""Execution of conditional and position intents (issue #15; spec §5.2, §5.6–§5.8).
+
+Same guarantees as plain orders (``execution.facade``):
+
+* **Journal first.** Each ``PlaceTrigger`` / ``PlaceStop`` / ``PlaceTrailing`` /
+  ``ReversePosition`` / ``CloseAll`` / ``AmendStop`` / ``CancelConditional`` is committed to the
+  journal's ``conditionals`` table (``execution.cond_journal``) with its exact request body
+  before it is sent; a repeated ``client_key`` returns the first one, never a second order.
+* **Never resent.** A lost answer (5xx, timeout, broken connection) makes the row ``unknown``;
+  it is resolved by finding the request's order in the venue's lists (``cond_requests.find_*``;
+  the venue takes no client id here), or by the account's positions for reverse / close-all,
+  and counts as ``not_placed`` only after two empty lookups **and** ``not_found_grace``.
+* **Reconciled at start.** Rows left ``pending_submit`` (a crash between journal and send) or
+  ``unknown`` are looked up before new orders are allowed; ``live`` rows are refreshed from the
+  venue (triggered, cancelled, expired).
+* **Kill switch.** New placements are refused once it tripped (the journal insert and the REST
+  send gate check the latch); its clean-up (``execution.containment``) cancels every trigger,
+  TP/SL and trailing order and verifies none is left; ``refresh`` then marks ours cancelled.
+  Closing (``CloseAll``) and cancels stay allowed.
+
+Each row's life follows the table ``cond_requests.TRANSITIONS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import msgspec
+
+from mexc_futures.clock import Clock
+from mexc_futures.errors import ApiError, TransportError
+from mexc_futures.execution.common import ExecutionConfig
+from mexc_futures.execution.cond_journal import CondJournal, CondRow
+from mexc_futures.execution.cond_requests import (
+    RESTING,
+    TRANSITIONS,
+    CancelRef,
+    CondEvent,
+    CondState,
+    decode_body,
+    find_plan,
+    find_stop,
+    find_track,
+    kind_of,
+    request_for,
+    state_of,
+)
+from mexc_futures.execution.journal import DuplicateIntent
+from mexc_futures.model.intents import (
+    CancelConditional,
+    CloseAll,
+    ConditionalIntent,
+    PlaceStop,
+    PlaceTrailing,
+    PlaceTrigger,
+    ReversePosition,
+)
+from mexc_futures.protocol.bodies import (
+    PlanOrderBody,
+    ReverseBody,
+    StopChangeBody,
+    StopOrderBody,
+    TrackOrderBody,
+)
+from mexc_futures.transport.rest import RestClient
+
+log = logging.getLogger("mexc_futures.execution")
+_ENC = msgspec.json.Encoder(decimal_format="number")
+#: Intents that only reduce exposure or remove orders: allowed while the kill switch is tripped.
+_REDUCING = (CloseAll, CancelConditional)
+
+
+@dataclass(slots=True)
+class TrackedConditional:
+    """A conditional intent as the manager tracks it (``state`` per ``TRANSITIONS``)."""
+
+    key: str
+    kind: str  # trigger, stop, trailing, reverse, close_all, amend_stop, cancel
+    symbol: str
+    label: str
+    body: str  # the exact JSON body sent (journaled)
+    state: CondState
+    venue_id: str | None = None
+    error_code: int = 0
+    detail: str = ""
+    created_ms: int = 0
+
+    @property
+    def live(self) -> bool:
+        """Still resting at the venue, or not yet resolved."""
+        return not self.state.terminal
+
+    def row(self) -> CondRow:
+        """The journal row."""
+        return CondRow(
+            self.key,
+            self.kind,
+            self.symbol,
+            self.label,
+            self.body,
+            self.state.value,
+            self.venue_id,
+            self.error_code,
+            self.detail,
+            self.created_ms,
+        )
+
+
+class ConditionalManager:
+    """Carries out conditional intents for one ``ExecutionManager`` (see the module docstring).
+
+    ``check_allowed(reducing)`` raises when new intents may not go out (not started, kill switch,
+    trading off); ``check_risk(intent)`` raises when the risk gate refuses an opening one."""
+
+    def __init__(
+        self,
+        rest: RestClient,
+        *,
+        clock: Clock,
+        config: ExecutionConfig,
+        check_allowed: Callable[[bool], None],
+        check_risk: Callable[[ConditionalIntent], None],
+    ) -> None:
+        self.rest = rest
+        self.clock = clock
+        self.config = config
+        self._check_allowed = check_allowed
+        self._check_risk = check_risk
+        self.journal: CondJournal | None = None
+        self.by_key: dict[str, TrackedConditional] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def load(self, journal: CondJournal) -> None:
+        """Restore every journaled row (call before ``reconcile``)."""
+        self.journal = journal
+        for r in journal.rows():
+            self.by_key[r.key] = TrackedConditional(
+                r.key,
+                r.kind,
+                r.symbol,
+                r.label,
+                r.body,
+                CondState(r.state),
+                r.venue_id,
+                r.error_code,
+                r.detail,
+                r.created_ms,
+            )
+
+    @property
+    def _j(self) -> CondJournal:
+        if self.journal is None:
+            raise RuntimeError("ExecutionManager is not started")
+        return self.journal
+
+    def unresolved(self) -> list[TrackedConditional]:
+        """Rows whose fate the venue has not told yet (block new orders at start-up)."""
+        bad = (CondState.PENDING_SUBMIT, CondState.UNKNOWN)
+        return [c for c in self.by_key.values() if c.state in bad]
+
+    def live(self, symbol: str | None = None) -> list[TrackedConditional]:
+        """Triggers, stops and trailing orders resting (or unresolved) — the strategy view."""
+        return [
+            c
+            for c in self.by_key.values()
+            if c.live and c.kind in RESTING and (symbol is None or c.symbol == symbol)
+        ]
+
+    # ------------------------------------------------------------------ submit
+    async def submit(self, intent: ConditionalIntent) -> TrackedConditional:
+        """Gate, journal, send; a lost answer is looked up (never resent)."""
+        reducing = isinstance(intent, _REDUCING)
+        self._check_allowed(reducing)
+        if isinstance(intent, PlaceTrigger | PlaceTrailing):
+            self._check_risk(intent)
+        position_id, hold = await self._position_for(intent)
+        body = request_for(intent, position_id=position_id, hold_vol=hold)
+        key = self._j.new_key(getattr(intent, "client_key", None))
+        c = TrackedConditional(
+            key=key,
+            kind=kind_of(intent),
+            symbol=getattr(intent, "symbol", "") or "*",
+            label=intent.label,
+            body=_ENC.encode(body).decode(),
+            state=CondState.PENDING_SUBMIT,
+            created_ms=self.clock.time_ms(),
+        )
+        try:
+            self._j.record(c.row(), c.created_ms, latch=not reducing)
+        except DuplicateIntent:
+            return self.by_key[key]  # the same intent again: never a second order
+        self.by_key[key] = c
+        try:
+            venue_id = await self._send(c.kind, body)
+        except (ApiError, TransportError) as err:
+            if err.fate_unknown:
+                self._event(c, CondEvent.FATE_UNKNOWN, str(err))
+                await self.resolve(c)
+                return c
+            if not isinstance(err, ApiError):
+                raise
+            c.error_code = err.code
+            self._event(c, CondEvent.REJECT, str(err))
+            raise
+        c.venue_id = venue_id
+        self._event(c, CondEvent.ACK if c.kind in RESTING else CondEvent.DONE)
+        return c
+
+    async def _position_for(self, intent: ConditionalIntent) -> tuple[int | None, Decimal | None]:
+        if not isinstance(intent, PlaceStop | ReversePosition):
+            return None, None
+        for p in await self.rest.get_positions(intent.symbol):
+            if p.position_type == intent.position_side and p.hold_vol > 0:
+                return int(p.position_id), p.hold_vol
+        return None, None
+
+    async def _send(self, kind: str, body: object) -> str | None:
+        rest = self.rest
+        if kind == "trigger":
+            assert isinstance(body, PlanOrderBody)  # nosec B101  # narrowing
+            return await rest.place_plan_order(body)
+        if kind == "stop":
+            assert isinstance(body, StopOrderBody)  # nosec B101  # narrowing
+            return await rest.place_stop_order(body)
+        if kind == "trailing":
+            assert isinstance(body, TrackOrderBody)  # nosec B101  # narrowing
+            return await rest.place_track_order(body)
+        if kind == "reverse":
+            assert isinstance(body, ReverseBody)  # nosec B101  # narrowing
+            await rest.reverse_position(body.symbol, body.position_id, body.vol)
+            return None
+        if kind == "close_all":
+            await rest.close_all_positions()
+            return None
+        if kind == "amend_stop":
+            assert isinstance(body, StopChangeBody)  # nosec B101  # narrowing
+            if body.stop_plan_order_id is not None:
+                await rest.change_stop_plan_price(body)
+            else:
+                await rest.change_stop_price(body)
+            return body.stop_plan_order_id or body.order_id
+        assert isinstance(body, CancelRef)  # nosec B101  # the cancel kind
+        await self._cancel(body)
+        return body.venue_id
+
+    async def _cancel(self, ref: CancelRef) -> None:
+        if ref.kind == "trigger":
+            sym = self._symbol_of(ref)
+            await self.rest.cancel_plan_orders([(sym, ref.venue_id)])
+        elif ref.kind == "stop":
+            await self.rest.cancel_stop_orders([ref.venue_id])
+        else:
+            await self.rest.cancel_track_order(self._symbol_of(ref), ref.venue_id)
+
+    def _symbol_of(self, ref: CancelRef) -> str:
+        for c in self.by_key.values():
+            if c.venue_id == ref.venue_id and c.kind == ref.kind:
+                return c.symbol
+        return ""
+
+    def _event(self, c: TrackedConditional, event: CondEvent, detail: str = "") -> None:
+        """Apply ``event`` per ``TRANSITIONS`` (an ACK of a one-shot kind is DONE) and persist."""
+        if event is CondEvent.ACK and c.kind not in RESTING:
+            event = CondEvent.DONE
+        new = TRANSITIONS.get((c.state, event))
+        if new is None:
+            log.debug("conditional %s: %s ignored in %s", c.key, event.value, c.state.value)
+            return
+        c.state = new
+        if detail:
+            c.detail = detail[:200]
+        self._j.update(c.row(), self.clock.time_ms())
+
+    # ------------------------------------------------------------------ resolution
+    async def resolve(self, c: TrackedConditional) -> TrackedConditional:
+        """Look a lost request up until the venue answers for it (bounded; never resent)."""
+        delay = self.config.resolve_delay
+        misses = 0
+        for _ in range(self.config.resolve_attempts):
+            try:
+                found = await self._lookup(c)
+            except (ApiError, TransportError) as err:
+                log.warning("lookup of %s %s failed: %s", c.kind, c.key, err)
+                found = None
+            else:
+                if found is not None:
+                    event, venue_id = found
+                    c.venue_id = venue_id or c.venue_id
+                    self._event(c, event)
+                    return c
+                misses += 1
+                elapsed = (self.clock.time_ms() - c.created_ms) / 1000
+                if misses >= 2 and elapsed >= self.config.not_found_grace:
+                    self._event(c, CondEvent.NOT_FOUND, "the venue never carried it out")
+                    return c
+            await asyncio.sleep(delay)
+        return c  # still unknown: the next reconcile tries again
+
+    async def _lookup(self, c: TrackedConditional) -> tuple[CondEvent, str | None] | None:
+        body = decode_body(c.kind, c.body)
+        taken = self._j.bound_ids(c.kind) - {c.venue_id or ""}
+        since = c.created_ms
+        rest = self.rest
+        if isinstance(body, PlanOrderBody):
+            plan = find_plan(body, await rest.list_plan_orders(c.symbol), since, taken)
+            return None if plan is None else (state_of("trigger", plan), plan.id)
+        if isinstance(body, StopOrderBody):
+            stop = find_stop(body, await rest.list_stop_orders(c.symbol), since, taken)
+            return None if stop is None else (state_of("stop", stop), stop.id)
+        if isinstance(body, TrackOrderBody):
+            track = find_track(body, await rest.list_track_orders(c.symbol), since, taken)
+            return None if track is None else (state_of("trailing", track), track.id)
+        if isinstance(body, ReverseBody):
+            held = {int(p.position_id) for p in await rest.get_positions(body.symbol)}
+            return (CondEvent.DONE, None) if body.position_id not in held else None
+        if c.kind == "close_all":
+            return (CondEvent.DONE, None) if not await rest.get_positions() else None
+        if isinstance(body, StopChangeBody) and body.stop_plan_order_id is not None:
+            row = await rest.get_stop_order(body.stop_plan_order_id)
+            same = body.stop_loss_price in (None, row.stop_loss_price) and (
+                body.take_profit_price in (None, row.take_profit_price)
+            )
+            return (CondEvent.DONE, None) if same else None
+        if isinstance(body, CancelRef):
+            return await self._cancel_outcome(body)
+        return None
+
+    async def _cancel_outcome(self, ref: CancelRef) -> tuple[CondEvent, str | None] | None:
+        state = await self._venue_states(ref.kind, self._symbol_of(ref) or None)
+        event = state.get(ref.venue_id)
+        return (CondEvent.DONE, None) if event in (CondEvent.CANCELLED, None) else None
+
+    async def _venue_states(self, kind: str, symbol: str | None) -> dict[str, CondEvent]:
+        rest = self.rest
+        if kind == "trigger":
+            return {r.id: state_of(kind, r) for r in await rest.list_plan_orders(symbol)}
+        if kind == "stop":
+            return {r.id: state_of(kind, r) for r in await rest.list_stop_orders(symbol)}
+        return {r.id: state_of(kind, r) for r in await rest.list_track_orders(symbol)}
+
+    async def reconcile(self) -> None:
+        """Resolve ``pending_submit``/``unknown`` rows, then refresh the ``live`` ones."""
+        for c in self.unresolved():
+            await self.resolve(c)
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Live rows take the state the venue lists for them (triggered, cancelled, expired)."""
+        live = [c for c in self.by_key.values() if c.state is CondState.LIVE and c.venue_id]
+        for kind in sorted({c.kind for c in live}):
+            states = await self._venue_states(kind, None)
+            for c in live:
+                if c.kind == kind and c.venue_id in states:
+                    self._event(c, states[c.venue_id or ""])
+
+
+__all__ = ["ConditionalManager", "TrackedConditional"]
