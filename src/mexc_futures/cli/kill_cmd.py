@@ -27,7 +27,7 @@ from mexc_futures.cli.common import (
 from mexc_futures.cli.state import kill_record
 from mexc_futures.execution.facade import ExecutionManager
 from mexc_futures.execution.journal import Journal, RunningSession
-from mexc_futures.model.killswitch import KillSwitch
+from mexc_futures.model.killswitch import KillSwitch, KillSwitchConfig
 
 #: How long ``kill`` waits for each running process to acknowledge the latch (they read it
 #: every 0.2 s and first let the creates they already sent get their answers).
@@ -38,9 +38,14 @@ ACK_TIMEOUT = 10.0
 @click.option("--reset", is_flag=True, help="Re-arm a tripped kill switch.")
 @click.option("--status", is_flag=True, help="Only show whether the switch is tripped.")
 @click.option("--reason", default="operator", show_default=True, help="Why (kept in the journal).")
+@click.option(
+    "--flatten", is_flag=True, help="Also market-close every position and verify it is flat."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bool) -> None:
+def kill(
+    ctx: click.Context, reset: bool, status: bool, reason: str, flatten: bool, as_json: bool
+) -> None:
     """Stop all trading now: latch the kill switch, cancel everything, verify nothing is open.
 
     The latch survives restarts; nothing is sent until `mexc-futures kill --reset`.
@@ -48,12 +53,15 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
     \b
     Examples:
       mexc-futures --live kill --reason "API changed"
+      mexc-futures --live kill --flatten        # and close every position
       mexc-futures kill --status
       mexc-futures --live kill --reset
     """
     opts = options(ctx)
     if reset and status:
         raise click.UsageError("--reset and --status exclude each other.")
+    if (reset or status) and flatten:
+        raise click.UsageError("--flatten goes with a trip, not with --reset or --status.")
     if status or reset:
         rec = kill_record(opts)
         if reset:
@@ -85,18 +93,25 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
             click.echo(f"Kill switch: {label}{more}")
         return
 
-    async def go() -> tuple[int, list[tuple[RunningSession, float | None]]]:
+    async def go() -> tuple[int, int, list[tuple[RunningSession, float | None]]]:
         async with connect(opts, keys=True) as (_, rest):
             async with ExecutionManager(
-                rest, journal_path=opts.journal_path, clock=rest.clock, label="kill"
+                rest,
+                journal_path=opts.journal_path,
+                clock=rest.clock,
+                label="kill",
+                kill_config=KillSwitchConfig(flatten_on_trip=flatten),
             ) as ex:
-                await ex.trip(reason, "mexc-futures kill")
+                await ex.trip(reason, "mexc-futures kill" + (" --flatten" if flatten else ""))
                 stopped = await ex.stop_others(ACK_TIMEOUT)
                 if stopped:  # their last creates may have landed before they stopped
                     await ex.verify_contained()
-            return len(await rest.get_open_orders()), stopped
+            left = len(await rest.get_open_orders())
+            left += len(await rest.get_plan_orders()) + len(await rest.get_stop_orders())
+            held = len(await rest.get_positions()) if flatten else 0
+            return left, held, stopped
 
-    left, stopped = run(go())
+    left, held, stopped = run(go())
     silent = [r for r, took in stopped if took is None]
     if as_json:
         emit_json(
@@ -104,6 +119,8 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
                 "state": "tripped",
                 "reason": reason,
                 "open_orders": left,
+                "flattened": flatten,
+                "positions": held if flatten else None,
                 "processes": [
                     {
                         "pid": r.pid,
@@ -129,6 +146,8 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
             click.echo("  no other process was trading on this journal")
     if left:
         raise CliError(f"Kill switch TRIPPED but {left} order(s) are still open; run it again.")
+    if held:
+        raise CliError(f"Kill switch TRIPPED but {held} position(s) are still open; run it again.")
     if silent:
         raise CliError(
             f"Kill switch TRIPPED and every order cancelled, but {len(silent)} process(es) did "
@@ -138,8 +157,9 @@ def kill(ctx: click.Context, reset: bool, status: bool, reason: str, as_json: bo
         n = len(stopped)
         click.echo(
             f"Kill switch TRIPPED: {n} running process{'' if n == 1 else 'es'} stopped, every "
-            "order cancelled and verified (0 open). New orders are refused until "
-            "`mexc-futures kill --reset`."
+            "order, trigger and stop-loss/take-profit cancelled and verified (0 open)"
+            + (", every position closed (flat)" if flatten else "")
+            + ". New orders are refused until `mexc-futures kill --reset`."
         )
 
 

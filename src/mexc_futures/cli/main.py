@@ -196,10 +196,12 @@ def _load() -> None:
     from mexc_futures.cli import (
         account_cmds,
         audit_cmd,
+        cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         demo_cmd,
         kill_cmd,
         market_cmds,
         order_cmds,
+        position_cmds,
         run_cmd,
         trader_cmds,
         watch_cmd,
@@ -223,6 +225,7 @@ def _load() -> None:
             trader_cmds.contracts,
             trader_cmds.contract,
             order_cmds.order,
+            position_cmds.position,
             kill_cmd.kill,
             run_cmd.run_strategy,
             audit_cmd.audit,

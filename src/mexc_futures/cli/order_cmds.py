@@ -36,7 +36,7 @@ from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
 from mexc_futures.model.instrument import ContractSpec
-from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, TradeSide
+from mexc_futures.model.intents import MarginMode, OrderKind, PlaceOrder, PriceType, TradeSide
 from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.transport.rest import RestClient
 
@@ -47,6 +47,7 @@ KINDS = {
     "fok": OrderKind.FOK,
     "market": OrderKind.MARKET,
 }
+PRICE_TYPE_NAMES = {"last": PriceType.LAST, "fair": PriceType.FAIR, "index": PriceType.INDEX}
 SIDE_NAMES = {
     "buy": TradeSide.OPEN_LONG,
     "sell": TradeSide.OPEN_SHORT,
@@ -69,15 +70,15 @@ def decimal_arg(_ctx: click.Context, param: click.Parameter, value: str | None) 
 
 @contextlib.asynccontextmanager
 async def execution(
-    target: Target, rest: RestClient, symbol: str
+    target: Target, rest: RestClient, symbol: str | None
 ) -> AsyncIterator[ExecutionManager]:
     """An ``ExecutionManager`` journaled in the state dir (a throw-away journal for an
     in-process emulator, whose account dies with the command). ``CliError`` when it finds
     trading off for ``symbol`` (e.g. ``apiAllowed`` false), saying why."""
     with journal_path(target) as path:
-        cfg = ExecutionConfig(symbols=(symbol,))
+        cfg = ExecutionConfig(symbols=(symbol,) if symbol else ())
         async with ExecutionManager(rest, journal_path=path, clock=rest.clock, config=cfg) as ex:
-            why = ex.trading_off_reason or ex.capabilities.contracts.get(symbol, "ok")
+            why = ex.trading_off_reason or ex.capabilities.contracts.get(symbol or "", "ok")
             if why != "ok":
                 raise CliError(
                     f"Trading is off for {symbol}: {why.rstrip('.')}. Nothing was sent. "
@@ -139,6 +140,10 @@ def order() -> None:
       mexc-futures order amend 7391135770 --price 60010 --vol 1
       mexc-futures order cancel 7391135770
       mexc-futures order cancel-all --symbol BTC_USDT
+      mexc-futures order trigger BTC_USDT --side buy --vol 1 --when falls-to --at 58000
+      mexc-futures order trailing BTC_USDT --side close-long --vol 1 --callback 1%
+      mexc-futures order batch orders.json
+      mexc-futures order triggers; mexc-futures order stops
     """
 
 
@@ -160,6 +165,21 @@ def order() -> None:
 @click.option("--price", callback=decimal_arg, help="Limit price (not for --type market).")
 @click.option("--type", "kind", type=click.Choice(list(KINDS)), default="limit", show_default=True)
 @click.option("--leverage", type=int, help="Leverage for opening orders.")
+@click.option(
+    "--stop-loss", callback=decimal_arg, help="Attach a stop-loss at this price (spec §5.3)."
+)
+@click.option("--take-profit", callback=decimal_arg, help="Attach a take-profit at this price.")
+@click.option(
+    "--trigger-price-type",
+    "trigger_type",
+    type=click.Choice(list(PRICE_TYPE_NAMES)),
+    default="last",
+    show_default=True,
+    help="Which price fires --stop-loss/--take-profit.",
+)
+@click.option(
+    "--reduce-only", is_flag=True, help="Only reduce a position (one-way mode; hedge: use close-*)."
+)
 @margin_option
 @yes_option
 @json_option
@@ -173,6 +193,10 @@ def place(
     price: Decimal | None,
     kind: str,
     leverage: int | None,
+    stop_loss: Decimal | None,
+    take_profit: Decimal | None,
+    trigger_type: str,
+    reduce_only: bool,
     margin: str,
     yes: bool,
     as_json: bool,
@@ -188,6 +212,8 @@ def place(
       mexc-futures order place BTC_USDT --side buy --vol 1 --price 60000 --type post-only
       mexc-futures order place BTC_USDT --side sell --vol 2 --type market
       mexc-futures order place BTC_USDT --side close-long --vol 1 --type market
+      mexc-futures order place BTC_USDT --side buy --vol 1 --type market \\
+          --stop-loss 58000 --take-profit 66000 --trigger-price-type fair
       mexc-futures --live order place ETH_USDT --side buy --vol 1 --price 2000 --json
     """
     if kind != "market" and price is None:
@@ -223,9 +249,16 @@ def place(
                 price=price if kind != "market" else None,
                 leverage=leverage,
                 margin_mode=MarginMode.ISOLATED if margin == "isolated" else MarginMode.CROSS,
+                reduce_only=reduce_only,
+                stop_loss_price=stop_loss,
+                take_profit_price=take_profit,
+                stop_loss_trigger=PRICE_TYPE_NAMES[trigger_type],
+                take_profit_trigger=PRICE_TYPE_NAMES[trigger_type],
                 label="cli",
             )
             what = f"{side} {vol_} {sym} {kind}" + (f" @ {price}" if price is not None else "")
+            if stop_loss is not None or take_profit is not None:
+                what += f" (stop-loss {stop_loss or '-'}, take-profit {take_profit or '-'})"
             confirm_live(t, what, yes)
             async with execution(t, rest, sym) as ex:
                 tracked = await ex.submit(intent)
@@ -241,6 +274,9 @@ def place(
                 "price": None if price is None else str(price),
                 "state": tracked.state.value,
                 "filled": str(tracked.filled),
+                "stop_loss": None if stop_loss is None else str(stop_loss),
+                "take_profit": None if take_profit is None else str(take_profit),
+                "reduce_only": reduce_only,
             }
 
     result = run(go())
@@ -360,4 +396,12 @@ def cancel_all(ctx: click.Context, symbol: str | None) -> None:
     click.echo("All orders cancelled. None is left open.")
 
 
-__all__ = ["STATES", "execution", "order"]
+__all__ = [
+    "KINDS",
+    "PRICE_TYPE_NAMES",
+    "SIDE_NAMES",
+    "STATES",
+    "decimal_arg",
+    "execution",
+    "order",
+]

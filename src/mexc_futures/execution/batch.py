@@ -12,19 +12,52 @@ resolved by its ``externalOid`` like a single order, never resent. An order whos
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from mexc_futures.clock import Clock
 from mexc_futures.errors import ApiError, TransportError
+from mexc_futures.execution.account import AccountBook
+from mexc_futures.execution.journal import Journal
+from mexc_futures.execution.reconcile import Reconciler
 from mexc_futures.execution.requests import create_body
-from mexc_futures.model.intents import PlaceBatch, PlaceOrder
-from mexc_futures.model.orders import OrderEvent, TrackedOrder
-from mexc_futures.transport.rest import BATCH_MAX, CreateOrderBody
-
-if TYPE_CHECKING:
-    from mexc_futures.execution.facade import ExecutionManager
+from mexc_futures.model.intents import AmendOrder, ClosePosition, PlaceBatch, PlaceOrder
+from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
+from mexc_futures.model.risk import RiskView
+from mexc_futures.transport.rest import BATCH_MAX, CreateOrderBody, RestClient
 
 
-async def place_batch(em: ExecutionManager, batch: PlaceBatch) -> list[TrackedOrder]:
+class BatchHost(Protocol):
+    """What ``place_batch`` uses of the ``ExecutionManager``."""
+
+    rest: RestClient
+    clock: Clock
+    tracker: OrderTracker
+    view: RiskView
+    account: AccountBook
+    reconciler: Reconciler
+
+    def gate(self, intent: PlaceOrder | ClosePosition | AmendOrder) -> PlaceOrder | AmendOrder:
+        """Trading allowed and the risk gate (raises when refused)."""
+        ...
+
+    def journal_or_raise(self) -> Journal:
+        """The open journal."""
+        ...
+
+    def begin_create(self) -> None:
+        """A create is in flight."""
+        ...
+
+    def end_create(self) -> None:
+        """Its answer is in."""
+        ...
+
+    async def resolve(self, order: TrackedOrder) -> TrackedOrder:
+        """Look a lost order up by its externalOid."""
+        ...
+
+
+async def place_batch(em: BatchHost, batch: PlaceBatch) -> list[TrackedOrder]:
     """Carry out ``batch`` (see the module docstring); the tracked orders, in batch order."""
     if not 0 < len(batch.orders) <= BATCH_MAX:
         raise ValueError(f"a batch holds 1 to {BATCH_MAX} orders, not {len(batch.orders)}")
@@ -67,7 +100,7 @@ async def place_batch(em: ExecutionManager, batch: PlaceBatch) -> list[TrackedOr
 
 
 async def _send(
-    em: ExecutionManager, fresh: list[tuple[TrackedOrder, CreateOrderBody]], stp_mode: int
+    em: BatchHost, fresh: list[tuple[TrackedOrder, CreateOrderBody]], stp_mode: int
 ) -> None:
     em.begin_create()
     try:
@@ -99,4 +132,4 @@ async def _send(
         await em.resolve(order)
 
 
-__all__ = ["place_batch"]
+__all__ = ["BatchHost", "place_batch"]

@@ -45,8 +45,21 @@ from mexc_futures.model.intents import (
     TradeSide,
 )
 from mexc_futures.strategy.account import AccountState
+from mexc_futures.strategy.conditional import (
+    LONG,
+    SHORT,
+    cancel_conditional,
+    close_all,
+    protect,
+    reverse,
+    stop_loss,
+    take_profit,
+    trailing,
+    trigger,
+)
 
 if TYPE_CHECKING:
+    from mexc_futures.execution.conditional import TrackedConditional
     from mexc_futures.model.instrument import ContractSpec
 
 Intents = Iterable[Intent] | None
@@ -94,6 +107,7 @@ class StrategyView:
         specs: Mapping[str, ContractSpec] | None = None,
         depth: DepthReader | None = None,
         halted: Callable[[], bool] = lambda: False,
+        conditionals: Callable[[str | None], Sequence[TrackedConditional]] | None = None,
     ) -> None:
         self._now_ms = now_ms
         self._account = account
@@ -101,6 +115,7 @@ class StrategyView:
         self._specs: Mapping[str, ContractSpec] = specs or {}
         self._depth = depth
         self._halted = halted
+        self._conditionals = conditionals
 
     def now_ms(self) -> int:
         """Current time in ms (from the injected clock)."""
@@ -124,6 +139,11 @@ class StrategyView:
         """Open orders on the account placed elsewhere (web UI, other bots, an earlier run):
         visible, not ours; the shutdown clean-up leaves them alone."""
         return self._account.foreign_orders(symbol)
+
+    def conditionals(self, symbol: str | None = None) -> Sequence[TrackedConditional]:
+        """Our live triggers, TP/SL and trailing orders (``kind``, ``venue_id``, ``state``,
+        ``body``: the levels asked), refreshed at each reconciliation."""
+        return () if self._conditionals is None else self._conditionals(symbol)
 
     def positions(self, symbol: str | None = None) -> Sequence[PositionUpdate]:
         """Our held positions (of ``symbol`` or all)."""
@@ -414,6 +434,8 @@ def cancel(order: OrderUpdate, *, label: str = "") -> CancelOrder:
 
 
 __all__ = [
+    "LONG",
+    "SHORT",
     "DepthReader",
     "Intents",
     "Level",
@@ -422,9 +444,17 @@ __all__ = [
     "TopOfBook",
     "as_list",
     "cancel",
+    "cancel_conditional",
+    "close_all",
     "dispatch",
     "handler_name",
     "limit",
     "market",
     "post_only",
+    "protect",
+    "reverse",
+    "stop_loss",
+    "take_profit",
+    "trailing",
+    "trigger",
 ]

@@ -93,6 +93,7 @@ from mexc_futures.strategy.health import EngineConfig, EngineStats, HealthReport
 from mexc_futures.strategy.inbox import EventInbox
 
 if TYPE_CHECKING:
+    from mexc_futures.execution.conditional import TrackedConditional
     from mexc_futures.model.instrument import ContractSpec
 
 
@@ -125,6 +126,7 @@ class StrategyEngine:
         on_report: Callable[[HealthReport], None] | None = None,
         is_kill_error: Callable[[BaseException], bool] | None = None,
         on_submit: Callable[[Intent, float], None] | None = None,
+        conditionals: Callable[[str | None], Sequence[TrackedConditional]] | None = None,
     ) -> None:
         self.strategy = strategy
         self.executor = executor
@@ -141,6 +143,7 @@ class StrategyEngine:
             specs=specs,
             depth=depth,
             halted=lambda: self.halted,
+            conditionals=conditionals,
         )
         self._sinks = tuple(account_sinks)
         self._on_report = on_report or log_report

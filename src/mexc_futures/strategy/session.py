@@ -163,6 +163,7 @@ class StrategySession:
             account_sinks=[self.execution.on_account_event],
             on_report=self.on_report,
             on_submit=self._tick_to_order,
+            conditionals=self.execution.conditionals.live,
         )
         await self._seed_account()
         self.md.on(self.engine.feed_market)
