@@ -16,6 +16,7 @@ from typing import Any
 import click
 import msgspec
 
+from mexc_futures.cli import cond_schema
 from mexc_futures.cli.common import (
     CliError,
     confirm_live,
@@ -28,7 +29,7 @@ from mexc_futures.cli.common import (
     symbol_filter_option,
     yes_option,
 )
-from mexc_futures.cli.cond_fmt import PRICE_TYPES, SIDES, describe
+from mexc_futures.cli.cond_fmt import describe
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.order_cmds import (
     KINDS,
@@ -56,8 +57,6 @@ from mexc_futures.protocol.convert import contract_spec
 from mexc_futures.transport.rest import BATCH_MAX
 
 WHEN = {"rises-to": TriggerWhen.RISES_TO, "falls-to": TriggerWhen.FALLS_TO}
-PLAN_STATES = {1: "waiting", 2: "cancelled", 3: "executed", 4: "expired", 5: "failed"}
-TRACK_STATES = {0: "waiting", 1: "active", 2: "triggered", 3: "failed", 4: "cancelled"}
 
 
 def _price_type(_c: click.Context, _p: click.Parameter, v: str) -> Any:
@@ -75,15 +74,8 @@ price_type_option = click.option(
 
 
 def conditional_result(c: TrackedConditional) -> dict[str, object]:
-    """What a placed conditional shows: key, kind, venue id, state."""
-    return {
-        "key": c.key,
-        "kind": c.kind,
-        "symbol": c.symbol,
-        "venue_id": c.venue_id,
-        "state": c.state.value,
-        "request": msgspec.json.decode(c.body) if c.body != "null" else None,
-    }
+    """What a placed conditional shows: key, kind, venue id, state (``cond_schema.tracked``)."""
+    return cond_schema.tracked(c)
 
 
 async def submit_conditional(
@@ -104,7 +96,7 @@ async def submit_conditional(
 
 
 def _show(as_json: bool, title: str, result: dict[str, object]) -> None:
-    rows = [(k, v) for k, v in result.items() if k != "request"]
+    rows = [(k.replace("_", " "), "-" if v is None else v) for k, v in result.items()]
     emit(as_json, result, title, ["Field", "Value"], rows)
 
 
@@ -325,7 +317,7 @@ def triggers(ctx: click.Context, symbol: str | None, every: bool, as_json: bool)
             states = None if every else "1"
             return await rest.list_plan_orders(symbol.upper() if symbol else None, states=states)
 
-    rows = run(go())
+    rows = [cond_schema.plan(r) for r in run(go())]
     emit(
         as_json,
         rows,
@@ -333,15 +325,15 @@ def triggers(ctx: click.Context, symbol: str | None, every: bool, as_json: bool)
         ["Id", "Symbol", "Side", "vol", "when", "trigger", "watch", "price", "State"],
         [
             (
-                r.id,
-                r.symbol,
-                SIDES.get(r.side, r.side),
-                r.vol,
-                ">=" if r.trigger_type == 1 else "<=",
-                r.trigger_price,
-                PRICE_TYPES.get(r.trend or 1, "?"),
-                r.price or "market",
-                PLAN_STATES.get(r.state, r.state),
+                r["trigger_id"],
+                r["symbol"],
+                r["side"],
+                r["vol"],
+                ">=" if r["when"] == "rises to" else "<=",
+                r["trigger_price"],
+                r["price_type"],
+                r["price"] or "market",
+                r["state"],
             )
             for r in rows
         ],
@@ -360,7 +352,7 @@ def stops(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
         async with connect(options(ctx), keys=True) as (_t, rest):
             return await rest.get_stop_orders(symbol.upper() if symbol else None)
 
-    rows = run(go())
+    rows = [cond_schema.stop(r) for r in run(go())]
     emit(
         as_json,
         rows,
@@ -368,13 +360,13 @@ def stops(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
         ["Id", "Symbol", "Position", "vol", "stop-loss", "take-profit", "watch SL/TP"],
         [
             (
-                r.id,
-                r.symbol,
-                r.position_id,
-                r.vol or "all",
-                r.stop_loss_price or "-",
-                r.take_profit_price or "-",
-                f"{PRICE_TYPES.get(r.loss_trend or 1)}/{PRICE_TYPES.get(r.profit_trend or 1)}",
+                r["stop_id"],
+                r["symbol"],
+                r["position"] or r["position_id"],
+                r["vol"] or "all",
+                r["stop_loss"] or "-",
+                r["take_profit"] or "-",
+                f"{r['stop_loss_price_type']}/{r['take_profit_price_type']}",
             )
             for r in rows
         ],
@@ -393,7 +385,7 @@ def trailings(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
         async with connect(options(ctx), keys=True) as (_t, rest):
             return await rest.list_track_orders(symbol.upper() if symbol else None, states="0,1")
 
-    rows = run(go())
+    rows = [cond_schema.track(r) for r in run(go())]
     emit(
         as_json,
         rows,
@@ -401,13 +393,15 @@ def trailings(ctx: click.Context, symbol: str | None, as_json: bool) -> None:
         ["Id", "Symbol", "Side", "vol", "callback", "activation", "State"],
         [
             (
-                r.id,
-                r.symbol,
-                SIDES.get(r.side, r.side),
-                r.vol,
-                f"{(r.back_value or 0) * 100:f}%" if r.back_type == 1 else r.back_value,
-                r.active_price or "-",
-                TRACK_STATES.get(r.state, r.state),
+                r["trailing_id"],
+                r["symbol"],
+                r["side"],
+                r["vol"],
+                f"{Decimal(r['callback_rate']) * 100:f}%"
+                if r["callback_rate"]
+                else r["callback_distance"],
+                r["activation_price"] or "-",
+                r["state"],
             )
             for r in rows
         ],

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from mexc_futures.emulator.server.server import Emulator
 from tests.integration.cli.cli_support import ThreadedEmulator, env_for, invoke
 
 pytestmark = pytest.mark.timeout(60)
@@ -25,7 +24,7 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def last(env: dict[str, str]) -> float:
-    return float(json.loads(invoke(["ticker", SYM, "--json"], env).output)[0]["lastPrice"])
+    return float(json.loads(invoke(["ticker", SYM, "--json"], env).output)[0]["last_price"])
 
 
 def ok(args: list[str], env: dict[str, str]) -> Any:
@@ -62,7 +61,8 @@ def test_place_with_tp_sl_then_protect_amend_close(env: dict[str, str]) -> None:
     assert placed["stop_loss"] == str(sl)
     stops = ok(["order", "stops", "--symbol", SYM], env)
     assert len(stops) == 1
-    assert stops[0]["lossTrend"] == 2
+    assert stops[0]["stop_loss_price_type"] == "fair"
+    assert float(stops[0]["stop_loss"]) == sl
     assert "stop-loss" in invoke(["order", "stops"], env).output
     # a second protection on the position, moved, then cancelled
     prot = ok(["position", "protect", SYM, "--stop-loss", str(round(px * 0.8, 1))], env)
@@ -111,7 +111,9 @@ def test_trigger_list_cancel(env: dict[str, str]) -> None:
     )
     assert trig["state"] == "live"
     rows = ok(["order", "triggers", "--symbol", SYM], env)
-    assert [r["id"] for r in rows] == [trig["venue_id"]]
+    assert [r["trigger_id"] for r in rows] == [trig["venue_id"]]
+    assert rows[0]["price_type"] == "index"
+    assert rows[0]["when"] == "falls to"
     table = invoke(["order", "triggers"], env).output
     assert "index" in table
     assert "<=" in table
@@ -172,8 +174,8 @@ def test_reverse_margin_close_all_and_kill_flatten(env: dict[str, str]) -> None:
     rev = ok(["position", "reverse", SYM], env)
     assert rev["state"] == "done"
     pos = ok(["positions", "--symbol", SYM], env)
-    assert [p["positionType"] for p in pos] == [2]
-    before = float(pos[0]["im"])
+    assert [p["position"] for p in pos] == ["short"]
+    before = float(pos[0]["margin"])
     m = ok(["position", "margin", SYM, "--add", "5"], env)
     assert float(m["margin"]) == pytest.approx(before + 5)
     assert ok(["position", "close", "--all"], env)["positions_left"] == 0
