@@ -9,12 +9,19 @@ venue documents; the field list and the codes the venue answers are in each docs
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 
 class _Body(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
     """Base: camelCase on the wire, absent when ``None``."""
+
+
+def _sent(value: int) -> Any:
+    """A default that is always encoded (``omit_defaults`` drops only plain defaults): the
+    venue documents these fields as required, so they go out even when left at the default."""
+    return msgspec.field(default_factory=lambda: value)
 
 
 class PlanOrderBody(_Body, kw_only=True):
@@ -31,9 +38,9 @@ class PlanOrderBody(_Body, kw_only=True):
     open_type: int
     trigger_price: Decimal
     trigger_type: int
-    execute_cycle: int = 1
-    order_type: int = 5
-    trend: int = 1
+    execute_cycle: int = _sent(1)
+    order_type: int = _sent(5)
+    trend: int = _sent(1)
     price_protect: int | None = None
     position_mode: int | None = None
     loss_trend: int | None = None
@@ -77,10 +84,10 @@ class StopOrderBody(_Body, kw_only=True):
     vol: Decimal | None = None
     stop_loss_price: Decimal | None = None
     take_profit_price: Decimal | None = None
-    loss_trend: int = 1
-    profit_trend: int = 1
+    loss_trend: int = _sent(1)
+    profit_trend: int = _sent(1)
     price_protect: int | None = None
-    vol_type: int = 2
+    vol_type: int = _sent(2)
     profit_loss_vol_type: str | None = None
     take_profit_vol: Decimal | None = None
     stop_loss_vol: Decimal | None = None
@@ -108,9 +115,9 @@ class TrackOrderBody(_Body, kw_only=True):
     side: int
     vol: Decimal
     open_type: int
-    trend: int = 1
+    trend: int = _sent(1)
     active_price: Decimal | None = None
-    back_type: int = 1
+    back_type: int = _sent(1)
     back_value: Decimal
     position_mode: int | None = None
     reduce_only: bool | None = None
@@ -121,9 +128,9 @@ class TrackChangeBody(_Body, kw_only=True):
 
     symbol: str
     track_order_id: str
-    trend: int = 1
+    trend: int = _sent(1)
     active_price: Decimal | None = None
-    back_type: int = 1
+    back_type: int = _sent(1)
     back_value: Decimal
     vol: Decimal
 

@@ -280,3 +280,45 @@ async def test_kill_switch_cancels_triggers_and_stops_and_flattens(
         with pytest.raises(KillSwitchActive):
             await em.submit(_far_trigger(last))
         assert len(_plans(ex)) == 1
+
+
+async def test_readme_strategy_protects_its_position(ex: Emulator, tmp_path: Path) -> None:
+    """The README's strategy: on its long position it returns ``protect(...)``; the intent goes
+    through ``submit`` and the view's ``conditionals`` then shows the stop (so it is not sent
+    again)."""
+    from mexc_futures.protocol.convert import position_update
+    from mexc_futures.strategy.account import AccountState
+    from mexc_futures.strategy.api import LONG, Strategy, StrategyView, dispatch, protect
+
+    class Protected(Strategy):  # verbatim from the README
+        def on_position(self, event: Any, view: StrategyView) -> Any:
+            if event.position_type == LONG and not view.conditionals(event.symbol):
+                tick, entry = view.instrument(event.symbol), event.open_avg_price
+                assert tick is not None
+                return protect(
+                    event.symbol,
+                    LONG,
+                    stop_loss=tick.round_price(entry * Decimal("0.98")),
+                    take_profit=tick.round_price(entry * Decimal("1.04")),
+                )
+            return None
+
+    async with manager(ex, tmp_path / "j.db") as em:
+        await _open_long(em)
+        view = StrategyView(
+            now_ms=lambda: 0,
+            account=AccountState(),
+            tops={},
+            specs=em.specs,
+            conditionals=em.conditionals.live,
+        )
+        (row,) = await em.rest.get_positions(SYMBOL)
+        event = position_update(row)
+        (intent,) = dispatch(Protected(), event, view)
+        assert isinstance(intent, PlaceStop)
+        stop = await em.submit(intent)
+        assert stop.state is CondState.LIVE
+        assert [c.venue_id for c in view.conditionals(SYMBOL)] == [stop.venue_id]
+        assert dispatch(Protected(), event, view) == []
+        (venue,) = await em.rest.get_stop_orders(SYMBOL)
+        assert venue.stop_loss_price == intent.stop_loss_price
