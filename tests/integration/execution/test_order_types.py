@@ -41,6 +41,7 @@ from tests.integration.execution.exec_helpers import SYMBOL, check_i1, manager
 
 pytestmark = pytest.mark.timeout(40)
 TENTH = Decimal("0.1")
+CRASH_TAG, SAME_TAG = "crash-1", "same-1"  # client_key values
 
 
 @pytest.fixture
@@ -165,7 +166,7 @@ async def test_crash_between_journal_and_send_resolves_at_start(
 
         monkeypatch.setattr(em.conditionals, "_send", crash)
         with pytest.raises(asyncio.CancelledError):
-            await em.submit(_far_trigger(await _last(em), client_key="t1"))
+            await em.submit(_far_trigger(await _last(em), client_key=CRASH_TAG))
         (row,) = em.conditionals.by_key.values()
         assert row.state is CondState.PENDING_SUBMIT
     monkeypatch.undo()
@@ -181,8 +182,8 @@ async def test_crash_between_journal_and_send_resolves_at_start(
 async def test_same_client_key_is_one_trigger(ex: Emulator, tmp_path: Path) -> None:
     async with manager(ex, tmp_path / "j.db") as em:
         last = await _last(em)
-        a = await em.submit(_far_trigger(last, client_key="k"))
-        b = await em.submit(_far_trigger(last, client_key="k"))
+        a = await em.submit(_far_trigger(last, client_key=SAME_TAG))
+        b = await em.submit(_far_trigger(last, client_key=SAME_TAG))
         assert a is b
         assert len(_plans(ex)) == 1
 

@@ -85,7 +85,8 @@ async def test_plan_order_place_change_list_cancel(rest: RestClient) -> None:
     assert err.value.code == 5002
 
 
-async def test_plan_order_triggers_on_last_price(rest: RestClient) -> None:
+@pytest.mark.parametrize("trend", [1, 2, 3])  # last, fair, index price (spec §5.6)
+async def test_plan_order_triggers_on_the_asked_price(rest: RestClient, trend: int) -> None:
     last = await _last(rest)
     plan_id = await rest.place_plan_order(
         PlanOrderBody(
@@ -95,7 +96,20 @@ async def test_plan_order_triggers_on_last_price(rest: RestClient) -> None:
             side=1,
             open_type=1,
             trigger_price=(last * Decimal("1.5")).quantize(Decimal("0.1")),
-            trigger_type=2,  # last <= trigger: true at once
+            trigger_type=2,  # price <= trigger: true at once
+            trend=trend,
+        )
+    )
+    far = await rest.place_plan_order(
+        PlanOrderBody(
+            symbol=SYMBOL,
+            vol=Decimal(1),
+            leverage=10,
+            side=1,
+            open_type=1,
+            trigger_price=(last * Decimal("1.5")).quantize(Decimal("0.1")),
+            trigger_type=1,  # price >= 1.5 x: not for a long while
+            trend=trend,
         )
     )
     for _ in range(100):
@@ -104,6 +118,8 @@ async def test_plan_order_triggers_on_last_price(rest: RestClient) -> None:
             break
         await asyncio.sleep(0.02)
     assert rows[plan_id].state == 3
+    assert rows[far].state == 1
+    assert rows[plan_id].trend == trend
     assert rows[plan_id].order_id
     order = await rest.get_order(str(rows[plan_id].order_id))
     assert order.state == 3
@@ -132,6 +148,27 @@ async def test_stop_order_place_change_cancel(rest: RestClient) -> None:
     await rest.cancel_stop_orders([stop_id])
     assert stop_id not in {s.id for s in await rest.get_stop_orders(SYMBOL)}
     assert any(s.id == stop_id for s in await rest.list_stop_orders(SYMBOL, is_finished=1))
+
+
+async def test_tp_sl_attached_to_a_limit_order_moves_with_change_price(rest: RestClient) -> None:
+    last = await _last(rest)
+    res = await rest.create_order(
+        symbol=SYMBOL,
+        side=1,
+        order_type=1,
+        vol=Decimal(1),
+        open_type=1,
+        leverage=10,
+        price=(last * Decimal("0.9")).quantize(Decimal("0.1")),
+        stop_loss_price=(last * Decimal("0.8")).quantize(Decimal("0.1")),
+    )
+    new_sl = (last * Decimal("0.7")).quantize(Decimal("0.1"))
+    await rest.change_stop_price(StopChangeBody(order_id=res.order_id, stop_loss_price=new_sl))
+    order = await rest.get_order(res.order_id)
+    assert order.stop_loss_price == new_sl
+    with pytest.raises(MexcError) as err:
+        await rest.change_stop_price(StopChangeBody(order_id="1", stop_loss_price=new_sl))
+    assert err.value.code == 2040
 
 
 async def test_reverse_margin_and_history(rest: RestClient) -> None:
