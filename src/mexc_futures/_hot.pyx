@@ -323,6 +323,7 @@ cdef class DepthListener(WSListener):
     """
 
     cdef readonly int64_t conn_id
+    cdef object conn_key         # conn_id as the Python int ``BookSync.source`` is compared with
     cdef readonly DepthTable table
     cdef readonly object py
     cdef object metrics
@@ -338,6 +339,7 @@ cdef class DepthListener(WSListener):
 
     def __init__(self, int64_t conn_id, DepthTable table not None, py, metrics):
         self.conn_id = conn_id
+        self.conn_key = conn_id
         self.table = table
         self.py = py
         self.metrics = metrics
@@ -358,7 +360,7 @@ cdef class DepthListener(WSListener):
         if slot is None:
             return HC_UNKNOWN
         sync = slot.sync
-        if not sync.hot or sync.source != self.conn_id:
+        if not sync.hot or sync.source != self.conn_key:
             return HC_NOT_HOT
         book = slot.book
         if book._vbig is not None:

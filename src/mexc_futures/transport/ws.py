@@ -195,6 +195,8 @@ class WsConnection:
         self.close_code: int | None = None
         self.login_error: str | None = None
         self._transport: WSTransport | None = None
+        #: the picows listener of the current socket (``make_listener``); None before connecting
+        self.listener: WSListener | None = None
         self._wake = asyncio.Event()
         self._done = False
         on_push = hooks.on_push
@@ -247,9 +249,10 @@ class WsConnection:
         """This connection's picows listener: compiled when possible (see ``ConnHooks``)."""
         py = _Listener(self)
         table = self.hooks.depth_table() if _hot is not None else None
-        if table is None or _hot is None:
-            return py
-        listener: WSListener = _hot.DepthListener(self.conn_id, table, py, self.metrics)
+        listener: WSListener = py
+        if table is not None and _hot is not None:
+            listener = _hot.DepthListener(self.conn_id, table, py, self.metrics)
+        self.listener = listener
         return listener
 
     def send(self, frame: ClientFrame) -> None:
