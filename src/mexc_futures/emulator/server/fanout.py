@@ -28,6 +28,7 @@ from mexc_futures.emulator.server.faults import Faults
 from mexc_futures.emulator.server.ws_session import GLOBAL_CHANNELS, SubKey, WsSession
 
 PUSHED_KEEP = 100_000
+CLOSED_PUSHED_KEEP = 1_000  # (begin, end) pairs per symbol kept once a connection closed (D7)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 
 
@@ -87,6 +88,12 @@ class Conn:
         # reorder fault: one depth frame (and its versions) held back per symbol
         self.held: dict[str, tuple[bytes, tuple[int, int]]] = {}
         self.pushed: dict[str, deque[tuple[int, int]]] = {}
+
+    def trim(self) -> None:
+        """Shrink what a closed connection keeps for tests (reliability D7)."""
+        self.held.clear()
+        self.pushed = {s: deque(v, maxlen=CLOSED_PUSHED_KEEP) for s, v in self.pushed.items()}
+        self.session.trim()
 
 
 def _versions(data: Any) -> tuple[int, int]:

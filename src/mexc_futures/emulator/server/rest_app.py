@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 _decode = msgspec.json.Decoder().decode
 CALLS_KEEP = 100_000
+BODY_TIMEOUT_S = 10.0  # real seconds to receive a request body
 CODE_HEADER = "X-Emulator-Code"
 JSON = "application/json"
 
@@ -56,6 +57,7 @@ class HandlesRequests(Protocol):
         account: str | None,
         *,
         now_ms: int | None = None,
+        server_ms: int | None = None,
     ) -> Any: ...
 
 
@@ -112,7 +114,10 @@ class RestApp:
         self.calls: deque[RestCall] = deque(maxlen=CALLS_KEEP)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        try:  # a body that never completes is timed out (reliability D14)
+            body = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+        except TimeoutError:
+            return web.Response(status=408, text="408 Request Timeout")
         found = endpoints.match(request.method, request.path)
         if found is None:
             return edge_error(404)
@@ -166,7 +171,7 @@ class RestApp:
         try:
             data = self.venue.handle(
                 ep.method, ep.path, path_params, query, parsed, account,
-                now_ms=self.clock.venue_ms(),
+                now_ms=self.clock.venue_ms(), server_ms=self.clock.time_ms(),
             )
         except VenueError as exc:
             response = envelope_error(exc.code, exc.message)
@@ -202,7 +207,7 @@ def _parse_body(body: bytes) -> Any:
         return None
     try:
         return _decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError, ValueError):  # nesting bombs too (D11)
         return _BAD_JSON
 
 

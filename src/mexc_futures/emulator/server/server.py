@@ -32,6 +32,7 @@ from mexc_futures.config import Credentials, Environment
 from mexc_futures.emulator.server.benchmode import BurstResult, PacedResult
 from mexc_futures.emulator.server.clock import EmulatorClock
 from mexc_futures.emulator.server.control import add_control_routes
+from mexc_futures.emulator.server.edge_guard import ConnectionGuard
 from mexc_futures.emulator.server.fanout import Conn, Fanout, close_frame, ws_frame
 from mexc_futures.emulator.server.faults import (
     BadFrame,
@@ -56,6 +57,8 @@ from mexc_futures.emulator.venue.venue import Venue, VenueConfig
 log = logging.getLogger(__name__)
 
 MAX_WRITE_BUFFER = 64 * 1024 * 1024  # a reader this far behind is dropped (reliability I7)
+CLOSED_LINKS_KEEP = 256  # closed connections kept for tests, newest first out last (D7)
+CLOSED_LINK_TTL_MS = 10 * 60_000  # ... and for at most this long (venue ms)
 
 
 def generate_key_pair(prefix: str = "mx0vglEMU") -> tuple[str, str]:
@@ -133,6 +136,9 @@ class Emulator:
         self._tick_s = tick_ms / 1000.0
         self._runner: web.AppRunner | None = None
         self._clock_task: asyncio.Task[None] | None = None
+        self._guard_task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Server | None = None
+        self.guard = ConnectionGuard()
         self._bursting = False
         self._symbols = {s.upper(): s for s in self.venue.symbols()}
 
@@ -151,7 +157,9 @@ class Emulator:
 
     def build_app(self) -> web.Application:
         """The aiohttp application (REST catch-all, ``/edge``, control routes)."""
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app = web.Application(
+            client_max_size=4 * 1024 * 1024, middlewares=[self.guard.middleware]
+        )
         app.router.add_get("/edge", self._ws_handler)
         # ccxt-compat: ccxt's mexc ``load_markets`` always asks for spot markets and, with keys,
         # spot currencies; an empty spot venue lets unmodified ccxt run against the emulator.
@@ -174,16 +182,24 @@ class Emulator:
 
     async def start(self) -> None:
         """Bind and serve; ``rest_url``/``ws_url`` are valid afterwards."""
-        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        runner = self._runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False
+        )
+        await runner.setup()
+        server = runner.server
+        assert server is not None
+        self.guard.set_factory(server)
+        loop = asyncio.get_running_loop()
+        # our own listener (not web.TCPSite) so that the guard sees every connection (D14)
+        self._listener = await loop.create_server(
+            self.guard.protocol, self.host, self._port, reuse_address=True
+        )
+        sockets = list(self._listener.sockets or ())
         if sockets:
             self._port = int(sockets[0].getsockname()[1])
         self.tick()
-        self._clock_task = asyncio.get_running_loop().create_task(self._run_clock())
+        self._clock_task = loop.create_task(self._run_clock())
+        self._guard_task = loop.create_task(self._run_guard())
 
     async def stop(self) -> None:
         """Close every connection and the listener."""
@@ -192,6 +208,14 @@ class Emulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._clock_task
             self._clock_task = None
+        if self._guard_task is not None:
+            self._guard_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._guard_task
+            self._guard_task = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         for link in list(self.links.values()):
             self._close(link, 1001, "server shutdown")
         if self._runner is not None:
@@ -238,6 +262,11 @@ class Emulator:
             except Exception:  # keep serving; the trace is in the log
                 log.exception("emulator tick failed")
 
+    async def _run_guard(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.guard.sweep()
+
     def tick(self) -> None:
         """Advance the venue to now, push what it published, enforce timed WS limits."""
         if self._bursting:
@@ -249,6 +278,8 @@ class Emulator:
                 link = self.links.get(cid)
                 if link is not None:
                     self._send(link, b"".join(frames), len(frames))
+        if self.closed_links:
+            self._expire_closed(now_ms)
         now_s = self.clock.monotonic()
         for link in list(self.links.values()):
             breach = link.conn.session.check(now_s)
@@ -293,8 +324,25 @@ class Emulator:
             link.closed = True
             self.fanout.drop_conn(cid)
             self.links.pop(cid, None)
-            self.closed_links[cid] = link
+            self._keep_closed(link)
         return ws
+
+    def _keep_closed(self, link: Link) -> None:
+        """Remember a closed connection for tests, trimmed and bounded in count and age (D7)."""
+        link.conn.trim()
+        now = self.clock.venue_ms()
+        link.info["closedMs"] = now
+        self.closed_links[link.conn.id] = link
+        while len(self.closed_links) > CLOSED_LINKS_KEEP:
+            del self.closed_links[next(iter(self.closed_links))]
+        self._expire_closed(now)
+
+    def _expire_closed(self, now: int) -> None:
+        while self.closed_links:
+            first = next(iter(self.closed_links.values()))
+            if now - int(first.info.get("closedMs", now)) < CLOSED_LINK_TTL_MS:
+                break
+            del self.closed_links[first.conn.id]
 
     def _on_text(self, link: Link, text: str) -> None:
         session = link.conn.session

@@ -44,7 +44,9 @@ FILTER_KEYS = frozenset(
     {"order", "order.deal", "position", "plan.order", "stop.order", "stop.planorder",
      "risk.limit", "adl.level", "asset"}
 )
-RECEIVED_KEEP = 10_000
+RECEIVED_KEEP = 1_000  # frames kept per live connection for tests (reliability D7)
+RECEIVED_TEXT_MAX = 2_048  # characters kept of each received frame
+CLOSED_RECEIVED_KEEP = 100  # frames kept once the connection is closed
 
 # resolves a client symbol to the venue's canonical one, or None if unknown
 SymbolResolver = Callable[[str], str | None]
@@ -101,7 +103,8 @@ class WsSession:
     # -- inputs ------------------------------------------------------------------------------
     def receive(self, raw: str, now_s: float, now_ms: int) -> Outcome:
         """Handle one client frame (counted against the message-rate limit first)."""
-        self.received.append((now_ms, raw))
+        kept = raw if len(raw) <= RECEIVED_TEXT_MAX else raw[:RECEIVED_TEXT_MAX] + "…[truncated]"
+        self.received.append((now_ms, kept))
         self.received_count += 1
         out = Outcome()
         breach = self.state.on_message(now_s)
@@ -110,7 +113,7 @@ class WsSession:
             return out
         try:
             msg = _decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError, ValueError):  # invalid JSON → silence (D11)
             return out
         if not isinstance(msg, dict):
             return out
@@ -134,6 +137,10 @@ class WsSession:
         elif method.startswith(("unsub.", "usub.")):
             self._unsub(method.split(".", 1)[1], param, now_ms, out)
         return out
+
+    def trim(self) -> None:
+        """Keep only the last ``CLOSED_RECEIVED_KEEP`` frames (once the connection closed)."""
+        self.received = deque(self.received, maxlen=CLOSED_RECEIVED_KEEP)
 
     def check(self, now_s: float) -> Breach | None:
         """A timed limit that has run out at ``now_s`` (the shell then ends the connection)."""

@@ -51,12 +51,35 @@ __all__ = [
 class Engine(FillEngine):
     """Books, markets and accounts of one venue, and the trading rules between them."""
 
-    def place(self, acct: Account, body: dict[str, Any], now: int) -> Order:
-        """Validate and execute a new order (create/submit body of §5.3)."""
+    def place(
+        self, acct: Account, body: dict[str, Any], now: int, *, external_oid: str | None = None
+    ) -> Order:
+        """Validate and execute a new order (create/submit body of §5.3); ``external_oid`` names
+        an order the venue places itself (a triggered plan), bypassing the client-oid rules."""
         order, pos_for_close = build_order(self, acct, body, now)
+        if external_oid is not None:
+            order.external_oid = external_oid
         self.accept(acct, order, pos_for_close)
         self._execute(acct, order, self.books[order.symbol], now)
         return order
+
+    def check_replacement(self, acct: Account, old: Order, body: dict[str, Any], now: int) -> None:
+        """Raise the ``VenueError`` that placing ``body`` would get once ``old`` is cancelled.
+
+        The dry run of an amend (reliability D2, emulator half): ``old`` is taken out of the live
+        orders (its frozen margin, its slot in the open-order count, the close volume it holds)
+        only for the duration of the check, so a refused amend leaves it untouched.
+        """
+        acct.live.pop(old.order_id, None)
+        pos = acct.positions.get(old.position_id) if not opens(old.side) else None
+        if pos is not None:
+            pos.frozen_vol -= old.remain
+        try:
+            build_order(self, acct, body, now, validate_only=True)
+        finally:
+            if pos is not None:
+                pos.frozen_vol += old.remain
+            acct.sync(old)
 
     def accept(self, acct: Account, order: Order, pos: Position | None) -> None:
         """Register an order; a closing order freezes its volume on ``pos``."""

@@ -32,20 +32,27 @@ def _body_obj(r: Req) -> dict[str, Any]:
     return r.body
 
 
-def _body_list(r: Req, limit: int, code: int) -> list[Any]:
+def _body_list(r: Req, limit: int, code: int, *, objects: bool = True) -> list[Any]:
     body = r.body if isinstance(r.body, list) else [r.body] if isinstance(r.body, dict) else None
     if body is None:
         raise fail(600)
     if len(body) > limit:
         raise fail(code)
+    if objects and not all(isinstance(item, dict) for item in body):
+        raise fail(600)
     return body
 
 
 def _order_id(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        raise fail(600)
     try:
-        return int(str(v))
+        n = int(str(v))
     except ValueError:
         raise fail(600) from None
+    if not 0 <= n < 2**63:
+        raise fail(600)
+    return n
 
 
 def create(e: Engine, r: Req) -> Any:
@@ -78,7 +85,7 @@ def _cancel_result(order_id: int, code: int) -> dict[str, Any]:
 def cancel(e: Engine, r: Req) -> Any:
     """``order/cancel``: bare array of ids (≤ 50) → per-item results (2040/2041/0)."""
     acct = _acct(r)
-    ids = _body_list(r, 50, 2013)
+    ids = _body_list(r, 50, 2013, objects=False)
     return [_cancel_result(oid, e.cancel(acct, oid, r.now)) for oid in map(_order_id, ids)]
 
 
@@ -268,6 +275,7 @@ def change_limit_order(e: Engine, r: Req) -> Any:
         "openType": old.open_type,
         "leverage": old.leverage,
     }
+    e.check_replacement(acct, old, new_body, r.now)  # refused → the original stays untouched
     e.cancel(acct, old.order_id, r.now)
     return str(e.place(acct, new_body, r.now).order_id)
 

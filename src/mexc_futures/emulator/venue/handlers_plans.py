@@ -24,7 +24,8 @@ from mexc_futures.emulator.venue.handlers_orders import (
     filtered_rows,
 )
 from mexc_futures.emulator.venue.handlers_public import Handler, Req, sliced
-from mexc_futures.emulator.venue.orders import PLAN_CANCELLED, UNTRIGGERED, StopOrder
+from mexc_futures.emulator.venue.orders import MARKET, PLAN_CANCELLED, UNTRIGGERED, StopOrder
+from mexc_futures.emulator.venue.placement import opt_float
 
 
 # ---------------------------------------------------------------------- plans
@@ -59,11 +60,25 @@ def plan_change_price(e: Engine, r: Req) -> Any:
     plan = acct.plans.get(_order_id(body.get("orderId")))
     if plan is None or plan.state != UNTRIGGERED:
         raise fail(5002)
-    plan.trigger_price = float_field(body, "triggerPrice")
-    plan.price = float(body.get("price") or plan.price)
-    plan.trigger_type = int_field(body, "triggerType", 3002, default=plan.trigger_type)
-    plan.trend = int_field(body, "trend", 3001, default=plan.trend)
-    plan.order_type = int_field(body, "orderType", 2029, default=plan.order_type)
+    c = plan.contract
+    trigger = float_field(body, "triggerPrice")
+    if trigger <= 0 or not c.is_tick_multiple(trigger):
+        raise fail(3004)
+    trigger_type = int_field(body, "triggerType", 3002, default=plan.trigger_type)
+    if trigger_type not in (1, 2):
+        raise fail(3002)
+    trend = int_field(body, "trend", 3001, default=plan.trend)
+    if trend not in (1, 2, 3):
+        raise fail(3001)
+    order_type = int_field(body, "orderType", 2029, default=plan.order_type)
+    if order_type not in (1, 2, 3, 4, 5):
+        raise fail(2029)
+    price = triggers.plan_price(c, body, order_type) if body.get("price") else plan.price
+    if price == 0 and order_type != MARKET:
+        raise fail(2007)
+    # validated in full before anything changes: a refused change leaves the plan untouched
+    plan.trigger_price, plan.price = trigger, price
+    plan.trigger_type, plan.trend, plan.order_type = trigger_type, trend, order_type
     plan.update_time = r.now
     e.push(acct, "personal.plan.order", plan.contract.symbol, plan.row())
     return NO_DATA
@@ -144,12 +159,16 @@ def stop_details(e: Engine, r: Req) -> Any:
 
 
 def _edit_stop(e: Engine, acct: Account, stop: StopOrder, body: dict[str, Any], now: int) -> None:
-    if "stopLossPrice" in body:
-        stop.stop_loss_price = float(body.get("stopLossPrice") or 0)
-    if "takeProfitPrice" in body:
-        stop.take_profit_price = float(body.get("takeProfitPrice") or 0)
-    stop.loss_trend = int_field(body, "lossTrend", 3001, default=stop.loss_trend)
-    stop.profit_trend = int_field(body, "profitTrend", 3001, default=stop.profit_trend)
+    sl = opt_float(body, "stopLossPrice") if "stopLossPrice" in body else stop.stop_loss_price
+    tp = opt_float(body, "takeProfitPrice") if "takeProfitPrice" in body else stop.take_profit_price
+    loss_trend = int_field(body, "lossTrend", 3001, default=stop.loss_trend)
+    profit_trend = int_field(body, "profitTrend", 3001, default=stop.profit_trend)
+    if loss_trend not in (1, 2, 3) or profit_trend not in (1, 2, 3):
+        raise fail(3001)
+    if sl < 0 or tp < 0:
+        raise fail(5001)
+    stop.stop_loss_price, stop.take_profit_price = sl, tp
+    stop.loss_trend, stop.profit_trend = loss_trend, profit_trend
     stop.version += 1
     stop.update_time = now
     e.push(acct, "personal.stop.planorder", stop.contract.symbol, stop.row())
@@ -174,8 +193,8 @@ def stop_change_price(e: Engine, r: Req) -> Any:
     order = acct.orders.get(oid)
     if order is None:
         raise fail(2040, "order not exist")
-    order.stop_loss_price = float(body.get("stopLossPrice") or order.stop_loss_price)
-    order.take_profit_price = float(body.get("takeProfitPrice") or order.take_profit_price)
+    order.stop_loss_price = opt_float(body, "stopLossPrice") or order.stop_loss_price
+    order.take_profit_price = opt_float(body, "takeProfitPrice") or order.take_profit_price
     for stop in acct.stops.values():
         if stop.order_id == oid and not stop.finished:
             _edit_stop(e, acct, stop, body, r.now)

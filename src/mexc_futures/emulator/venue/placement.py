@@ -14,6 +14,7 @@ limit (2031) → open-order count (2036) → margin (2005).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mexc_futures.emulator.venue.codes as codes
@@ -23,36 +24,62 @@ from mexc_futures.emulator.venue.margin import MarginEngine
 from mexc_futures.emulator.venue.money import dec, notional
 from mexc_futures.emulator.venue.orders import MARKET, MARKET_TO_LIMIT, Order, is_buy, opens
 
+MAX_INT = 2**63 - 1  # ids and counts beyond a Java long are refused (600)
 
-def int_field(body: dict[str, Any], key: str, code: int = 600, default: int | None = None) -> int:
-    """``body[key]`` as an integer (``"3"``, ``3.0`` accepted), else ``VenueError(code)``."""
-    v = body.get(key, default)
-    if v is None or isinstance(v, bool):
+
+def _number(v: Any, code: int) -> float:
+    """A finite number from a JSON value (number or numeric string), else ``VenueError(code)``.
+
+    Non-finite values (``NaN``, ``Infinity``, ``1e400``), booleans, containers and numbers too big
+    for a float are refused at the edge (reliability D6, D11): they must never reach the book.
+    """
+    if v is None or isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise fail(code)
+    if isinstance(v, str) and len(v) > 64:
         raise fail(code)
     try:
         f = float(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise fail(code) from None
-    if f != int(f):
+    if not math.isfinite(f):
+        raise fail(code)
+    return f
+
+
+def int_field(body: dict[str, Any], key: str, code: int = 600, default: int | None = None) -> int:
+    """``body[key]`` as an integer (``"3"``, ``3.0`` accepted), else ``VenueError(code)``."""
+    f = _number(body.get(key, default), code)
+    if f != int(f) or abs(f) > MAX_INT:
         raise fail(code)
     return int(f)
 
 
 def float_field(body: dict[str, Any], key: str, default: float | None = None) -> float:
-    """``body[key]`` as a float, else ``VenueError(600)``."""
-    v = body.get(key, default)
-    if v is None or isinstance(v, bool):
-        raise fail(600)
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise fail(600) from None
+    """``body[key]`` as a finite float, else ``VenueError(600)``."""
+    return _number(body.get(key, default), 600)
+
+
+def opt_float(body: dict[str, Any], key: str) -> float:
+    """Optional finite float: absent, ``null``, ``""`` or ``0`` → 0.0; else as ``float_field``."""
+    v = body.get(key)
+    if v is None or v == "" or v == 0:
+        return 0.0
+    return _number(v, 600)
 
 
 def build_order(
-    e: MarginEngine, acct: Account, body: dict[str, Any], now: int
+    e: MarginEngine,
+    acct: Account,
+    body: dict[str, Any],
+    now: int,
+    *,
+    validate_only: bool = False,
 ) -> tuple[Order, Position | None]:
-    """Validate ``body``; return the new order and, for a closing order, its position."""
+    """Validate ``body``; return the new order and, for a closing order, its position.
+
+    ``validate_only`` runs every rule without drawing an order id or an ``externalOid`` (the
+    dry run of an amend, which must be refused before the original is touched).
+    """
     c = e.contract(body.get("symbol"))
     if not c.api_allowed or c.state != 0:
         raise fail(1002)
@@ -131,7 +158,7 @@ def build_order(
     if len(acct.open_orders(c.symbol)) >= c.max_num_orders[0 if mode == HEDGE else 1]:
         raise fail(codes.TOO_MANY_ORDERS)
     order = Order(
-        order_id=next(e.ids.order),
+        order_id=0 if validate_only else next(e.ids.order),
         account=acct.api_key,
         contract=c,
         price=price,
@@ -140,7 +167,7 @@ def build_order(
         side=side,
         order_type=otype,
         open_type=open_type,
-        external_oid=oid or e.auto_oid(),
+        external_oid=oid or ("" if validate_only else e.auto_oid()),
         position_mode=mode,
         reduce_only=reduce_only,
         create_time=now,
@@ -151,10 +178,8 @@ def build_order(
         if opening_vol and order.margin_for(opening_vol) + fee > e.available(acct, c.quote):
             raise fail(2005)
         order.order_margin = order.margin_for(vol)
-    if body.get("stopLossPrice"):
-        order.stop_loss_price = float_field(body, "stopLossPrice")
-    if body.get("takeProfitPrice"):
-        order.take_profit_price = float_field(body, "takeProfitPrice")
+    order.stop_loss_price = opt_float(body, "stopLossPrice")
+    order.take_profit_price = opt_float(body, "takeProfitPrice")
     order.loss_trend = int_field(body, "lossTrend", default=1)
     order.profit_trend = int_field(body, "profitTrend", default=1)
     return order, pos_for_close

@@ -86,6 +86,7 @@ class Ids:
         self.plan = count(860_000_000_000_000_001)
         self.stop = count(569_000_001)
         self.fill = count(13_900_000_001)
+        self.plan_trigger = count(1)
 
 
 class EngineState:
@@ -113,7 +114,7 @@ class EngineState:
 
     def contract(self, symbol: str | None) -> Contract:
         """Contract by (case-insensitive) symbol, else 1001 (§12.3)."""
-        c = self.contracts.get((symbol or "").upper())
+        c = self.contracts.get(symbol.upper()) if isinstance(symbol, str) else None
         if c is None:
             raise fail(1001)
         return c

@@ -19,10 +19,12 @@ Liquidation lives in ``liquidation.py``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mexc_futures.emulator.venue.accounts import LONG, SHORT, Account
 from mexc_futures.emulator.venue.codes import VenueError, fail
+from mexc_futures.emulator.venue.contracts import Contract
 from mexc_futures.emulator.venue.engine import Engine, float_field, int_field
 from mexc_futures.emulator.venue.money import booked, dec, notional
 from mexc_futures.emulator.venue.orders import (
@@ -36,8 +38,18 @@ from mexc_futures.emulator.venue.orders import (
     StopOrder,
     num,
 )
+from mexc_futures.emulator.venue.placement import opt_float
 
 CYCLE_HOURS = {1: 24, 2: 168}
+INTERNAL_ERROR = 9999  # errorCode of a plan/stop the venue failed to execute for its own reasons
+log = logging.getLogger(__name__)
+
+
+def plan_oid(engine: Engine, plan: PlanOrder) -> str:
+    """``externalOid`` of the order a plan places: ``planorder_<planId>_<n>`` (fidelity row 14,
+    ccxt PR #12680 live ``fetchOrder``: ``planorder_266949662181769728_10``). ``n`` is the venue's
+    running count of triggered plans (what the venue counts is unknown; docs/emulator.md)."""
+    return f"planorder_{plan.plan_id}_{next(engine.ids.plan_trigger)}"
 
 
 def trend_price(engine: Engine, symbol: str, trend: int) -> float:
@@ -73,6 +85,7 @@ def place_plan(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
     vol = int_field(body, "vol", 2011)
     if not c.min_vol <= vol <= c.max_vol:
         raise fail(2011)
+    price = plan_price(c, body, order_type)
     plan = PlanOrder(
         plan_id=next(engine.ids.plan),
         account=acct.api_key,
@@ -86,17 +99,31 @@ def place_plan(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
         execute_cycle_h=CYCLE_HOURS[cycle],
         trend=trend,
         order_type=order_type,
-        price=float(body.get("price") or 0),
+        price=price,
         create_time=now,
         position_mode=acct.position_mode,
         reduce_only=bool(body.get("reduceOnly")),
-        price_protect=int(body.get("priceProtect") or 0),
-        stop_loss_price=float(body.get("stopLossPrice") or 0),
-        take_profit_price=float(body.get("takeProfitPrice") or 0),
+        price_protect=int_field(body, "priceProtect", default=0),
+        stop_loss_price=opt_float(body, "stopLossPrice"),
+        take_profit_price=opt_float(body, "takeProfitPrice"),
     )
     acct.plans[plan.plan_id] = plan
     engine.push(acct, "personal.plan.order", c.symbol, plan.row())
     return plan
+
+
+def plan_price(c: Contract, body: dict[str, Any], order_type: int) -> float:
+    """The limit price of a plan: 0 for a market plan without one, else a positive finite price
+    on the tick grid (2007 / 2015, the codes of ``order/create``), checked when the plan is
+    placed so that a plan can never trigger into an order the venue cannot hold (D6)."""
+    price = opt_float(body, "price")
+    if price == 0 and order_type == MARKET:
+        return 0.0
+    if price <= 0:
+        raise fail(2007)
+    if not c.is_tick_multiple(price):
+        raise fail(2015)
+    return price
 
 
 def _plan_done(engine: Engine, acct: Account, plan: PlanOrder, state: int, now: int) -> None:
@@ -139,9 +166,14 @@ def check_plans(engine: Engine, acct: Account, now: int) -> None:
             "takeProfitPrice": plan.take_profit_price or None,
         }
         try:
-            order = engine.place(acct, body, now)
+            order = engine.place(acct, body, now, external_oid=plan_oid(engine, plan))
         except VenueError as exc:
             plan.error_code = exc.code
+            _plan_done(engine, acct, plan, EXEC_FAILED, now)
+            continue
+        except Exception:  # a venue bug: this plan fails, the tick and every other plan go on (D6)
+            log.exception("emulator: plan %d failed to execute", plan.plan_id)
+            plan.error_code = INTERNAL_ERROR
             _plan_done(engine, acct, plan, EXEC_FAILED, now)
             continue
         plan.order_id = order.order_id
@@ -154,8 +186,8 @@ def place_stop(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
     pos = acct.positions.get(int_field(body, "positionId", 2009))
     if pos is None or pos.hold_vol == 0:
         raise fail(2009)
-    sl = float(body.get("stopLossPrice") or 0)
-    tp = float(body.get("takeProfitPrice") or 0)
+    sl = opt_float(body, "stopLossPrice")
+    tp = opt_float(body, "takeProfitPrice")
     if sl <= 0 and tp <= 0:
         raise fail(5001)
     vol = int_field(body, "vol", 2011, default=pos.hold_vol)
@@ -186,7 +218,7 @@ def place_stop(engine: Engine, acct: Account, body: dict[str, Any], now: int) ->
         (sl, tp),
         (loss_trend, profit_trend),
         now,
-        price_protect=int(body.get("priceProtect") or 0),
+        price_protect=int_field(body, "priceProtect", default=0),
         vol_type=int_field(body, "volType", 600, default=1),
     )
     engine.push(acct, "personal.stop.planorder", pos.symbol, stop.row())
@@ -235,6 +267,11 @@ def check_stops(engine: Engine, acct: Account, now: int) -> None:
             order = engine.place(acct, body, now)
         except VenueError as exc:
             stop.error_code = exc.code
+            engine.finish_stop(acct, stop, EXEC_FAILED, now)
+            continue
+        except Exception:  # a venue bug: this stop fails, the tick goes on (D6)
+            log.exception("emulator: stop %d failed to execute", stop.stop_id)
+            stop.error_code = INTERNAL_ERROR
             engine.finish_stop(acct, stop, EXEC_FAILED, now)
             continue
         stop.place_order_id = order.order_id

@@ -21,7 +21,10 @@ No I/O, no clock: time comes in as ``now_ms``; randomness from seeded ``random.R
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -47,6 +50,8 @@ from mexc_futures.emulator.venue.truth import VenueTruth
 __all__ = ["NO_DATA", "Publication", "Venue", "VenueConfig", "VenueError"]
 
 DEFAULT_START_MS = 1_789_000_000_000
+FAILURE_LOG_INTERVAL_MS = 60_000  # one traceback per failing step and minute of venue time
+log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\{([^}]+)\}")
 
 
@@ -107,6 +112,8 @@ class Venue:
         self._started = False
         self._last_tickers = 0
         self._refreshed: list[str] = []
+        self.tick_failures = 0
+        self._failure_logged: dict[tuple[str, str], int] = {}
         for key in cfg.accounts:
             self.add_account(key, "")
         if cfg.rest_lag_versions:
@@ -207,8 +214,10 @@ class Venue:
         account: str | None,
         *,
         now_ms: int | None = None,
+        server_ms: int | None = None,
     ) -> Any:
-        """Serve one REST call (see the module docstring)."""
+        """Serve one REST call (see the module docstring). ``server_ms`` is the clock signatures
+        are checked against; ``ping`` answers it (reliability D10: one clock for both)."""
         self._ensure()
         if now_ms is not None:
             self.engine.now_ms = max(self.engine.now_ms, now_ms)
@@ -227,7 +236,10 @@ class Venue:
         acct = self.engine.accounts.get(account) if account is not None else None
         if key[1].startswith("/api/v1/private") and acct is None:
             raise fail(401, "Unauthorized")
-        req = Req(path, dict(query or {}), body, acct, self.engine.now_ms, {"template": template})
+        extra: dict[str, Any] = {"template": template}
+        if server_ms is not None:
+            extra["server_ms"] = server_ms
+        req = Req(path, dict(query or {}), body, acct, self.engine.now_ms, extra)
         return handler(self.engine, req)
 
     def drain(self) -> list[Publication]:
@@ -244,17 +256,23 @@ class Venue:
         now = max(now_ms, e.now_ms)
         out = self.drain()
         e.now_ms = now
+        # One failing symbol, liquidation or account never stops the tick for the others
+        # (reliability D6): each step is isolated and its failure logged (rate-limited).
         for sym in e.contracts:
-            self._advance_symbol(sym, now, out)
+            with self._isolated("symbol", sym, now):
+                self._advance_symbol(sym, now, out)
         # after every symbol's fair price moved: cross liquidation prices depend on all of them
         for sym in self._refreshed:
-            liquidation.check_liquidations(e, sym, now)
+            with self._isolated("liquidation", sym, now):
+                liquidation.check_liquidations(e, sym, now)
         self._refreshed.clear()
         for acct in list(e.accounts.values()):
             if acct.plans:
-                triggers.check_plans(e, acct, now)
+                with self._isolated("plans", acct.api_key, now):
+                    triggers.check_plans(e, acct, now)
             if acct.stops:
-                triggers.check_stops(e, acct, now)
+                with self._isolated("stops", acct.api_key, now):
+                    triggers.check_stops(e, acct, now)
         if now - self._last_tickers >= self.config.ticker_interval_ms:
             self._last_tickers = now
             rows = self._changed_tickers(now)
@@ -262,6 +280,17 @@ class Venue:
                 out.append(Publication("tickers", None, rows, None, now))
         out.extend(self.drain())
         return out
+
+    @contextlib.contextmanager
+    def _isolated(self, what: str, key: str, now: int) -> Iterator[None]:
+        try:
+            yield
+        except Exception:
+            self.tick_failures += 1
+            last = self._failure_logged.get((what, key))
+            if last is None or now - last >= FAILURE_LOG_INTERVAL_MS:
+                self._failure_logged[(what, key)] = now
+                log.exception("emulator: %s %s failed in advance (the tick goes on)", what, key)
 
     def _advance_symbol(self, sym: str, now: int, out: list[Publication]) -> None:
         e, cfg, st = self.engine, self.config, self._sym[sym]
