@@ -11,6 +11,7 @@ Every published version is recorded in ``Truth.last_published`` (``truth.depth_v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,6 +36,10 @@ class DepthSettings(Protocol):
     full_depth_limit: int
 
 
+Wants = Callable[[str, str], bool]
+"""``wants(topic, symbol)``: True when a publication of ``topic`` for ``symbol`` has a reader."""
+
+
 @dataclass
 class DepthState:
     """Per-symbol publication state: versions waiting for the next merged frame, timers."""
@@ -53,22 +58,33 @@ def publish(
     st: DepthState,
     now: int,
     out: list[Publication],
+    wants: Wants | None = None,
 ) -> None:
-    """Append the depth publications due at ``now`` for ``sym`` to ``out``."""
+    """Append the depth publications due at ``now`` for ``sym`` to ``out``.
+
+    ``wants(topic, symbol)`` (the server's "has this a subscriber?") skips building frames
+    nobody will receive — the cost of a whole-market venue is then what is watched, not what
+    exists. Versions stay contiguous: skipped commits are simply not pushed to anyone.
+    """
     commits = book.drain()
     if commits:
         e.truth.last_published[sym] = commits[-1].version
         price = e.contracts[sym].price
-        if cfg.publish_unmerged:
+        if cfg.publish_unmerged and (wants is None or wants("depth", sym)):
             for cm in commits:
                 data = {"cts": cm.cts, **commit_frame(cm, price)}
                 out.append(Publication("depth", sym, data, None, now))
         st.merge_buf.extend(commits)
     if st.merge_buf and now - st.last_merge >= cfg.merge_interval_ms:
-        out.append(merged(e, sym, st.merge_buf, now))
+        if wants is None or wants("depth.merged", sym):
+            out.append(merged(e, sym, st.merge_buf, now))
         st.merge_buf = []
         st.last_merge = now
-    if now - st.last_full >= cfg.full_interval_ms and book.version != st.last_full_version:
+    if (
+        now - st.last_full >= cfg.full_interval_ms
+        and book.version != st.last_full_version
+        and (wants is None or wants("depth.full", sym))
+    ):
         st.last_full = now
         st.last_full_version = book.version
         out.append(Publication("depth.full", sym, full(e, cfg, sym, book, now), None, now))

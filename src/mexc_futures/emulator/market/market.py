@@ -1,11 +1,13 @@
 """Seeded synthetic market for one symbol (spec §4.5–§4.7, §7.5, §8.3).
 
-:class:`SymbolMarket` drives a drifting mid (geometric random walk) and a Poisson stream of events
-at ``rate`` events per second of venue time: makers add, resize and cancel synthetic orders around
-the mid, and takers cross the spread (through the ``take`` callback the venue supplies, so that user
-orders resting in the book are filled like any maker). It also keeps the index price (mid times a
-mean-reverting basis), the fair price (clamped to ``index × (1 ± priceCoefficientVariation)``), the
-funding-rate estimate and settlement schedule, klines and 24 h ticker statistics.
+:class:`SymbolMarket` moves a latent fair value ``mid`` (in ticks; geometric random walk with
+the contract's volatility, optional jumps) and runs a Poisson stream of events at ``rate`` events
+per second of venue time through its :class:`~.crowd.Crowd`: liquidity providers quote a deep
+ladder around the fair value and replenish it, takers cross the spread (through the ``take``
+callback the venue supplies, so that user orders resting in the book are filled like any maker);
+the calibration is in ``calibration.py`` and docs/emulator.md. It also keeps the index price (mid
+times a mean-reverting basis), the fair price (clamped to index × (1 ± priceCoefficientVariation)),
+the funding-rate estimate and settlement schedule, klines and 24 h ticker statistics.
 
 Everything is deterministic for a given ``seed``: randomness comes only from the
 ``random.Random`` created here, time only from the ``now_ms`` arguments.
@@ -13,21 +15,20 @@ Everything is deterministic for a given ``seed``: randomness comes only from the
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
+from mexc_futures.emulator.market.calibration import FlowProfile
+from mexc_futures.emulator.market.crowd import Crowd, TakeFn
 from mexc_futures.emulator.market.klines import KlineSeries
 from mexc_futures.emulator.venue.contracts import Contract
-from mexc_futures.emulator.venue.matching import ASK, BID, OrderBook, Resting
+from mexc_futures.emulator.venue.matching import OrderBook, Resting
 
 DAY_MS = 86_400_000
-SYNTHETIC_SIGMA_PER_SQRT_S = 0.6 / (365 * 86400) ** 0.5  # ~60 % annualised volatility
-
-TakeFn = Callable[[bool, int, int], None]
-"""``take(is_buy, vol, now_ms)``: execute a synthetic market order against the book."""
+MAX_REQUOTES_PER_STEP = 4  # bounds the crowd's work per advance at high ``speed``
 
 
 def symbol_seed(seed: int, symbol: str) -> int:
@@ -43,19 +44,20 @@ class SymbolMarket:
         contract: Contract,
         book: OrderBook,
         seed: int,
-        rate: float,
+        profile: FlowProfile,
         now_ms: int,
-        levels: int = 30,
     ) -> None:
         self.contract = contract
         self.book = book
         self.rng = random.Random(symbol_seed(seed, contract.symbol))  # noqa: S311 - simulation  # nosec B311  # seeded simulation, not security
-        self.rate = rate
-        self.levels = levels
-        self.mid = float(contract.ticks(contract.start_price))
+        self.profile = profile
+        self.rate = profile.rate
+        self.mid = float(contract.ticks(contract.start_price))  # latent fair value, in ticks
         self.now_ms = now_ms
+        self._walked_ms = now_ms
         self.next_event_ms = now_ms + self._gap_ms()
         self._next_synth_id = 1
+        self.crowd = Crowd(contract, book, self.rng, profile, self._synth_id)
         self.basis = 0.0
         self.index_price = contract.start_price
         self.fair_price = contract.start_price
@@ -76,7 +78,7 @@ class SymbolMarket:
         self._start_ms = now_ms
         for series in (self.kline_last, self.kline_index, self.kline_fair):
             series.update(start_s, contract.start_price)
-        notional = self.rng.uniform(2e6, 5e7) if contract.is_hot else self.rng.uniform(2e4, 2e6)
+        notional = profile.mean_taker * profile.taker_rate * 86_400 * self.rng.uniform(0.8, 1.2)
         per_contract = contract.start_price * contract.contract_size
         self._base_vol24 = float(int(notional / per_contract))
         self._base_amount24 = notional
@@ -92,16 +94,19 @@ class SymbolMarket:
         self.hold_vol = int(self._base_vol24 * self.rng.uniform(0.2, 0.6))
         self._min1_closes: deque[tuple[int, float]] = deque(maxlen=1500)
         self._long_rates = [round(self.rng.gauss(0, s), 4) for s in (0.03, 0.08, 0.15, 0.25, 0.4)]
-        self._seed_book(now_ms)
+        self.crowd.seed(self.mid, now_ms)
 
     # ----------------------------------------------------------------- helpers
+    @property
+    def levels(self) -> int:
+        """Target price levels per side."""
+        return self.profile.levels
+
     def _gap_ms(self) -> float:
         return self.rng.expovariate(self.rate) * 1000.0 if self.rate > 0 else float("inf")
 
     def _synth_vol(self) -> int:
-        per_contract = self.contract.start_price * self.contract.contract_size
-        notional = self.rng.lognormvariate(6.0, 1.2)  # median ≈ 400 USDT
-        return max(1, min(int(notional / per_contract) or 1, self.contract.max_vol // 10))
+        return self.crowd.taker_size()
 
     def _synth_id(self) -> int:
         self._next_synth_id += 1
@@ -111,108 +116,71 @@ class SymbolMarket:
         """Rest a synthetic order (one version)."""
         self.book.add(Resting(self._synth_id(), None, side, ticks, vol), now_ms)
 
-    def _seed_book(self, now_ms: int) -> None:
-        mid = int(self.mid)
-        for side, sign in ((BID, -1), (ASK, 1)):
-            p = mid + sign * (0 if side == ASK else 1) + (1 if side == ASK else 0)
-            for _ in range(self.levels):
-                for _ in range(self.rng.randint(1, 3)):
-                    self.add_maker(side, p, self._synth_vol(), now_ms)
-                p += sign * self.rng.randint(1, 3)
+    def set_rate(self, rate: float, now_ms: int) -> None:
+        """Change the synthetic event rate (events per second of venue time; 0 = frozen)."""
+        self.rate = max(rate, 0.0)
+        if self.rate > 0:
+            self.profile = self.profile.with_rate(self.rate)
+            self.crowd.set_profile(self.profile, self.mid * self.contract.price_unit)
+        self._walked_ms = max(self._walked_ms, now_ms)
+        self.next_event_ms = now_ms + self._gap_ms()
 
     def price(self, ticks: float) -> float:
         """Ticks → rounded price."""
         return self.contract.price(round(ticks))
 
     # -------------------------------------------------------------------- flow
+    def _walk_to(self, t: int) -> None:
+        """Move the latent fair value to venue time ``t`` (random walk, optional jumps)."""
+        dt = (t - self._walked_ms) / 1000.0
+        if dt <= 0:
+            return
+        self._walked_ms = t
+        p = self.profile
+        step = self.rng.gauss(0.0, p.sigma_per_sqrt_s() * math.sqrt(dt))
+        if p.jump_rate > 0 and self.rng.random() < p.jump_rate * dt / 86_400:
+            step += self.rng.gauss(0.0, p.jump_sigma)
+        self.mid = max(self.mid * math.exp(step), 2.0)
+
+    def idle(self, now_ms: int) -> bool:
+        """True when ``step(now_ms)`` would do nothing (no event and no re-centre due)."""
+        return self.rate <= 0 or (self.next_event_ms > now_ms and not self.crowd.due(now_ms))
+
     def step(self, now_ms: int, take: TakeFn) -> None:
-        """Run every synthetic event due up to ``now_ms`` and refresh reference prices."""
+        """Run every synthetic event due up to ``now_ms`` and let the crowd re-centre."""
+        if self.rate <= 0:
+            self.now_ms = max(self.now_ms, now_ms)
+            return
+        crowd = self.crowd
+        requotes = 0
+        taker_share = self.profile.taker_rate / self.rate if self.rate > 0 else 0.0
         while self.next_event_ms <= now_ms:
             t = int(self.next_event_ms)
-            dt = max(t - self.now_ms, 0) / 1000.0
             self.now_ms = t
-            self.mid *= 1 + self.rng.gauss(0, SYNTHETIC_SIGMA_PER_SQRT_S * dt**0.5)
-            self._event(t, take)
+            self._walk_to(t)
+            if crowd.due(t) and requotes < MAX_REQUOTES_PER_STEP:
+                crowd.requote(self.mid, t)
+                requotes += 1
+            if self.rng.random() < taker_share:
+                crowd.taker_event(self.mid, t, take)
+            else:
+                crowd.maker_event(t)
             self.next_event_ms += self._gap_ms()
         self.now_ms = max(self.now_ms, now_ms)
+        self._walk_to(now_ms)
+        if crowd.due(now_ms):
+            crowd.requote(self.mid, now_ms)
 
-    def _event(self, t: int, take: TakeFn) -> None:
-        r = self.rng.random()
-        book = self.book
-        if r < 0.42:
-            self._maker_add(t)
-        elif r < 0.67:
-            self._maker_cancel(t)
-        elif r < 0.85:
-            side = BID if self.rng.random() < 0.5 else ASK
-            order = self._synthetic_near_top(side)
-            if order is not None:
-                book.resize(order.order_id, self._synth_vol(), t)
-        else:
-            bid, ask = book.best_bid(), book.best_ask()
-            centre = (bid + ask) / 2 if bid is not None and ask is not None else self.mid
-            is_buy = self.rng.random() < (0.65 if self.mid > centre else 0.35)
-            take(is_buy, self._synth_vol(), t)
-        self._prune(t)
-
-    def _maker_add(self, t: int) -> None:
-        book = self.book
-        side = BID if self.rng.random() < 0.5 else ASK
-        dist = 1 + int(self.rng.expovariate(0.25))
-        mid = int(self.mid)
-        if side == BID:
-            ticks = mid - dist + 1
-            ask = book.best_ask()
-            if ask is not None:
-                ticks = min(ticks, ask - 1)
-        else:
-            ticks = mid + dist
-            bid = book.best_bid()
-            if bid is not None:
-                ticks = max(ticks, bid + 1)
-        if ticks > 0:
-            self.add_maker(side, ticks, self._synth_vol(), t)
-
-    def _maker_cancel(self, t: int) -> None:
-        book = self.book
-        bid, ask = book.best_bid(), book.best_ask()
-        if bid is not None and bid > self.mid + 1:
-            side, idx = BID, 0
-        elif ask is not None and ask < self.mid - 1:
-            side, idx = ASK, 0
-        else:
-            side = BID if self.rng.random() < 0.5 else ASK
-            n = book.depth_count(side)
-            if n == 0:
-                return
-            idx = min(int(self.rng.expovariate(0.15)), n - 1)
-        if book.depth_count(side) == 0:
-            return
-        level = (book.bids if side == BID else book.asks)[book.price_at(side, idx)]
-        for order in level.orders:
-            if order.owner is None:
-                book.remove(order.order_id, t)
-                return
-
-    def _synthetic_near_top(self, side: int) -> Resting | None:
-        book = self.book
-        n = book.depth_count(side)
-        if n == 0:
-            return None
-        idx = min(int(self.rng.expovariate(0.3)), n - 1)
-        level = (book.bids if side == BID else book.asks)[book.price_at(side, idx)]
-        return next((o for o in level.orders if o.owner is None), None)
-
-    def _prune(self, t: int) -> None:
-        book = self.book
-        for side in (BID, ASK):
-            while book.depth_count(side) > self.levels * 2:
-                worst = book.price_at(side, book.depth_count(side) - 1)
-                level = (book.bids if side == BID else book.asks)[worst]
-                synth = [o for o in level.orders if o.owner is None]
-                if not synth:
-                    break
-                book.remove(synth[0].order_id, t)
+    def shock(self, move: float, pull: float, duration_ms: int, now_ms: int) -> None:
+        """The ``shock`` fault: the fair value jumps by ``move`` (fraction, e.g. -0.05) and the
+        crowd withdraws ``pull`` (fraction of its levels) for ``duration_ms``. Takers then trade
+        through whatever rests between the old and the new price — user orders included."""
+        self._walk_to(now_ms)
+        if move:
+            self.mid = max(self.mid * (1.0 + move), 2.0)
+        if pull > 0:
+            self.crowd.pull_back(min(pull, 1.0), now_ms + max(duration_ms, 0), self.mid, now_ms)
+        self.crowd.requote(self.mid, now_ms)
 
     # ----------------------------------------------------------------- trades
     def record_trade(

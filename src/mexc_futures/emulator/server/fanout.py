@@ -173,6 +173,12 @@ class Fanout:
         else:
             self.full_limits.pop(symbol, None)
 
+    def wants(self, topic: str, symbol: str) -> bool:
+        """True when some connection would receive ``topic`` (a depth topic) for ``symbol``."""
+        if topic == "depth.full":
+            return symbol in self.full_limits
+        return (topic, symbol, None) in self.index
+
     # -- routing --------------------------------------------------------------------------------
     def route(self, pubs: Iterable[PublicationLike], now_ms: int) -> dict[int, list[bytes]]:
         """Frames per connection id for a batch of publications."""

@@ -130,6 +130,7 @@ class Emulator:
             clock=self.clock,
         )
         self.fanout = Fanout(self.faults)
+        self.venue.wants = self.fanout.wants  # no depth frames built for symbols nobody watches
         self.links: dict[int, Link] = {}
         self.closed_links: dict[int, Link] = {}
         self._ids = itertools.count(1)

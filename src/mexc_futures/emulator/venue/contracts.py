@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 # base, start price, contractSize, priceUnit, maxLeverage, maxVol, collectCycle (h)
@@ -183,9 +183,9 @@ class Contract:
                 return tier
         return None
 
-    @property
+    @cached_property
     def price_scale(self) -> int:
-        """Decimal places of prices (``priceScale``)."""
+        """Decimal places of prices (``priceScale``; cached: the price grid never changes)."""
         return _decimals_cached(self.price_unit)
 
     def ticks(self, price: float) -> int:
@@ -310,7 +310,7 @@ def _synthetic(index: int) -> Contract:
     """Deterministic filler contract ``SYN<index>_USDT`` for scale tests."""
     mag = (index * 7919) % 9
     price = round((1 + (index * 37) % 97 / 10.0) * 10 ** (mag - 4), 10)
-    unit = 10.0 ** (mag - 8)
+    unit = 10.0 ** (mag - 7)  # a tick of 0.01-0.1 %: small caps quote few digits
     unit = round(unit, 10)
     size = 10.0 ** max(0, 3 - mag)
     return _make(

@@ -64,11 +64,13 @@ class FillEngine(MarginEngine):
         deal, pos = self.apply_fill(acct, order, f.ticks, f.vol, False, now, self_trade)
         self.push_fill(acct, order, [deal], pos, now)
 
-    def synthetic_take(self, symbol: str, buy: bool, vol: int, now: int) -> None:
-        """A synthetic taker (market flow) sweeping the book; user makers get filled."""
+    def synthetic_take(
+        self, symbol: str, buy: bool, vol: int, now: int, limit: int | None = None
+    ) -> None:
+        """A synthetic taker sweeping the book up to ``limit`` ticks; user makers get filled."""
         self.now_ms = max(self.now_ms, now)
         market = self.markets[symbol]
-        for f in self.books[symbol].match(buy, None, vol, now):
+        for f in self.books[symbol].match(buy, limit, vol, now):
             self.truth.deals_of(symbol).append(market.record_trade(f.ticks, f.vol, buy, now))
             if f.maker.owner is not None:
                 self.maker_fill(f, now, False)

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 import mexc_futures.emulator.market.depth_feed as depth_feed
 import mexc_futures.emulator.venue.liquidation as liquidation
 import mexc_futures.emulator.venue.triggers as triggers
+from mexc_futures.emulator.market.calibration import FlowProfile, calibrated, light
 from mexc_futures.emulator.market.klines import INTERVALS
 from mexc_futures.emulator.market.market import SymbolMarket, symbol_seed
 from mexc_futures.emulator.venue.accounts import HEDGE, Account
@@ -66,9 +68,11 @@ class VenueConfig:
     accounts: tuple[str, ...] = ()
     currency: str = "USDT"
     start_ms: int | None = None
-    flow_rate: float = 5.0
+    flow_rate: float | None = 5.0  # events/s per symbol (light profile); None: calibrated market
     flow_rates: dict[str, float] = field(default_factory=dict)
-    book_levels: int = 30
+    book_levels: int = 30  # price levels per side of the light profile
+    jump_rate: float = 0.0  # price jumps per day per symbol (off by default)
+    jump_sigma: float = 0.02  # standard deviation of a jump (fraction of the price)
     ring_size: int = 5000
     publish_unmerged: bool = True
     merge_interval_ms: int = 200
@@ -113,6 +117,8 @@ class Venue:
         self._last_tickers = 0
         self._refreshed: list[str] = []
         self.tick_failures = 0
+        # set by the server: depth frames nobody subscribes to are not built (None: build all)
+        self.wants: depth_feed.Wants | None = None
         self._failure_logged: dict[tuple[str, str], int] = {}
         for key in cfg.accounts:
             self.add_account(key, "")
@@ -127,12 +133,11 @@ class Venue:
         cfg = self.config
         e = self.engine
         e.now_ms = now_ms
-        for sym, c in e.contracts.items():
+        for rank, (sym, c) in enumerate(e.contracts.items()):
             start_version = symbol_seed(cfg.seed, sym) % 9_000_000_000 + 1_000_000_000
             book = OrderBook(start_version, cfg.ring_size)
             e.books[sym] = book
-            rate = cfg.flow_rates.get(sym, cfg.flow_rate)
-            e.markets[sym] = SymbolMarket(c, book, cfg.seed, rate, now_ms, cfg.book_levels)
+            e.markets[sym] = SymbolMarket(c, book, cfg.seed, self._profile(c, rank), now_ms)
             book.drain()  # the seeded book is the starting state, not news
             st = self._sym[sym]
             st.last_merge = st.last_full = st.last_refresh = now_ms
@@ -141,6 +146,14 @@ class Venue:
             e.truth.last_published[sym] = book.version
         self._last_tickers = now_ms
         self._started = True
+
+    def _profile(self, c: Contract, rank: int) -> FlowProfile:
+        cfg = self.config
+        rate = cfg.flow_rates.get(c.symbol, cfg.flow_rate)
+        profile = calibrated(c, rank) if rate is None else light(cfg.book_levels, rate)
+        if cfg.jump_rate > 0:
+            profile = replace(profile, jump_rate=cfg.jump_rate, jump_sigma=cfg.jump_sigma)
+        return profile
 
     def _ensure(self) -> None:
         if not self._started:
@@ -199,9 +212,28 @@ class Venue:
     def set_flow_rate(self, symbol: str, rate: float) -> None:
         """Change a symbol's synthetic event rate (events per second of venue time)."""
         self._ensure()
+        self.engine.markets[self.contract(symbol).symbol].set_rate(rate, self.now_ms)
+
+    def shock(
+        self, symbol: str, move: float = 0.0, pull: float = 0.0, duration_ms: int = 60_000
+    ) -> None:
+        """Inject a liquidity shock (the ``shock`` fault): the fair value jumps by ``move``
+        (fraction, e.g. ``-0.05``) and the crowd withdraws ``pull`` of its levels for
+        ``duration_ms`` of venue time. Never happens by itself."""
+        if not (math.isfinite(move) and math.isfinite(pull)) or move <= -0.99:
+            raise ValueError("move must be a finite fraction above -0.99, pull a finite fraction")
+        self._ensure()
         m = self.engine.markets[self.contract(symbol).symbol]
-        m.rate = rate
-        m.next_event_ms = self.now_ms + m._gap_ms()
+        m.shock(move, pull, duration_ms, self.now_ms)
+
+    def move_price(self, symbol: str, price: float) -> None:
+        """Move the fair value of ``symbol`` to ``price`` at once (a shock without pull-back)."""
+        self._ensure()
+        m = self.engine.markets[self.contract(symbol).symbol]
+        target = price / m.contract.price_unit
+        if not math.isfinite(target) or target <= 2:
+            raise ValueError("price must be a positive finite price")
+        m.shock(target / m.mid - 1.0, 0.0, 0, self.now_ms)
 
     # -------------------------------------------------------------------- REST
     def handle(
@@ -259,8 +291,10 @@ class Venue:
         # One failing symbol, liquidation or account never stops the tick for the others
         # (reliability D6): each step is isolated and its failure logged (rate-limited).
         for sym in e.contracts:
-            with self._isolated("symbol", sym, now):
+            try:  # inline, not the context manager: this loop runs ~800 × 100 times a second
                 self._advance_symbol(sym, now, out)
+            except Exception:
+                self._failed("symbol", sym, now)
         # after every symbol's fair price moved: cross liquidation prices depend on all of them
         for sym in self._refreshed:
             with self._isolated("liquidation", sym, now):
@@ -286,20 +320,36 @@ class Venue:
         try:
             yield
         except Exception:
-            self.tick_failures += 1
-            last = self._failure_logged.get((what, key))
-            if last is None or now - last >= FAILURE_LOG_INTERVAL_MS:
-                self._failure_logged[(what, key)] = now
-                log.exception("emulator: %s %s failed in advance (the tick goes on)", what, key)
+            self._failed(what, key, now)
+
+    def _failed(self, what: str, key: str, now: int) -> None:
+        """Count and log (once a minute per step) a failure inside ``advance``."""
+        self.tick_failures += 1
+        last = self._failure_logged.get((what, key))
+        if last is None or now - last >= FAILURE_LOG_INTERVAL_MS:
+            self._failure_logged[(what, key)] = now
+            log.exception("emulator: %s %s failed in advance (the tick goes on)", what, key)
 
     def _advance_symbol(self, sym: str, now: int, out: list[Publication]) -> None:
         e, cfg, st = self.engine, self.config, self._sym[sym]
         m = e.markets[sym]
         book = e.books[sym]
+        if (
+            m.idle(now)
+            and now - st.last_refresh < 1000
+            and not book.pending
+            and not st.merge_buf
+            and m.next_settle_ms > now
+            and (
+                book.version == st.last_full_version
+                or (self.wants is not None and not self.wants("depth.full", sym))
+            )
+        ):
+            return  # a quiet symbol costs one check per tick (the ~800-contract market)
         due = (now - m.next_event_ms) / 1000.0 * m.rate
         if due > cfg.max_events_per_advance:
             m.next_event_ms = now - cfg.max_events_per_advance / m.rate * 1000.0
-        m.step(now, lambda buy, vol, t: e.synthetic_take(sym, buy, vol, t))
+        m.step(now, lambda buy, vol, t, limit: e.synthetic_take(sym, buy, vol, t, limit))
         if now - st.last_refresh >= 1000:
             st.last_refresh = now
             self._refresh(sym, m, st, now, out)
@@ -314,7 +364,7 @@ class Venue:
                 row = m.kline_last.push_row(sym, interval)
                 if row is not None:
                     out.append(Publication("kline", sym, row, None, now))
-        depth_feed.publish(self.engine, cfg, sym, book, st, now, out)
+        depth_feed.publish(self.engine, cfg, sym, book, st, now, out, self.wants)
 
     def _refresh(
         self, sym: str, m: SymbolMarket, st: _SymState, now: int, out: list[Publication]
