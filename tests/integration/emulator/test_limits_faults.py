@@ -29,7 +29,7 @@ from mexc_futures.emulator.server.faults import (
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
-from .emulator_helpers import SYMS, get, post, recv_json
+from .emulator_helpers import SYMS, get, post, recv_json, recv_until
 
 CREATE = "/api/v1/private/order/create"
 
@@ -60,7 +60,12 @@ def _sub(channel: str, **param: object) -> str:
 
 
 # ---------------------------------------------------------------- limits
-async def test_31st_subscription_refused(ex: Emulator, http: aiohttp.ClientSession) -> None:
+async def test_31st_subscription_refused_with_spot_rules(http: aiohttp.ClientSession) -> None:
+    async with Emulator(symbols=SYMS, limits=WsLimits.spot_rules()) as ex:
+        await _thirty_one(ex, http)
+
+
+async def _thirty_one(ex: Emulator, http: aiohttp.ClientSession) -> None:
     ws = await http.ws_connect(ex.ws_url)
     intervals = ["Min1", "Min5", "Min15", "Min30", "Min60", "Hour4", "Hour8", "Day1", "Week1",
                  "Month1"]
@@ -80,17 +85,63 @@ async def test_31st_subscription_refused(ex: Emulator, http: aiohttp.ClientSessi
     await ws.close()
 
 
-async def test_message_rate_disconnect(ex: Emulator, http: aiohttp.ClientSession) -> None:
+async def test_no_subscription_cap_by_default(ex: Emulator, http: aiohttp.ClientSession) -> None:
+    """Fidelity row 5: 150+ subscriptions on one futures socket in three live reports."""
     ws = await http.ws_connect(ex.ws_url)
-    for _ in range(101):
-        await ws.send_str('{"method":"ping"}')
-    msg = await _end(ws)
-    assert msg.type == aiohttp.WSMsgType.CLOSE
-    assert msg.data == 1008
+    channels = ["deal", "ticker", "index.price", "fair.price", "funding.rate", "depth.full"]
+    intervals = ["Min1", "Min5", "Min15", "Min30", "Min60", "Hour4", "Hour8", "Day1", "Week1",
+                 "Month1"]
+    sent = 0
+    for sym in SYMS:
+        for ch in channels:
+            await ws.send_str(_sub(ch, symbol=sym))
+            sent += 1
+        for iv in intervals:
+            await ws.send_str(_sub("kline", symbol=sym, interval=iv))
+            sent += 1
+    acks = 0
+    while acks < sent:
+        f = await recv_json(ws)
+        assert f["channel"] != "rs.error", f
+        acks += f["channel"].startswith("rs.sub.")
+    assert len(ex.connections()[0]["subscriptions"]) == sent > 30
+    await ws.close()
+
+
+async def test_message_rate_disconnect_is_opt_in(http: aiohttp.ClientSession) -> None:
+    async with Emulator(symbols=SYMS, limits=WsLimits(max_messages=100)) as ex:
+        ws = await http.ws_connect(ex.ws_url)
+        for _ in range(101):
+            await ws.send_str('{"method":"ping"}')
+        msg = await _end(ws)
+        assert msg.type == aiohttp.WSMsgType.CLOSE
+        assert msg.data == 1008
+
+
+async def test_idle_rule_is_the_60s_ping_rule(http: aiohttp.ClientSession) -> None:
+    """Fidelity row 6: no subscription and no ping → closed at 60 s (1006), not at 30 s."""
+    async with Emulator(symbols=SYMS, speed=100) as ex:
+        idle = await http.ws_connect(ex.ws_url)  # never subscribes, never pings
+        pinger = await http.ws_connect(ex.ws_url)  # never subscribes, pings every 15 venue-s
+        for _ in range(3):  # 45 venue-s: past the spot docs' 30 s first-subscription rule
+            await pinger.send_str('{"method":"ping"}')
+            await asyncio.sleep(0.15)
+        assert not idle.closed
+        texts = []
+        while True:
+            m = await idle.receive(timeout=3)
+            if m.type != aiohttp.WSMsgType.TEXT:
+                break
+            texts.append(json.loads(m.data))
+        assert m.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)  # no close frame
+        assert texts[-1]["data"] == "more than 60 seconds no response, close the channel"
+        await pinger.send_str('{"method":"ping"}')
+        assert (await recv_until(pinger, "pong"))["channel"] == "pong"
+        await pinger.close()
 
 
 async def test_no_subscription_and_no_ping_close(http: aiohttp.ClientSession) -> None:
-    async with Emulator(symbols=SYMS, speed=100) as ex:
+    async with Emulator(symbols=SYMS, speed=100, limits=WsLimits.spot_rules()) as ex:
         idle = await http.ws_connect(ex.ws_url)  # never subscribes: closed at 30 venue-s
         quiet = await http.ws_connect(ex.ws_url)  # subscribes, never pings: 60 venue-s
         await quiet.send_str(_sub("index.price", symbol="BTC_USDT"))
@@ -123,7 +174,9 @@ async def test_pings_keep_connection_alive(http: aiohttp.ClientSession) -> None:
 
 
 async def test_max_lifetime(http: aiohttp.ClientSession) -> None:
-    async with Emulator(symbols=SYMS, limits=WsLimits(ping_timeout_s=None)) as ex:
+    async with Emulator(
+        symbols=SYMS, limits=WsLimits(ping_timeout_s=None, max_lifetime_s=86_400.0)
+    ) as ex:
         ws = await http.ws_connect(ex.ws_url)
         await ws.send_str(_sub("deal", symbol="BTC_USDT"))
         await recv_json(ws)
@@ -205,12 +258,13 @@ async def test_depth_faults(ex: Emulator, http: aiohttp.ClientSession, action: s
     ex.venue.set_flow_rate("SOL_USDT", 500)
     ws = await http.ws_connect(ex.ws_url)
     await ws.send_str(_sub("depth", symbol="SOL_USDT", compress=False))
-    await _depth_versions(ws, 3)
+    before = await _depth_versions(ws, 3)
     cid = ex.connections()[0]["id"]
     ex.faults.add(DepthFault(symbol="SOL_USDT", action=action, conn=cid, count=1))  # type: ignore[arg-type]
     frames = await _depth_versions(ws, 40)  # frames already in flight come first
     versions = [d["version"] for d in frames]
-    steps = [b - a for a, b in itertools.pairwise(versions)]
+    # the fault may hit the very next frame: count the step from the last frame read before it
+    steps = [b - a for a, b in itertools.pairwise([before[-1]["version"], *versions])]
     if action == "skip":
         assert 2 in steps
     elif action == "duplicate":

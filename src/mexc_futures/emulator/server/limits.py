@@ -3,9 +3,10 @@
 Two sans-I/O pieces, both driven by *venue* time (``now`` in venue seconds from the emulator's
 scaled clock, so ``speed=600`` turns the 60 s ping rule into 0.1 s of real time):
 
-* ``WsLimits`` — the per-connection WebSocket rules of the product brief, all on by default and
-  each switchable. ``WsLimitState`` tracks one connection against them and reports the earliest
-  deadline the I/O shell has to wake up for.
+* ``WsLimits`` — the per-connection WebSocket rules: the 60 s ping rule by default, the spot
+  documentation's rules opt-in (``WsLimits.spot_rules()``; fidelity audit rows 5, 6).
+  ``WsLimitState`` tracks one connection against them and reports the earliest deadline the
+  I/O shell has to wake up for.
 * ``RestLimiter`` — token buckets per (api key or client IP, endpoint bucket) answering
   code 510 "Requests are too frequent, please try again later" (spec §9.1).
 
@@ -30,14 +31,21 @@ IDLE_ERROR_TEXT = "more than 60 seconds no response, close the channel"
 
 @dataclass(frozen=True, slots=True)
 class WsLimits:
-    """Per-connection WebSocket limits; ``None`` disables a rule. Durations are venue seconds."""
+    """Per-connection WebSocket limits; ``None`` disables a rule. Durations are venue seconds.
 
-    max_subscriptions: int | None = 30
-    max_messages: int | None = 100
+    Default: only the 60 s ping rule, the one rule confirmed on the futures venue (fidelity audit
+    rows 5 and 6: 150+ subscriptions on one socket in three independent live reports, a
+    connection with no subscription closed at 60 s, not 30 s; no message-rate or lifetime close
+    observed). The spot documentation's rules (30 subscriptions, 100 messages/s, a first
+    subscription within 30 s, a 24 h lifetime) are opt-in: ``WsLimits.spot_rules()``, or set one.
+    """
+
+    max_subscriptions: int | None = None
+    max_messages: int | None = None
     message_window_s: float = 1.0
-    first_subscription_s: float | None = 30.0
+    first_subscription_s: float | None = None
     ping_timeout_s: float | None = 60.0
-    max_lifetime_s: float | None = 24 * 3600.0
+    max_lifetime_s: float | None = None
     idle_error_frame: bool = True
     unsub_ack: bool = False
 
@@ -45,6 +53,12 @@ class WsLimits:
     def off(cls, *, unsub_ack: bool = False) -> WsLimits:
         """Every limit disabled (for benchmarks and long-lived manual sessions)."""
         return cls(None, None, 1.0, None, None, None, False, unsub_ack)
+
+    @classmethod
+    def spot_rules(cls) -> WsLimits:
+        """The spot documentation's rules on top of the ping rule (spec §17's former default):
+        30 subscriptions, 100 messages per second, a subscription within 30 s, 24 h lifetime."""
+        return cls(30, 100, 1.0, 30.0, 60.0, 24 * 3600.0)
 
 
 class Breach(Enum):

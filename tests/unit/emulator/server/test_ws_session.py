@@ -152,7 +152,7 @@ def test_subscription_cap_refuses_31st() -> None:
 
 
 def test_message_rate_breach() -> None:
-    s = make()
+    s = make(WsLimits.spot_rules())
     for i in range(100):
         assert s.receive('{"method":"ping"}', i * 0.001, 1).end is None
     assert s.receive('{"method":"ping"}', 0.5, 1).end is Breach.RATE
@@ -162,14 +162,14 @@ def test_message_rate_breach() -> None:
 
 
 def test_timed_rules() -> None:
-    s = make()
+    s = make(WsLimits.spot_rules())
     assert s.check(29.9) is None
     assert s.check(30.0) is Breach.NO_SUBSCRIPTION
     send(s, {"method": "sub.deal", "param": {"symbol": "BTC_USDT"}}, now_s=1)
     s.receive('{"method":"ping"}', 50.0, 1)
     assert s.check(109.0) is None
     assert s.check(110.0) is Breach.PING_TIMEOUT
-    long = make(WsLimits(ping_timeout_s=None, first_subscription_s=None))
+    long = make(WsLimits(ping_timeout_s=None, max_lifetime_s=86_400.0))
     assert long.check(86_399) is None
     assert long.check(86_400) is Breach.LIFETIME
     assert make(WsLimits.off()).check(1e9) is None
