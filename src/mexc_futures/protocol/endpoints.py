@@ -269,8 +269,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _ep("stop_place", "POST", _PRV + "stoporder/place", r.BareId, _FIVE),
     _ep("stop_cancel", "POST", _PRV + "stoporder/cancel", None),
     _ep("stop_cancel_all", "POST", _PRV + "stoporder/cancel_all", None),
-    _ep("stop_change_price", "POST", _PRV + "stoporder/change_price", None),
-    _ep("stop_change_plan_price", "POST", _PRV + "stoporder/change_plan_price", None),
+    # 4 / 2 s: v2 docs "Rate limit: 4 times / 2 seconds"; Mexc.Net SingleLimitGuard(4, 2 s)
+    _ep("stop_change_price", "POST", _PRV + "stoporder/change_price", None, _PLACE),
+    _ep("stop_change_plan_price", "POST", _PRV + "stoporder/change_plan_price", None, _PLACE),
     _ep(
         "stop_orders",
         "GET",

@@ -173,8 +173,8 @@ CODE_TABLE: Mapping[int, tuple[str, str, str]] = MappingProxyType(
         ),
         2018: (
             "InsufficientBalanceError",
-            "exceeds max available margin",
-            "Reduce the order size or leverage, or add margin.",
+            "exceeds the maximum reducible margin",
+            "Withdraw less margin from the position (CN v1 table; fidelity audit row 19).",
         ),
         2019: ("PositionError", "an active open position exists", "Close the position first."),
         2021: (

@@ -25,7 +25,12 @@ from typing import Any, Protocol
 import msgspec
 
 from mexc_futures.emulator.server.faults import Faults
-from mexc_futures.emulator.server.ws_session import GLOBAL_CHANNELS, SubKey, WsSession
+from mexc_futures.emulator.server.ws_session import (
+    DEAL_OBJECTS,
+    GLOBAL_CHANNELS,
+    SubKey,
+    WsSession,
+)
 
 PUSHED_KEEP = 100_000
 CLOSED_PUSHED_KEEP = 1_000  # (begin, end) pairs per symbol kept once a connection closed (D7)
@@ -204,7 +209,19 @@ class Fanout:
                         frames.append(frame)
                         if dup and self.faults.deal_duplicate(cid, symbol or ""):
                             frames.append(frame)
+                if topic == "deal":
+                    self._deal_objects(pub, now_ms, out)
         return out
+
+    def _deal_objects(self, pub: PublicationLike, now_ms: int, out: dict[int, list[bytes]]) -> None:
+        """``sub.deal`` with ``compress:false``: one frame per deal, ``data`` an object (fidelity
+        row 15: the gocryptotrader capture of 2025-05-04, before merging became the default)."""
+        subs = self.index.get(("deal", pub.symbol, DEAL_OBJECTS))
+        if not subs or not isinstance(pub.data, list):
+            return
+        frames = [ws_frame(push_payload(pub, now_ms, deal)) for deal in pub.data]
+        for cid in subs:
+            out.setdefault(cid, []).extend(frames)
 
     def _private(self, pub: PublicationLike, now_ms: int, out: dict[int, list[bytes]]) -> None:
         frame: bytes | None = None

@@ -44,6 +44,7 @@ FILTER_KEYS = frozenset(
     {"order", "order.deal", "position", "plan.order", "stop.order", "stop.planorder",
      "risk.limit", "adl.level", "asset"}
 )
+DEAL_OBJECTS = "objects"  # sub.deal variant with compress:false: one deal object per frame
 RECEIVED_KEEP = 1_000  # frames kept per live connection for tests (reliability D7)
 RECEIVED_TEXT_MAX = 2_048  # characters kept of each received frame
 CLOSED_RECEIVED_KEEP = 100  # frames kept once the connection is closed
@@ -162,6 +163,8 @@ class WsSession:
         if channel == "depth":
             merged = param.get("compress", True) is not False
             return (channel, symbol, None), ("depth.merged" if merged else "depth", symbol, None)
+        if channel == "deal" and param.get("compress") is False:
+            return (channel, symbol, None), (channel, symbol, DEAL_OBJECTS)
         if channel == "depth.full":
             limit = param.get("limit", 20)
             if limit not in DEPTH_FULL_LIMITS or isinstance(limit, bool):

@@ -55,6 +55,7 @@ MESSAGES: Final[dict[int, str]] = {
     2013: "Cancel count exceeds the limit",
     2014: "Batch order count exceeds the limit",
     2015: "Price or quantity precision error",
+    2018: "Exceeds the maximum reducible margin",
     2019: "An active open position exists",
     2021: "Leverage differs from the existing position's leverage",
     2029: "Wrong order type",

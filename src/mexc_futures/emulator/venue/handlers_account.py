@@ -238,7 +238,9 @@ def change_margin(e: Engine, r: Req) -> Any:
     else:
         floor = pos.margin_at(pos.hold_avg_price, pos.hold_vol, pos.leverage)
         if pos.im - amount < floor:
-            raise fail(2005)
+            # 2018 "exceeds the maximum reducible margin" (CN v1 table; fidelity row 19), not
+            # 2005 "insufficient balance", which the English table's meaning suggested
+            raise fail(2018)
         pos.im -= amount
     pos.touch(r.now)
     e.push_position(pos)

@@ -203,7 +203,7 @@ def deals(e: Engine, r: Req) -> Any:
     limit = r.qint("limit", 100) or 100
     if limit < 1 or limit > 100:
         raise fail(600)
-    keys = ("p", "v", "T", "O", "M", "t")
+    keys = ("p", "v", "T", "O", "M", "t", "i")  # ``i`` as a string: 2025-12-31 live recording
     return [{k: d[k] for k in keys} for d in list(e.markets[c.symbol].deals)[:limit]]
 
 
