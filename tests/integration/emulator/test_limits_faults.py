@@ -29,7 +29,7 @@ from mexc_futures.emulator.server.faults import (
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
-from .emulator_helpers import SYMS, get, post, recv_json, recv_until
+from .emulator_helpers import SYMS, get, post, recv_json
 
 CREATE = "/api/v1/private/order/create"
 
@@ -122,21 +122,30 @@ async def test_idle_rule_is_the_60s_ping_rule(http: aiohttp.ClientSession) -> No
     """Fidelity row 6: no subscription and no ping → closed at 60 s (1006), not at 30 s."""
     async with Emulator(symbols=SYMS, speed=100) as ex:
         idle = await http.ws_connect(ex.ws_url)  # never subscribes, never pings
-        pinger = await http.ws_connect(ex.ws_url)  # never subscribes, pings every 15 venue-s
-        for _ in range(3):  # 45 venue-s: past the spot docs' 30 s first-subscription rule
-            await pinger.send_str('{"method":"ping"}')
-            await asyncio.sleep(0.15)
-        assert not idle.closed
-        texts = []
-        while True:
-            m = await idle.receive(timeout=3)
-            if m.type != aiohttp.WSMsgType.TEXT:
-                break
-            texts.append(json.loads(m.data))
-        assert m.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)  # no close frame
-        assert texts[-1]["data"] == "more than 60 seconds no response, close the channel"
-        await pinger.send_str('{"method":"ping"}')
-        assert (await recv_until(pinger, "pong"))["channel"] == "pong"
+        pinger = await http.ws_connect(ex.ws_url)  # never subscribes, pings all along
+        opened = ex.clock.monotonic()
+
+        async def keep_pinging() -> None:
+            while True:
+                await pinger.send_str('{"method":"ping"}')
+                await asyncio.sleep(0.05)  # 5 venue-s
+
+        task = asyncio.get_running_loop().create_task(keep_pinging())
+        try:
+            texts = []
+            while True:
+                m = await idle.receive(timeout=5)
+                if m.type != aiohttp.WSMsgType.TEXT:
+                    break
+                texts.append(json.loads(m.data))
+            closed_after = ex.clock.monotonic() - opened
+            assert m.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)  # no frame
+            assert texts[-1]["data"] == "more than 60 seconds no response, close the channel"
+            assert closed_after >= 60.0  # not the spot docs' 30 s first-subscription close
+            assert not pinger.closed  # no subscription, but pings: kept open
+            assert [c["closeCode"] for c in ex.connections() if c["open"]] == [None]
+        finally:
+            task.cancel()
         await pinger.close()
 
 

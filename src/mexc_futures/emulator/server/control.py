@@ -17,18 +17,26 @@ or missing token gets HTTP 401. Bodies and answers are JSON.
 | GET  /_emulator/truth/orders?externalOid=X | venue truth: orders (by externalOid) |
 | GET  /_emulator/truth/deals?symbol=S | venue truth: deals |
 | GET  /_emulator/truth/book/{symbol}?version=V | venue truth: the book at a recent version |
+| POST /_emulator/account/reset | ``{"apiKey": K}`` (default: the emulator's key): fresh account |
+| POST /_emulator/account/balance | ``{"apiKey": K, "currency": "USDT", "amount": "2500"}`` |
+| POST /_emulator/market/price | ``{"symbol": S, "price": P}``: move the fair value there |
+| POST /_emulator/market/shock | ``{"symbol": S, "move": -0.05, "pull": 0.8, "durationMs": N}`` |
+| POST /_emulator/market/pause | ``{"symbol": S}`` (default every symbol): freeze the market |
+| POST /_emulator/market/resume | ``{"symbol": S}`` (default every symbol): resume it |
 | POST /_emulator/burst | ``{"symbol":S,"frames":N,"levels":5}``: benchmark burst |
 | POST /_emulator/paced | ``{"symbols":[S],"frames":N,"rate":R,"levels":5,"mix":[1,0,0],
   "bestBid":false}``: benchmark pace; answers per-frame send stamps (CLOCK_MONOTONIC ns) |
 
-The ``truth/*`` routes forward to ``venue.truth`` methods named ``orders``, ``deals`` and
-``book``; their answers are encoded as JSON.
+Bad input (invalid JSON, missing or mistyped fields, unknown symbol or key) answers HTTP 400
+with ``{"error": ...}`` — never 500 (reliability D11). The ``truth/*`` routes forward to
+``venue.truth`` methods named ``orders``, ``deals`` and ``book``; answers are JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -40,6 +48,7 @@ from mexc_futures.emulator.server.clock import EmulatorClock
 from mexc_futures.emulator.server.faults import Faults, decode_fault
 from mexc_futures.emulator.server.link import Link
 from mexc_futures.emulator.server.rest_app import RestApp
+from mexc_futures.emulator.venue.codes import VenueError
 
 
 class ControlHost(Protocol):
@@ -73,6 +82,11 @@ class ControlHost(Protocol):
     @property
     def links(self) -> dict[int, Link]: ...
 
+    @property
+    def venue(self) -> Any: ...
+    @property
+    def credentials(self) -> Any: ...
+    def tick_once_unlocked(self) -> None: ...
     def advance(self, ms: int) -> None: ...
 
     def connections(self) -> list[dict[str, Any]]: ...
@@ -113,6 +127,16 @@ def _authorised(request: web.Request, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
+def _finite(value: Any, name: str) -> float:
+    """A finite number from a JSON number or numeric string, else ``ValueError`` (→ 400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a number")
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be finite")
+    return f
+
+
 def _plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
@@ -131,7 +155,12 @@ class Control:
             request, self.ex.control_token
         ):
             return _json({"error": "missing or wrong control token"}, 401)
-        response: web.StreamResponse = await handler(request)
+        try:
+            response: web.StreamResponse = await handler(request)
+        except (msgspec.DecodeError, ValueError, TypeError, KeyError, RecursionError) as exc:
+            return _json({"error": f"bad request: {exc}"}, 400)
+        except VenueError as exc:
+            return _json({"error": exc.message, "code": exc.code}, 400)
         return response
 
     async def state(self, _request: web.Request) -> web.Response:
@@ -171,6 +200,66 @@ class Control:
             return _json({"error": "ms must be >= 0"}, 400)
         self.ex.advance(ms)
         return _json({"timeMs": self.ex.clock.time_ms()})
+
+    # -- tester controls (issue #14) ---------------------------------------------------------
+    async def _obj(self, request: web.Request) -> dict[str, Any]:
+        body = msgspec.json.decode(await request.read() or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        return body
+
+    def _key(self, body: dict[str, Any]) -> str:
+        key = body.get("apiKey") or self.ex.credentials.api_key
+        if not isinstance(key, str):
+            raise TypeError("apiKey must be a string")
+        return key
+
+    async def reset_account(self, request: web.Request) -> web.Response:
+        key = self._key(await self._obj(request))
+        self.ex.venue.reset_account(key)
+        self.ex.tick_once_unlocked()
+        return _json({"apiKey": key, "reset": True})
+
+    async def set_balance(self, request: web.Request) -> web.Response:
+        body = await self._obj(request)
+        key = self._key(body)
+        amount = _finite(body.get("amount"), "amount")
+        if amount < 0:
+            raise ValueError("amount must be >= 0")
+        currency = str(body.get("currency") or "USDT")
+        self.ex.venue.set_balance(key, currency, str(body["amount"]))
+        self.ex.tick_once_unlocked()
+        return _json({"apiKey": key, "currency": currency.upper(), "amount": body["amount"]})
+
+    async def move_price(self, request: web.Request) -> web.Response:
+        body = await self._obj(request)
+        self.ex.venue.move_price(str(body["symbol"]), _finite(body.get("price"), "price"))
+        self.ex.tick_once_unlocked()
+        return _json({"symbol": body["symbol"], "price": body["price"]})
+
+    async def shock(self, request: web.Request) -> web.Response:
+        body = await self._obj(request)
+        move = _finite(body.get("move", 0.0), "move")
+        pull = _finite(body.get("pull", 0.0), "pull")
+        duration = int(_finite(body.get("durationMs", 60_000), "durationMs"))
+        if not 0 <= pull <= 1 or duration < 0:
+            raise ValueError("pull must be in [0, 1] and durationMs >= 0")
+        self.ex.venue.shock(str(body["symbol"]), move, pull, duration)
+        self.ex.tick_once_unlocked()
+        return _json({"symbol": body["symbol"], "move": move, "pull": pull,
+                      "durationMs": duration})
+
+    async def pause(self, request: web.Request) -> web.Response:
+        return await self._pause(request, True)
+
+    async def resume(self, request: web.Request) -> web.Response:
+        return await self._pause(request, False)
+
+    async def _pause(self, request: web.Request, paused: bool) -> web.Response:
+        body = await self._obj(request)
+        symbol = body.get("symbol")
+        names = self.ex.venue.pause(str(symbol) if symbol else None, paused)
+        return _json({"paused": paused, "symbols": len(names)})
 
     async def connections(self, _request: web.Request) -> web.Response:
         return _json(self.ex.connections())
@@ -281,6 +370,12 @@ def add_control_routes(app: web.Application, emulator: ControlHost) -> None:
     r.add_get(PREFIX + "/rest_calls", c.rest_calls)
     r.add_get(PREFIX + "/truth/book/{symbol}", c.truth_book)
     r.add_get(PREFIX + "/truth/{what}", c.truth)
+    r.add_post(PREFIX + "/account/reset", c.reset_account)
+    r.add_post(PREFIX + "/account/balance", c.set_balance)
+    r.add_post(PREFIX + "/market/price", c.move_price)
+    r.add_post(PREFIX + "/market/shock", c.shock)
+    r.add_post(PREFIX + "/market/pause", c.pause)
+    r.add_post(PREFIX + "/market/resume", c.resume)
     r.add_post(PREFIX + "/burst", c.burst)
     r.add_post(PREFIX + "/paced", c.paced)
 

@@ -117,6 +117,7 @@ class Venue:
         self._last_tickers = 0
         self._refreshed: list[str] = []
         self.tick_failures = 0
+        self._paused: dict[str, float] = {}  # symbol -> event rate before ``pause``
         # set by the server: depth frames nobody subscribes to are not built (None: build all)
         self.wants: depth_feed.Wants | None = None
         self._failure_logged: dict[tuple[str, str], int] = {}
@@ -198,6 +199,35 @@ class Venue:
         acct.cash[currency.upper()] = booked(Decimal(str(amount)))
         self._ensure()
         self.engine.push_asset(acct, currency.upper())
+
+    def reset_account(self, api_key: str) -> Account:
+        """A fresh account under the same key (tester control): its resting orders leave the
+        book, plans, stops, positions and history are forgotten, the balance is the configured
+        one. Pushes ``personal.order`` (cancelled) for each open order and ``personal.asset``."""
+        self._ensure()
+        old = self.account(api_key)
+        for order in old.open_orders():
+            self.engine.cancel(old, order.order_id, self.now_ms)
+        fresh = Account(api_key, old.secret, old.read_only, position_mode=self.config.position_mode)
+        fresh.cash[self.config.currency] = booked(self.config.balance)
+        self.engine.accounts[api_key] = fresh
+        self.engine.push_asset(fresh, self.config.currency)
+        return fresh
+
+    def pause(self, symbol: str | None = None, paused: bool = True) -> list[str]:
+        """Freeze (or resume) the synthetic market of ``symbol`` (every symbol when ``None``):
+        no price moves, no synthetic trades; user orders still trade with each other and with
+        the frozen book. Returns the symbols affected."""
+        self._ensure()
+        names = [self.contract(symbol).symbol] if symbol else list(self.engine.contracts)
+        for sym in names:
+            m = self.engine.markets[sym]
+            if paused and m.rate > 0:
+                self._paused[sym] = m.rate
+                m.set_rate(0.0, self.now_ms)
+            elif not paused and sym in self._paused:
+                m.set_rate(self._paused.pop(sym), self.now_ms)
+        return names
 
     def set_api_allowed(self, symbol: str, allowed: bool) -> None:
         """Toggle ``apiAllowed`` (1002 on order placement when false) and publish ``contract``."""
