@@ -10,8 +10,7 @@ from typing import Any
 
 from mexc_futures.emulator.venue.matching import ASK, BID
 from mexc_futures.emulator.venue.venue import Venue, VenueConfig
-
-from ._emulator import ORDER, START, call, create, get
+from tests.unit.emulator._emulator import ORDER, START, call, create, get
 
 SYM = "BTC_USDT"
 

@@ -17,8 +17,7 @@ from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.server.faults import ClockOffset
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.ws_session import CLOSED_RECEIVED_KEEP, RECEIVED_TEXT_MAX
-
-from .emulator_helpers import get, post, recv_until
+from tests.integration.emulator.emulator_helpers import get, post, recv_until
 
 pytestmark = pytest.mark.asyncio
 

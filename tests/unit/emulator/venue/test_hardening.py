@@ -11,8 +11,7 @@ import pytest
 
 from mexc_futures.emulator.venue.codes import VenueError
 from mexc_futures.emulator.venue.venue import Venue
-
-from ._emulator import ORDER, START, call, create, get, quiet_venue, top
+from tests.unit.emulator._emulator import ORDER, START, call, create, get, quiet_venue, top
 
 PLAN = "/api/v1/private/planorder/place"
 

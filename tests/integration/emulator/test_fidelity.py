@@ -13,8 +13,7 @@ import pytest
 
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.protocol.endpoints import ENDPOINTS
-
-from .emulator_helpers import get, recv_until
+from tests.integration.emulator.emulator_helpers import get, recv_until
 
 
 def test_tpsl_change_endpoints_are_limited_at_4_per_2s() -> None:
