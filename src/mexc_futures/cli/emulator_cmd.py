@@ -9,6 +9,7 @@ import errno
 import click
 
 from mexc_futures.cli.common import CliError, check_emulator_symbols
+from mexc_futures.cli.emulator_ctl import add_control_commands
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
@@ -21,9 +22,12 @@ It speaks the real protocol, so any MEXC futures client can point at it:
   Control    http://HOST:PORT/_emulator/...   (faults, ground truth; needs the token)
 
 \b
-The market is synthetic and deterministic for a given --seed: makers and takers
-move a drifting mid, producing depth versions, deals, klines, tickers, index,
-fair price and funding. Signed requests must use the printed test key pair
+The market is synthetic and deterministic for a given --seed: a crowd of
+liquidity providers keeps a deep book around a fair price that moves with the
+contract's volatility, and takers trade against it (deals, klines, tickers,
+index, fair price and funding all come from those trades). A resting order far
+from the market stays unfilled unless the price gets there. --market light is
+the thin, cheap market the test suite uses. Signed requests must use the printed test key pair
 (fixed ones with --api-key/--api-secret: local test keys, never real MEXC keys).
 Other mexc-futures commands use it with --emulator-url and the keys in the
 environment (MEXC_API_KEY / MEXC_API_SECRET), as they would for --live.
@@ -42,10 +46,17 @@ Examples:
   mexc-futures emulator --port 9000 --seed 7 --symbols BTC_USDT,ETH_USDT
   mexc-futures emulator --contracts 800 --speed 60 --no-ws-limits
   curl -H "X-Emulator-Token: T" -d '{"fault":"stall"}' http://127.0.0.1:8000/_emulator/faults
+
+\b
+Control a running emulator (token from --token or MEXC_EMULATOR_TOKEN):
+  mexc-futures emulator shock BTC_USDT --move -5 --pull 80 --for 60
+  mexc-futures emulator price BTC_USDT 80000
+  mexc-futures emulator pause            (resume: mexc-futures emulator resume)
+  mexc-futures emulator balance 2500     (reset: mexc-futures emulator reset)
 """
 
 
-@click.command("emulator", help=HELP)
+@click.group("emulator", help=HELP, invoke_without_command=True)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -111,10 +122,31 @@ Examples:
     help="Token for /_emulator/... (default: generated and printed).",
 )
 @click.option(
+    "--market",
+    type=click.Choice(["realistic", "light"]),
+    default="realistic",
+    show_default=True,
+    help="realistic: calibrated per contract (deep books, real volatility, deal rates); "
+    "light: a thin, cheap market (the test suite's).",
+)
+@click.option(
+    "--jumps",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Random price jumps per day per contract (±2 % typical size); 0 = none.",
+)
+@click.option(
     "--ws-limits/--no-ws-limits",
     default=True,
     show_default=True,
-    help="Enforce 30 subs/connection, 100 msgs/s, 30 s first sub, 60 s ping, 24 h.",
+    help="Enforce the 60 s ping rule (the futures venue's only observed connection rule).",
+)
+@click.option(
+    "--spot-ws-rules",
+    is_flag=True,
+    help="Also enforce the spot docs' rules: 30 subscriptions, 100 msgs/s, first "
+    "subscription within 30 s, 24 h lifetime.",
 )
 @click.option(
     "--rest-limits/--no-rest-limits",
@@ -122,7 +154,9 @@ Examples:
     show_default=True,
     help="Answer code 510 above the per-endpoint rate limits of spec §9.1.",
 )
+@click.pass_context
 def emulator(
+    ctx: click.Context,
     host: str,
     port: int,
     seed: int,
@@ -133,9 +167,14 @@ def emulator(
     balance: float,
     speed: float,
     control_token: str | None,
+    market: str,
+    jumps: float,
     ws_limits: bool,
+    spot_ws_rules: bool,
     rest_limits: bool,
 ) -> None:
+    if ctx.invoked_subcommand is not None:
+        return  # a control subcommand talks to a running emulator
     if (api_key is None) != (api_secret is None):
         raise click.UsageError("give both --api-key and --api-secret, or neither")
     chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
@@ -151,9 +190,10 @@ def emulator(
         api_secret=api_secret,
         balance=balance,
         speed=speed,
-        limits=WsLimits() if ws_limits else WsLimits.off(),
+        limits=_limits(ws_limits, spot_ws_rules),
         rest_limits=rest_limits,
         control_token=control_token,
+        venue_options={"flow_rate": None if market == "realistic" else 5.0, "jump_rate": jumps},
     )
 
     async def run() -> None:
@@ -167,7 +207,10 @@ def emulator(
                 f"Read-only  {ex.readonly_credentials.api_key} / {ex.readonly_credentials.secret}"
             )
             click.echo(f"Token      {ex.control_token}")
-            click.echo(f"Contracts  {len(ex.venue.symbols())}   speed x{speed}   seed {seed}")
+            click.echo(
+                f"Contracts  {len(ex.venue.symbols())}   speed x{speed}   seed {seed}   "
+                f"market {market}"
+            )
             click.echo("Serving; press Ctrl-C to stop.")
             await asyncio.Event().wait()
 
@@ -183,5 +226,13 @@ def emulator(
         ) from None
     click.echo("Stopped.")
 
+
+def _limits(ws_limits: bool, spot_ws_rules: bool) -> WsLimits:
+    if not ws_limits:
+        return WsLimits.off()
+    return WsLimits.spot_rules() if spot_ws_rules else WsLimits()
+
+
+add_control_commands(emulator)
 
 __all__ = ["emulator"]
