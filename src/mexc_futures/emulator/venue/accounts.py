@@ -213,6 +213,8 @@ class Account:
     stops: dict[int, StopOrder] = field(default_factory=dict)
     fills: list[dict[str, Any]] = field(default_factory=list)
     funding_records: list[dict[str, Any]] = field(default_factory=list)
+    tracks: dict[int, Any] = field(default_factory=dict)  # track.TrackOrder by id
+    stp_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # STP configName → group
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         """Active orders, newest first, optionally for one symbol."""

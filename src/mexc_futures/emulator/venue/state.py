@@ -87,6 +87,7 @@ class Ids:
         self.stop = count(569_000_001)
         self.fill = count(13_900_000_001)
         self.plan_trigger = count(1)
+        self.track = count(990_000_000_000_000_001)
 
 
 class EngineState:

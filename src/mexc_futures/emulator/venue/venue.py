@@ -32,6 +32,7 @@ from typing import Any
 
 import mexc_futures.emulator.market.depth_feed as depth_feed
 import mexc_futures.emulator.venue.liquidation as liquidation
+import mexc_futures.emulator.venue.track as track
 import mexc_futures.emulator.venue.triggers as triggers
 from mexc_futures.emulator.market.calibration import FlowProfile, calibrated, light
 from mexc_futures.emulator.market.klines import INTERVALS
@@ -41,12 +42,14 @@ from mexc_futures.emulator.venue.codes import NO_DATA, VenueError, fail
 from mexc_futures.emulator.venue.contracts import Contract, build_contracts
 from mexc_futures.emulator.venue.engine import Engine, Publication
 from mexc_futures.emulator.venue.handlers_account import ROUTES as ACCOUNT_ROUTES
+from mexc_futures.emulator.venue.handlers_fees import ROUTES as FEE_ROUTES
 from mexc_futures.emulator.venue.handlers_orders import ROUTES as ORDER_ROUTES
 from mexc_futures.emulator.venue.handlers_plans import ROUTES as PLAN_ROUTES
 from mexc_futures.emulator.venue.handlers_public import ROUTES as PUBLIC_ROUTES
 from mexc_futures.emulator.venue.handlers_public import Handler, Req, ticker_row
 from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.money import booked
+from mexc_futures.emulator.venue.track import ROUTES as TRACK_ROUTES
 from mexc_futures.emulator.venue.truth import VenueTruth
 
 __all__ = ["NO_DATA", "Publication", "Venue", "VenueConfig", "VenueError"]
@@ -106,7 +109,9 @@ class Venue:
         )
         self.truth = VenueTruth(self.engine)
         self._routes: dict[tuple[str, str], tuple[Handler, list[str]]] = {}
-        for table in (PUBLIC_ROUTES, ORDER_ROUTES, ACCOUNT_ROUTES, PLAN_ROUTES):
+        for table in (
+            PUBLIC_ROUTES, ORDER_ROUTES, ACCOUNT_ROUTES, PLAN_ROUTES, FEE_ROUTES, TRACK_ROUTES
+        ):
             for (method, template), handler in table.items():
                 self._routes[(method, _PARAM.sub("{}", template))] = (
                     handler,
@@ -337,6 +342,9 @@ class Venue:
             if acct.stops:
                 with self._isolated("stops", acct.api_key, now):
                     triggers.check_stops(e, acct, now)
+            if acct.tracks:
+                with self._isolated("tracks", acct.api_key, now):
+                    track.check_tracks(e, acct, now)
         if now - self._last_tickers >= self.config.ticker_interval_ms:
             self._last_tickers = now
             rows = self._changed_tickers(now)
