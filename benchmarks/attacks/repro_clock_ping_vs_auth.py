@@ -1,13 +1,16 @@
+# ruff: noqa  -- adapted copy of an audit attack script (../shared/audits/attacks), kept close to the original
 """Defect repro: the emulator's /api/v1/contract/ping answers venue_ms() (a non-decreasing clamp
 of the server clock) while signed requests are checked against time_ms(). Whenever the server
 clock goes backwards (a negative ClockOffset, or a positive one being cleared) ping and the auth
 window disagree, so a client that measures its offset from ping (as the spec says) gets 513 on
 every signed call until real time catches up (forever, for a lasting negative offset)."""
-import asyncio, sys
+import asyncio
+
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.server.faults import ClockOffset
-from mexc_futures.transport.rest import RestClient
 from mexc_futures.errors import ClockSkewError
+from mexc_futures.transport.rest import RestClient
+
 
 async def try_call(rest, label):
     try:

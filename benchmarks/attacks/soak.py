@@ -1,3 +1,4 @@
+# ruff: noqa  -- adapted copy of an audit attack script (../shared/audits/attacks), kept close to the original
 """Attack 7: long market-data soak. An emulator process (--speed S, many contracts) and a client
 process (MarketData on a ScaledClock of the same speed, depth+deal+ticker on N symbols); the
 driver samples RSS / fds / threads of both every SAMPLE s, the client reports its own task count,
@@ -20,17 +21,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PY, ctl, fd_count, free_port, rss_kb, start_emulator, stop, threads  # noqa: E402
+from common import PY, ctl, fd_count, free_port, rss_kb, start_emulator, stop, threads
 
 SAMPLE = 15.0
 
 
 async def client(port: int, n: int, speed: float, duration: float) -> None:
+    import urllib.request
+
+    from mexc_futures.clock import ScaledClock
     from mexc_futures.config import Environment
     from mexc_futures.marketdata import MarketData, MarketDataConfig
     from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Ticker, Trade
-    from mexc_futures.clock import ScaledClock
-    import urllib.request
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/contract/detail") as r:
         syms = [c["symbol"] for c in json.loads(r.read())["data"]][:n]

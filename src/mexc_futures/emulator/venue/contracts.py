@@ -11,6 +11,7 @@ prices are multiples of ``priceUnit`` and are handled internally as integer tick
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -73,6 +74,7 @@ _CATALOGUE: tuple[tuple[str, float, float, float, int, int, int], ...] = (
     ("MX", 3.0, 1.0, 0.0001, 20, 300000, 24),
 )
 
+MAX_TICKS = 2**53  # beyond this a price is not on any float tick grid (and is absurd anyway)
 _INDEX_ORIGINS = ("BINANCE", "OKX", "BYBIT", "MEXC", "KUCOIN", "GATEIO", "HTX", "BITGET")
 
 
@@ -195,6 +197,8 @@ class Contract:
     def is_tick_multiple(self, price: float) -> bool:
         """True when ``price`` lies on the ``priceUnit`` grid (within float noise)."""
         t = price / self.price_unit
+        if not math.isfinite(t) or abs(t) > MAX_TICKS:  # 1e308 / 0.1 overflows (D11)
+            return False
         return abs(t - round(t)) < 1e-6
 
     def price(self, ticks: int) -> float:
