@@ -29,7 +29,7 @@ from mexc_futures.emulator.server.faults import (
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
-from .emulator_helpers import SYMS, get, post, recv_json
+from .emulator_helpers import SYMS, get, post, recv_json, recv_until
 
 CREATE = "/api/v1/private/order/create"
 
@@ -172,13 +172,17 @@ async def test_no_subscription_and_no_ping_close(http: aiohttp.ClientSession) ->
 
 
 async def test_pings_keep_connection_alive(http: aiohttp.ClientSession) -> None:
-    async with Emulator(symbols=SYMS, speed=100) as ex:
+    # venue time jumps (ex.advance) instead of real sleeps at speed 100: under load a 0.15 s
+    # sleep could stretch past 60 venue-s and the test flaked
+    async with Emulator(symbols=SYMS) as ex:
         ws = await http.ws_connect(ex.ws_url)
         await ws.send_str(_sub("fair.price", symbol="BTC_USDT"))
-        for _ in range(8):  # 8 × 0.15 s real = 120 venue-s, ping every 15 venue-s
+        for _ in range(8):  # 8 × 15 venue-s = 120 venue-s, a ping before each jump
             await ws.send_str('{"method":"ping"}')
-            await asyncio.sleep(0.15)
+            await recv_until(ws, "pong")  # the server has seen the ping
+            ex.advance(15_000)
         assert not ws.closed
+        assert [c["open"] for c in ex.connections()] == [True]
         await ws.close()
 
 
