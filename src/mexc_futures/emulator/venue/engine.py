@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from mexc_futures.emulator.venue.accounts import Account, Position
+from mexc_futures.emulator.venue.codes import fail
 from mexc_futures.emulator.venue.fills import TAKEOVER, FillEngine
 from mexc_futures.emulator.venue.matching import ASK, BID, OrderBook, Resting
 from mexc_futures.emulator.venue.orders import (
@@ -59,6 +60,14 @@ class Engine(FillEngine):
         order, pos_for_close = build_order(self, acct, body, now)
         if external_oid is not None:
             order.external_oid = external_oid
+        if order.error_code:  # accepted, then invalidated at once (venue rules rows 12, 20)
+            key = (order.symbol, order.external_oid)
+            kept = acct.by_external.get(key)
+            self.register(acct, order)
+            if kept is not None:
+                acct.by_external[key] = kept  # the id still names the first order
+            self.finish(acct, order, CANCELLED, order.error_code, now)
+            return order
         self.accept(acct, order, pos_for_close)
         self._execute(acct, order, self.books[order.symbol], now)
         return order
@@ -80,6 +89,28 @@ class Engine(FillEngine):
             if pos is not None:
                 pos.frozen_vol += old.remain
             acct.sync(old)
+
+    def chase(self, acct: Account, order: Order, ticks: int, now: int) -> None:
+        """Move a resting limit order to ``ticks`` in place (same id, back of the new level's
+        queue, version + 1); 2005 when an opening order's margin at the new price is not there."""
+        if opens(order.side):
+            before = order.order_margin
+            after = order.margin_for_price(order.contract.price(ticks), order.vol)
+            if after - before > self.available(acct, order.contract.quote):
+                raise fail(2005)
+            order.order_margin = after
+        book = self.books[order.symbol]
+        book.remove(order.order_id, now)
+        order.price = order.contract.price(ticks)
+        book.add(
+            Resting(order.order_id, acct.api_key, BID if is_buy(order.side) else ASK, ticks,
+                    order.remain),
+            now,
+        )
+        order.version += 1
+        order.update_time = now
+        self.push(acct, "personal.order", order.symbol, order.push_row())
+        self.push_asset(acct, order.contract.quote)
 
     def accept(self, acct: Account, order: Order, pos: Position | None) -> None:
         """Register an order; a closing order freezes its volume on ``pos``."""

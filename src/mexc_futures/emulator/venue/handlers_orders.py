@@ -108,6 +108,10 @@ def cancel_external(e: Engine, r: Req) -> Any:
 def cancel_all(e: Engine, r: Req) -> Any:
     """``order/cancel_all`` ``{symbol?}``: no data."""
     acct = _acct(r)
+    if e.rules.cancel_all_requires_symbol and not (
+        isinstance(r.body, dict) and "symbol" in r.body
+    ):
+        raise fail(600)  # v2: ``symbol`` required; ``""`` = every contract (fidelity row 2)
     sym = r.body.get("symbol") if isinstance(r.body, dict) else None
     symbol = e.contract(sym).symbol if sym else None
     for order in acct.open_orders(symbol):
@@ -281,28 +285,34 @@ def change_limit_order(e: Engine, r: Req) -> Any:
 
 
 def chase_limit_order(e: Engine, r: Req) -> Any:
-    """``chase_limit_order`` ``{orderId}``: reprice to the same-side best price; no data."""
+    """``chase_limit_order`` ``{orderId}``: reprice to the same-side best price; no data.
+
+    Default (rules.chase "in_place", fidelity row 11): the order keeps its id and externalOid;
+    "replace": cancel and place a new order (new id, new auto externalOid)."""
     acct = _acct(r)
     old = _find(acct, _order_id(_body_obj(r).get("orderId")))
-    if not old.active:
+    if not old.active or old.order_type not in (1, 2):
         raise fail(2041, "order state cannot be cancelled")
     book = e.books[old.symbol]
     best = book.best_bid() if old.side in (1, 2) else book.best_ask()
     price = old.contract.price(best) if best is not None else old.price
+    if e.rules.chase == "in_place":
+        ticks = old.contract.ticks(price)
+        if ticks != old.contract.ticks(old.price):
+            e.chase(acct, old, ticks, r.now)
+        return NO_DATA
+    body = {
+        "symbol": old.symbol,
+        "price": price,
+        "vol": old.remain,
+        "side": old.side,
+        "type": 1,
+        "openType": old.open_type,
+        "leverage": old.leverage,
+    }
+    e.check_replacement(acct, old, body, r.now)
     e.cancel(acct, old.order_id, r.now)
-    e.place(
-        acct,
-        {
-            "symbol": old.symbol,
-            "price": price,
-            "vol": old.remain,
-            "side": old.side,
-            "type": 1,
-            "openType": old.open_type,
-            "leverage": old.leverage,
-        },
-        r.now,
-    )
+    e.place(acct, body, r.now)
     return NO_DATA
 
 

@@ -111,6 +111,10 @@ class Order(OrderTerms):
         """Average fill price (0 before any fill)."""
         return self.deal_amount / self.deal_vol if self.deal_vol else 0.0
 
+    def margin_for_price(self, price: float, vol: int) -> Decimal:
+        """Booked initial margin of ``vol`` contracts at ``price`` and this order's leverage."""
+        return booked(notional(price, vol, self.contract.contract_size) / max(self.leverage, 1))
+
     def margin_for(self, vol: int) -> Decimal:
         """Booked initial margin of ``vol`` contracts at this order's price and leverage."""
         return booked(

@@ -23,6 +23,7 @@ from mexc_futures.emulator.venue.codes import fail
 from mexc_futures.emulator.venue.margin import MarginEngine
 from mexc_futures.emulator.venue.money import dec, notional
 from mexc_futures.emulator.venue.orders import MARKET, MARKET_TO_LIMIT, Order, is_buy, opens
+from mexc_futures.emulator.venue.rules import EC_CLOSE_OVERFLOW, EC_OID_DUPLICATE
 
 MAX_INT = 2**63 - 1  # ids and counts beyond a Java long are refused (600)
 
@@ -97,10 +98,16 @@ def build_order(
         raise fail(600)
     if oid and len(oid) > 32:
         raise fail(2030)
+    doom = 0  # an order the venue accepts and then invalidates (rules rows 12, 20)
     if oid and e.reject_duplicate_oid and (c.symbol, oid) in acct.by_external:
-        raise fail(codes.DUPLICATE_EXTERNAL_OID)
+        if e.rules.duplicate_external_oid == "reject":
+            raise fail(codes.DUPLICATE_EXTERNAL_OID)
+        doom = EC_OID_DUPLICATE
     mode = acct.position_mode
-    if body.get("positionMode") is not None and int_field(body, "positionMode") != mode:
+    asked = body.get("positionMode")
+    if asked is None and e.rules.position_mode_default == "hedge":
+        asked = HEDGE  # v2 literal: "default dual-side" (fidelity row 1)
+    if asked is not None and int_field({"positionMode": asked}, "positionMode") != mode:
         raise fail(codes.POSITION_MODE_MISMATCH)
     reduce_only = bool(body.get("reduceOnly")) and mode == ONE_WAY
     if reduce_only and side in (1, 3):
@@ -135,7 +142,9 @@ def build_order(
         if pos_for_close is None or pos_for_close.hold_vol == 0:
             raise fail(2009)
         if vol > pos_for_close.hold_vol - pos_for_close.frozen_vol:
-            raise fail(2008)
+            if e.rules.close_overflow == "reject":
+                raise fail(2008)
+            doom = doom or EC_CLOSE_OVERFLOW
         leverage = pos_for_close.leverage
         open_type = pos_for_close.open_type
     else:
@@ -182,4 +191,7 @@ def build_order(
     order.take_profit_price = opt_float(body, "takeProfitPrice")
     order.loss_trend = int_field(body, "lossTrend", default=1)
     order.profit_trend = int_field(body, "profitTrend", default=1)
+    if doom:
+        order.error_code = doom  # Engine.place registers it and ends it at once (state 4)
+        return order, None
     return order, pos_for_close

@@ -30,6 +30,7 @@ from mexc_futures.emulator.venue.codes import fail
 from mexc_futures.emulator.venue.contracts import Contract
 from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.orders import Order
+from mexc_futures.emulator.venue.rules import VenueRules
 
 TRUTH_DEALS_KEEP = 200_000
 
@@ -108,6 +109,7 @@ class EngineState:
         self.truth = Truth()
         self.now_ms = now_ms
         self.reject_duplicate_oid = reject_duplicate_oid
+        self.rules = VenueRules()
         self.rest_lag: dict[str, int] = {}
         self._seed = seed
         self.ids = Ids(seed)

@@ -49,6 +49,7 @@ from mexc_futures.emulator.venue.handlers_public import ROUTES as PUBLIC_ROUTES
 from mexc_futures.emulator.venue.handlers_public import Handler, Req, ticker_row
 from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.money import booked
+from mexc_futures.emulator.venue.rules import VenueRules
 from mexc_futures.emulator.venue.track import ROUTES as TRACK_ROUTES
 from mexc_futures.emulator.venue.truth import VenueTruth
 
@@ -76,6 +77,7 @@ class VenueConfig:
     book_levels: int = 30  # price levels per side of the light profile
     jump_rate: float = 0.0  # price jumps per day per symbol (off by default)
     jump_sigma: float = 0.02  # standard deviation of a jump (fraction of the price)
+    rules: VenueRules = field(default_factory=VenueRules)  # conflicting-evidence switches
     ring_size: int = 5000
     publish_unmerged: bool = True
     merge_interval_ms: int = 200
@@ -107,6 +109,7 @@ class Venue:
         self.engine = Engine(
             contracts, cfg.seed, cfg.start_ms or 0, cfg.reject_duplicate_external_oid
         )
+        self.engine.rules = cfg.rules
         self.truth = VenueTruth(self.engine)
         self._routes: dict[tuple[str, str], tuple[Handler, list[str]]] = {}
         for table in (

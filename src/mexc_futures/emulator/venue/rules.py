@@ -1,0 +1,37 @@
+"""Venue behaviours where the evidence conflicts (fidelity audit rows 1, 2, 11, 12, 20).
+
+The default of each is the most likely reading (docs/emulator.md "Conflicting evidence"); the
+other reading is one switch away so that client tests can run against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRules:
+    """``VenueConfig.rules``: one field per conflicting row of the fidelity audit."""
+
+    # row 1: ``positionMode`` absent on order/create — v1 "the user's current config" (default)
+    # or v2 literal "default dual-side": a one-way account then gets 7002
+    position_mode_default: Literal["account", "hedge"] = "account"
+    # row 2: ``cancel_all`` without a ``symbol`` key — v1 optional (default) or v2 required (600;
+    # ``""`` still means every contract)
+    cancel_all_requires_symbol: bool = False
+    # row 11: ``chase_limit_order`` — v2 "modify the price" in place, keeping the order id
+    # (default), or the spec's former cancel-and-replace with a new id
+    chase: Literal["in_place", "replace"] = "in_place"
+    # row 12: duplicate ``externalOid`` — envelope 603 (default) or accepted then invalidated
+    # with order errorCode 22 (OID_DUPLICATE, v2 enum)
+    duplicate_external_oid: Literal["reject", "invalidate"] = "reject"
+    # row 20: closing more than the closable volume — envelope 2008 (default) or accepted then
+    # cancelled with order errorCode 10 (CN v1)
+    close_overflow: Literal["reject", "cancel"] = "reject"
+
+
+EC_CLOSE_OVERFLOW = 10
+EC_OID_DUPLICATE = 22
+
+__all__ = ["EC_CLOSE_OVERFLOW", "EC_OID_DUPLICATE", "VenueRules"]

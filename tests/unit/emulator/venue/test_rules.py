@@ -1,0 +1,94 @@
+"""Conflicting evidence, both readings (issue #14; fidelity audit rows 1, 2, 11, 12, 20):
+the default is the most likely reading, ``VenueConfig(rules=VenueRules(...))`` the other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mexc_futures.emulator.venue.accounts import ONE_WAY
+from mexc_futures.emulator.venue.rules import VenueRules
+from tests.unit.emulator._emulator import (
+    ORDER,
+    call,
+    create,
+    get,
+    quiet_venue,
+    top,
+)
+from tests.unit.emulator._emulator import error_code as _code
+
+
+def _rules(**kw: Any) -> Any:
+    return quiet_venue(rules=VenueRules(**kw))
+
+
+def test_row1_position_mode_default() -> None:
+    body = {"symbol": "BTC_USDT", "type": 5, "openType": 1, "leverage": 20, "side": 1, "vol": 1}
+    as_v1 = quiet_venue(position_mode=ONE_WAY)
+    assert call(as_v1, "POST", f"{ORDER}/create", body)["orderId"]
+    as_v2 = quiet_venue(position_mode=ONE_WAY, rules=VenueRules(position_mode_default="hedge"))
+    assert _code(lambda: call(as_v2, "POST", f"{ORDER}/create", body)) == 7002
+
+
+def test_row2_cancel_all_symbol_key() -> None:
+    v = quiet_venue()
+    bid, _ = top(v)
+    create(v, price=round(bid * 0.9, 1), vol=1)
+    call(v, "POST", f"{ORDER}/cancel_all", {})
+    strict = _rules(cancel_all_requires_symbol=True)
+    oid = create(strict, price=round(bid * 0.9, 1), vol=1)
+    assert _code(lambda: call(strict, "POST", f"{ORDER}/cancel_all", {})) == 600
+    assert get(strict, oid)["state"] == 2
+    call(strict, "POST", f"{ORDER}/cancel_all", {"symbol": ""})  # "" = every contract
+    assert get(strict, oid)["state"] == 4
+
+
+@pytest.mark.parametrize("mode", ["in_place", "replace"])
+def test_row11_chase(mode: str) -> None:
+    v = _rules(chase=mode)
+    bid, _ = top(v)
+    oid = create(v, price=round(bid * 0.99, 1), vol=1, externalOid="chase-me")
+    call(v, "POST", f"{ORDER}/chase_limit_order", {"orderId": oid})
+    open_orders = call(v, "GET", f"{ORDER}/list/open_orders")
+    assert len(open_orders) == 1
+    assert open_orders[0]["price"] == bid
+    if mode == "in_place":
+        assert (open_orders[0]["orderId"], open_orders[0]["externalOid"]) == (oid, "chase-me")
+    else:
+        assert open_orders[0]["orderId"] != oid
+        assert get(v, oid)["state"] == 4
+
+
+def test_row12_duplicate_external_oid() -> None:
+    v = quiet_venue()
+    bid, _ = top(v)
+    first = create(v, price=round(bid * 0.9, 1), vol=1, externalOid="dup")
+    with pytest.raises(Exception) as info:
+        create(v, price=round(bid * 0.9, 1), vol=1, externalOid="dup")
+    assert getattr(info.value, "code", None) == 603
+    lenient = _rules(duplicate_external_oid="invalidate")
+    first = create(lenient, price=round(bid * 0.9, 1), vol=1, externalOid="dup")
+    second = create(lenient, price=round(bid * 0.9, 1), vol=1, externalOid="dup")
+    assert (get(lenient, second)["state"], get(lenient, second)["errorCode"]) == (4, 22)
+    found = call(lenient, "GET", f"{ORDER}/external/{{symbol}}/{{external_oid}}",
+                 path={"symbol": "BTC_USDT", "external_oid": "dup"})
+    assert found["orderId"] == first  # the id still names the first order
+
+
+def test_row20_close_overflow() -> None:
+    for mode, expect in (("reject", 2008), ("cancel", None)):
+        v = _rules(close_overflow=mode)
+        create(v, type=5, vol=2)
+        close = {"symbol": "BTC_USDT", "type": 5, "openType": 1, "leverage": 20, "side": 4,
+                 "vol": 5}
+        if expect:
+            assert _code(lambda v=v, close=close: call(v, "POST", f"{ORDER}/create", close)) \
+                == expect
+        else:
+            oid = call(v, "POST", f"{ORDER}/create", close)["orderId"]
+            row = get(v, oid)
+            assert (row["state"], row["errorCode"], row["dealVol"]) == (4, 10, 0)
+            pos = call(v, "GET", "/api/v1/private/position/open_positions")[0]
+            assert (pos["holdVol"], pos["frozenVol"]) == (2, 0)
