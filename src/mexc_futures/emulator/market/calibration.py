@@ -56,7 +56,8 @@ class FlowProfile:
     span: float  # fraction of the price the ladder spans on each side
     top_size: float  # notional of the top level; level i holds top × (1 + i / growth)
     growth: float
-    requote_ms: int = 200  # how often the crowd re-centres on the fair value
+    requote_ms: int = 200  # how often the crowd re-centres on the fair value (at most)
+    requote_events: float = 2.0  # ... and at least this many events apart (a quiet book is cheap)
     refill_s: float = 0.5  # mean replenishment delay of a consumed level below the top
     slip: float = 0.003  # a synthetic taker never trades further than this from the fair value
     tail_alpha: float = 1.5  # Pareto exponent of taker sizes (Gopikrishnan et al. 2000)
@@ -137,12 +138,13 @@ def light(levels: int, rate: float) -> FlowProfile:
         maker_rate=rate * 0.8,
         mean_taker=600.0,
         levels=max(levels, 1),
-        dense=max(1, min(10, levels // 3)),
+        dense=max(1, min(5, levels // 6)),
         span=0.005,
         top_size=400.0,
         growth=10.0,
         requote_ms=250,
         refill_s=0.5,
+        requote_events=5.0,
         spread=4,  # room inside the spread for tests that rest an order there
     )
 

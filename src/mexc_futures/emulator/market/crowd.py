@@ -94,7 +94,9 @@ class Crowd:
         self.max_vol = max(1, c.max_vol // 10)
         # a near-frozen market (rate → 0, e.g. 0.001 in benchmarks) re-centres as rarely
         rate = profile.rate
-        self.requote_every = max(profile.requote_ms, 2000.0 / rate if rate > 0 else math.inf)
+        self.requote_every = max(
+            profile.requote_ms, 1000.0 * profile.requote_events / rate if rate > 0 else math.inf
+        )
 
     # ------------------------------------------------------------------ sizes
     def _size(self, i: int) -> int:
