@@ -58,7 +58,7 @@ async def test_controls_move_the_market_and_the_account() -> None:
         ("market/shock", {"symbol": SYM, "pull": 2}),
         ("market/shock", {"symbol": "NOPE_USDT", "move": 0.01}),
         ("account/balance", {"amount": "-5"}),
-        ("account/balance", {"apiKey": "unknown", "amount": "5"}),
+        ("account/balance", {"apiKey": "unknown", "amount": "5"}),  # pragma: allowlist secret
         ("account/reset", [1, 2]),
         ("advance", {"ms": "soon"}),
     ],
