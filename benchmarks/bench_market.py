@@ -133,7 +133,7 @@ async def realism(symbols: tuple[str, ...], seconds: float, speed: float,
     ex.tick = tick  # type: ignore[method-assign]
     async with ex, aiohttp.ClientSession() as http:
         far = {s: await _far_orders(http, ex, s) for s in symbols}
-        deals0 = {s: len(ex.venue.engine.truth.deals_of(s)) for s in symbols}
+        deals0 = {s: ex.venue.engine.truth.deal_counts.get(s, 0) for s in symbols}
         t0_venue = ex.venue.now_ms
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
@@ -152,7 +152,7 @@ async def realism(symbols: tuple[str, ...], seconds: float, speed: float,
             m = ex.venue.engine.markets[s]
             per_side = [x for pair in sampler.levels[s] for x in pair]
             spreads = sorted(sampler.spread[s])
-            deals = len(ex.venue.engine.truth.deals_of(s)) - deals0[s]
+            deals = ex.venue.engine.truth.deal_counts.get(s, 0) - deals0[s]
             n = len(sampler.levels[s])
             out["symbols"][s] = {
                 "levels_per_side": {"min": min(per_side), "median": statistics.median(per_side),

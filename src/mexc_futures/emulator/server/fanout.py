@@ -32,7 +32,9 @@ from mexc_futures.emulator.server.ws_session import (
     WsSession,
 )
 
-PUSHED_KEEP = 100_000
+PUSHED_KEEP = 100_000  # (begin, end) pairs per symbol at most ...
+PUSHED_BUDGET = 20_000  # ... and per live connection over all symbols: the oldest half of every
+# symbol's log goes when a connection passes it (reliability D7: a soak kept ~100 KB/s)
 CLOSED_PUSHED_KEEP = 1_000  # (begin, end) pairs per symbol kept once a connection closed (D7)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 
@@ -85,7 +87,7 @@ def push_payload(pub: PublicationLike, now_ms: int, data: Any = None) -> bytes:
 class Conn:
     """Fan-out's view of one connection: its session plus depth bookkeeping."""
 
-    __slots__ = ("held", "id", "pushed", "session")
+    __slots__ = ("held", "id", "pushed", "pushed_count", "session")
 
     def __init__(self, session: WsSession) -> None:
         self.session = session
@@ -93,6 +95,14 @@ class Conn:
         # reorder fault: one depth frame (and its versions) held back per symbol
         self.held: dict[str, tuple[bytes, tuple[int, int]]] = {}
         self.pushed: dict[str, deque[tuple[int, int]]] = {}
+        self.pushed_count = 0
+
+    def compact(self) -> None:
+        """Drop the older half of every symbol's pushed log (the per-connection budget)."""
+        for symbol, log in self.pushed.items():
+            keep = list(log)[len(log) // 2 :]
+            self.pushed[symbol] = deque(keep, maxlen=PUSHED_KEEP)
+        self.pushed_count = sum(len(v) for v in self.pushed.values())
 
     def trim(self) -> None:
         """Shrink what a closed connection keeps for tests (reliability D7)."""
@@ -262,6 +272,9 @@ class Fanout:
             for frame, versions in sent:
                 frames.append(frame)
                 log.append(versions)
+            conn.pushed_count += len(sent)
+            if conn.pushed_count > PUSHED_BUDGET:
+                conn.compact()
 
     def _depth_fault(
         self, conn: Conn, pub: PublicationLike, now_ms: int, item: tuple[bytes, tuple[int, int]]

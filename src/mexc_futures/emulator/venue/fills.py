@@ -48,7 +48,7 @@ class FillEngine(MarginEngine):
             pub = market.record_trade(
                 f.ticks, f.vol, is_buy(order.side), now, 1 if opens(order.side) else 2, self_trade
             )
-            self.truth.deals_of(order.symbol).append(pub)
+            self.truth.add_deal(order.symbol, pub)
             deal, pos = self.apply_fill(acct, order, f.ticks, f.vol, True, now, self_trade)
             deals.append(deal)
             if f.maker.owner is not None:
@@ -71,7 +71,7 @@ class FillEngine(MarginEngine):
         self.now_ms = max(self.now_ms, now)
         market = self.markets[symbol]
         for f in self.books[symbol].match(buy, limit, vol, now):
-            self.truth.deals_of(symbol).append(market.record_trade(f.ticks, f.vol, buy, now))
+            self.truth.add_deal(symbol, market.record_trade(f.ticks, f.vol, buy, now))
             if f.maker.owner is not None:
                 self.maker_fill(f, now, False)
 

@@ -32,7 +32,9 @@ from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.orders import Order
 from mexc_futures.emulator.venue.rules import VenueRules
 
-TRUTH_DEALS_KEEP = 200_000
+TRUTH_DEALS_KEEP = 200_000  # per symbol at most ...
+TRUTH_DEALS_BUDGET = 100_000  # ... and about this many over all symbols (reliability D7)
+TRUTH_DEALS_MIN = 1_000  # per symbol at least
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,10 @@ class Truth:
     """Public deals per symbol, oldest first (the newest ``TRUTH_DEALS_KEEP``)."""
     first_published: dict[str, int] = field(default_factory=dict)
     last_published: dict[str, int] = field(default_factory=dict)
+    deal_counts: dict[str, int] = field(default_factory=dict)
+    """Public deals ever printed per symbol (the log itself is bounded)."""
+    symbols: int = 1
+    """How many symbols share ``TRUTH_DEALS_BUDGET``."""
 
     def order_count(self, external_oid: str) -> int:
         """How many orders the venue accepted with this ``externalOid`` (I1: must be ≤ 1)."""
@@ -74,8 +80,14 @@ class Truth:
         """The (bounded) public deal log of ``symbol``, created on first use."""
         d = self.deals.get(symbol)
         if d is None:
-            d = self.deals[symbol] = deque(maxlen=TRUTH_DEALS_KEEP)
+            keep = max(TRUTH_DEALS_MIN, min(TRUTH_DEALS_KEEP, TRUTH_DEALS_BUDGET // self.symbols))
+            d = self.deals[symbol] = deque(maxlen=keep)
         return d
+
+    def add_deal(self, symbol: str, deal: dict[str, Any]) -> None:
+        """Log one public deal of ``symbol``."""
+        self.deals_of(symbol).append(deal)
+        self.deal_counts[symbol] = self.deal_counts.get(symbol, 0) + 1
 
 
 class Ids:
@@ -106,7 +118,7 @@ class EngineState:
         self.markets: dict[str, SymbolMarket] = {}
         self.accounts: dict[str, Account] = {}
         self.pubs: list[Publication] = []
-        self.truth = Truth()
+        self.truth = Truth(symbols=max(len(contracts), 1))
         self.now_ms = now_ms
         self.reject_duplicate_oid = reject_duplicate_oid
         self.rules = VenueRules()
