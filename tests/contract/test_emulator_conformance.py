@@ -598,7 +598,7 @@ async def test_ws_public_channel_shapes(venue: Venue, http: aiohttp.ClientSessio
 
 async def test_public_rest_shapes(venue: Venue, http: aiohttp.ClientSession) -> None:
     """§4.5 deals newest first, §4.6 REST ``riseFallRates`` object, §4.7 funding fields."""
-    await advance(http, venue, 3_000)
+    await advance(http, venue, 10_000)  # ~10 synthetic takers at the light profile's 1/s
     deals = ok(await public(http, venue, f"/api/v1/contract/deals/{SYM}?limit=5"))
     assert 0 < len(deals) <= 5
     assert all(set(d) >= {"p", "v", "T", "O", "M", "t"} for d in deals)
