@@ -1,4 +1,4 @@
-# ruff: noqa  -- adapted copy of an audit attack script (../shared/audits/attacks), kept close to the original
+# ruff: noqa  -- adapted copy of one of the reliability audit's attack scripts, kept close to the original
 """Defect repro: the emulator's /api/v1/contract/ping answers venue_ms() (a non-decreasing clamp
 of the server clock) while signed requests are checked against time_ms(). Whenever the server
 clock goes backwards (a negative ClockOffset, or a positive one being cleared) ping and the auth

@@ -1,4 +1,4 @@
-# ruff: noqa  -- adapted copy of an audit attack script (../shared/audits/attacks), kept close to the original
+# ruff: noqa  -- adapted copy of one of the reliability audit's attack scripts, kept close to the original
 """Attack 7: long market-data soak. An emulator process (--speed S, many contracts) and a client
 process (MarketData on a ScaledClock of the same speed, depth+deal+ticker on N symbols); the
 driver samples RSS / fds / threads of both every SAMPLE s, the client reports its own task count,
