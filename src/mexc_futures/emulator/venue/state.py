@@ -33,8 +33,8 @@ from mexc_futures.emulator.venue.orders import Order
 from mexc_futures.emulator.venue.rules import VenueRules
 
 TRUTH_DEALS_KEEP = 200_000  # per symbol at most ...
-TRUTH_DEALS_BUDGET = 100_000  # ... and about this many over all symbols (reliability D7)
-TRUTH_DEALS_MIN = 1_000  # per symbol at least
+TRUTH_DEALS_BUDGET = 30_000  # ... and about this many over all symbols (reliability D7)
+TRUTH_DEALS_MIN = 200  # per symbol at least
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,9 @@ from mexc_futures.emulator.venue.truth import VenueTruth
 __all__ = ["NO_DATA", "Publication", "Venue", "VenueConfig", "VenueError"]
 
 DEFAULT_START_MS = 1_789_000_000_000
-FAILURE_LOG_INTERVAL_MS = 60_000  # one traceback per failing step and minute of venue time
+FAILURE_LOG_INTERVAL_MS = 60_000
+COMMITS_BUDGET = 300_000  # depth commits kept over all symbols (``depth_commits``, ``book_at``)
+RING_MIN = 1_000  # ... and at least this many per symbol (``depth_commits`` answers ≤ 1000)  # one traceback per failing step and minute of venue time
 log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -78,7 +80,7 @@ class VenueConfig:
     jump_rate: float = 0.0  # price jumps per day per symbol (off by default)
     jump_sigma: float = 0.02  # standard deviation of a jump (fraction of the price)
     rules: VenueRules = field(default_factory=VenueRules)  # conflicting-evidence switches
-    ring_size: int = 5000
+    ring_size: int = 5000  # depth commits kept per symbol, within COMMITS_BUDGET over all
     publish_unmerged: bool = True
     merge_interval_ms: int = 200
     full_interval_ms: int = 300
@@ -142,9 +144,11 @@ class Venue:
         cfg = self.config
         e = self.engine
         e.now_ms = now_ms
+        # the commit rings share one budget (reliability D7: a whole-market venue kept growing)
+        ring = max(RING_MIN, min(cfg.ring_size, COMMITS_BUDGET // max(len(e.contracts), 1)))
         for rank, (sym, c) in enumerate(e.contracts.items()):
             start_version = symbol_seed(cfg.seed, sym) % 9_000_000_000 + 1_000_000_000
-            book = OrderBook(start_version, cfg.ring_size)
+            book = OrderBook(start_version, ring)
             e.books[sym] = book
             e.markets[sym] = SymbolMarket(c, book, cfg.seed, self._profile(c, rank), now_ms)
             book.drain()  # the seeded book is the starting state, not news

@@ -46,5 +46,6 @@ def test_the_deal_log_shares_one_budget_over_all_symbols() -> None:
     truth = v.engine.truth
     for i in range(3_000):
         truth.add_deal("BTC_USDT", {"p": 1.0, "v": 1, "t": i})
-    assert len(truth.deals_of("BTC_USDT")) == 1_000  # 100 000 / 200 symbols, at least 1 000
+    assert len(truth.deals_of("BTC_USDT")) == 200  # 30 000 / 200 symbols = 150: the minimum
     assert truth.deal_counts["BTC_USDT"] == 3_000
+    assert v.engine.books["BTC_USDT"].commits.maxlen == 1_500  # 300 000 commits / 200 symbols
