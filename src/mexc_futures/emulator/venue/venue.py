@@ -56,9 +56,9 @@ from mexc_futures.emulator.venue.truth import VenueTruth
 __all__ = ["NO_DATA", "Publication", "Venue", "VenueConfig", "VenueError"]
 
 DEFAULT_START_MS = 1_789_000_000_000
-FAILURE_LOG_INTERVAL_MS = 60_000
+FAILURE_LOG_INTERVAL_MS = 60_000  # one traceback per failing step and minute of venue time
 COMMITS_BUDGET = 300_000  # depth commits kept over all symbols (``depth_commits``, ``book_at``)
-RING_MIN = 1_000  # ... and at least this many per symbol (``depth_commits`` answers ≤ 1000)  # one traceback per failing step and minute of venue time
+RING_MIN = 1_000  # ... and at least this many per symbol (``depth_commits`` answers ≤ 1000)
 log = logging.getLogger(__name__)
 _PARAM = re.compile(r"\{([^}]+)\}")
 
