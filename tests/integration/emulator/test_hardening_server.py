@@ -128,3 +128,23 @@ async def test_half_sent_body_is_timed_out(monkeypatch: pytest.MonkeyPatch) -> N
         line = await asyncio.wait_for(reader.readline(), 3.0)
         assert b"408" in line
         writer.close()
+
+
+async def test_one_failing_connection_does_not_stop_pushes_to_the_others() -> None:
+    """D6 for connections: a write that raises on one link used to abort the whole tick."""
+    async with Emulator(symbols=["BTC_USDT"]) as ex, aiohttp.ClientSession() as s:
+        ex.venue.set_flow_rate("BTC_USDT", 200)
+        async with s.ws_connect(ex.ws_url) as bad, s.ws_connect(ex.ws_url) as good:
+            for ws in (bad, good):
+                await ws.send_str('{"method":"sub.deal","param":{"symbol":"BTC_USDT"}}')
+                await recv_until(ws, "rs.sub.deal")
+            bad_id = min(ex.links)
+
+            def boom(_data: bytes) -> None:
+                raise RuntimeError("transport bug")
+
+            ex.links[bad_id].transport.write = boom  # type: ignore[method-assign]
+            frame = await recv_until(good, "push.deal", 5.0)
+            assert frame["symbol"] == "BTC_USDT"
+            frame = await recv_until(good, "push.deal", 5.0)  # and the next tick too
+            assert frame["symbol"] == "BTC_USDT"

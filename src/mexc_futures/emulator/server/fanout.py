@@ -17,6 +17,7 @@ as ``(begin, end)`` versions in ``Conn.pushed`` -- ground truth for the tests.
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections import deque
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ PUSHED_BUDGET = 20_000  # ... and per live connection over all symbols: the olde
 # symbol's log goes when a connection passes it (reliability D7: a soak kept ~100 KB/s)
 CLOSED_PUSHED_KEEP = 1_000  # (begin, end) pairs per symbol kept once a connection closed (D7)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
+log = logging.getLogger(__name__)
 
 
 class PublicationLike(Protocol):
@@ -153,6 +155,7 @@ class Fanout:
         self.index: dict[SubKey, dict[int, Conn]] = {}
         self.full_limits: dict[str, set[int]] = {}  # symbol -> depth.full limits subscribed
         self.conns: dict[int, Conn] = {}
+        self.route_failures = 0
 
     # -- registry -------------------------------------------------------------------------------
     def add_conn(self, conn: Conn) -> None:
@@ -200,28 +203,37 @@ class Fanout:
         out: dict[int, list[bytes]] = {}
         faulty = self.faults.has_depth_faults()
         for pub in pubs:
-            topic = pub.topic
-            if topic.startswith("personal."):
-                self._private(pub, now_ms, out)
-            elif topic == "depth.full":
-                self._full(pub, now_ms, out)
-            elif topic in ("depth", "depth.merged"):
-                self._depth(pub, now_ms, out, faulty)
-            else:
-                variant = pub.data.get("interval") if topic == "kline" else None
-                symbol = None if topic in GLOBAL_CHANNELS else pub.symbol
-                subs = self.index.get((topic, symbol, variant))
-                if subs:
-                    frame = ws_frame(push_payload(pub, now_ms))
-                    dup = topic == "deal" and symbol is not None and self.faults.has_deal_faults()
-                    for cid in subs:
-                        frames = out.setdefault(cid, [])
-                        frames.append(frame)
-                        if dup and self.faults.deal_duplicate(cid, symbol or ""):
-                            frames.append(frame)
-                if topic == "deal":
-                    self._deal_objects(pub, now_ms, out)
+            try:  # one publication that cannot be routed never stops the others (D6)
+                self._route_one(pub, now_ms, out, faulty)
+            except Exception:
+                self.route_failures += 1
+                log.exception("emulator: routing %s %s failed", pub.topic, pub.symbol)
         return out
+
+    def _route_one(
+        self, pub: PublicationLike, now_ms: int, out: dict[int, list[bytes]], faulty: bool
+    ) -> None:
+        topic = pub.topic
+        if topic.startswith("personal."):
+            self._private(pub, now_ms, out)
+        elif topic == "depth.full":
+            self._full(pub, now_ms, out)
+        elif topic in ("depth", "depth.merged"):
+            self._depth(pub, now_ms, out, faulty)
+        else:
+            variant = pub.data.get("interval") if topic == "kline" else None
+            symbol = None if topic in GLOBAL_CHANNELS else pub.symbol
+            subs = self.index.get((topic, symbol, variant))
+            if subs:
+                frame = ws_frame(push_payload(pub, now_ms))
+                dup = topic == "deal" and symbol is not None and self.faults.has_deal_faults()
+                for cid in subs:
+                    frames = out.setdefault(cid, [])
+                    frames.append(frame)
+                    if dup and self.faults.deal_duplicate(cid, symbol or ""):
+                        frames.append(frame)
+            if topic == "deal":
+                self._deal_objects(pub, now_ms, out)
 
     def _deal_objects(self, pub: PublicationLike, now_ms: int, out: dict[int, list[bytes]]) -> None:
         """``sub.deal`` with ``compress:false``: one frame per deal, ``data`` an object (fidelity

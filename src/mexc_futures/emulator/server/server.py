@@ -278,14 +278,21 @@ class Emulator:
             for cid, frames in self.fanout.route(pubs, now_ms).items():
                 link = self.links.get(cid)
                 if link is not None:
-                    self._send(link, b"".join(frames), len(frames))
+                    try:  # one failing connection never stops the pushes to the others
+                        self._send(link, b"".join(frames), len(frames))
+                    except Exception:
+                        log.exception("emulator: push to connection %d failed; dropping it", cid)
+                        self._drop(link)
         if self.closed_links:
             self._expire_closed(now_ms)
         now_s = self.clock.monotonic()
         for link in list(self.links.values()):
-            breach = link.conn.session.check(now_s)
-            if breach is not None:
-                self._breach(link, breach)
+            try:
+                breach = link.conn.session.check(now_s)
+                if breach is not None:
+                    self._breach(link, breach)
+            except Exception:
+                log.exception("emulator: limits of connection %d failed", link.conn.id)
 
     def advance(self, ms: int) -> None:
         """Jump venue time forward by ``ms`` and run one tick at once."""
