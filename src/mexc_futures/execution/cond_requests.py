@@ -109,6 +109,7 @@ class CancelRef(msgspec.Struct, frozen=True, kw_only=True):
     """Journaled body of a ``CancelConditional``."""
 
     kind: str
+    symbol: str
     venue_id: str
 
 
@@ -203,7 +204,7 @@ def request_for(
         case CancelConditional():
             if intent.kind not in KINDS:
                 raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {intent.kind!r}")
-            return CancelRef(kind=intent.kind, venue_id=intent.venue_id)
+            return CancelRef(kind=intent.kind, symbol=intent.symbol, venue_id=intent.venue_id)
     raise TypeError(type(intent).__name__)
 
 

@@ -59,6 +59,7 @@ from mexc_futures.model.intents import (
     PlaceTrigger,
     ReversePosition,
 )
+from mexc_futures.protocol import rest as w
 from mexc_futures.protocol.bodies import (
     PlanOrderBody,
     ReverseBody,
@@ -114,7 +115,8 @@ class ConditionalManager:
     """Carries out conditional intents for one ``ExecutionManager`` (see the module docstring).
 
     ``check_allowed(reducing)`` raises when new intents may not go out (not started, kill switch,
-    trading off); ``check_risk(intent)`` raises when the risk gate refuses an opening one."""
+    trading off); ``check_risk(intent)`` raises when the risk gate refuses an opening one;
+    ``in_flight(+1/-1)`` counts requests sent and not yet answered."""
 
     def __init__(
         self,
@@ -124,12 +126,14 @@ class ConditionalManager:
         config: ExecutionConfig,
         check_allowed: Callable[[bool], None],
         check_risk: Callable[[ConditionalIntent], None],
+        in_flight: Callable[[int], None] = lambda _n: None,
     ) -> None:
         self.rest = rest
         self.clock = clock
         self.config = config
         self._check_allowed = check_allowed
         self._check_risk = check_risk
+        self._in_flight = in_flight
         self.journal: CondJournal | None = None
         self.by_key: dict[str, TrackedConditional] = {}
 
@@ -194,9 +198,11 @@ class ConditionalManager:
         except DuplicateIntent:
             return self.by_key[key]  # the same intent again: never a second order
         self.by_key[key] = c
+        self._in_flight(1)  # the kill acknowledgement waits for placements in flight
         try:
             venue_id = await self._send(c.kind, body)
         except (ApiError, TransportError) as err:
+            self._in_flight(-1)
             if err.fate_unknown:
                 self._event(c, CondEvent.FATE_UNKNOWN, str(err))
                 await self.resolve(c)
@@ -206,6 +212,10 @@ class ConditionalManager:
             c.error_code = err.code
             self._event(c, CondEvent.REJECT, str(err))
             raise
+        except BaseException:
+            self._in_flight(-1)
+            raise
+        self._in_flight(-1)
         c.venue_id = venue_id
         self._event(c, CondEvent.ACK if c.kind in RESTING else CondEvent.DONE)
         return c
@@ -249,18 +259,11 @@ class ConditionalManager:
 
     async def _cancel(self, ref: CancelRef) -> None:
         if ref.kind == "trigger":
-            sym = self._symbol_of(ref)
-            await self.rest.cancel_plan_orders([(sym, ref.venue_id)])
+            await self.rest.cancel_plan_orders([(ref.symbol, ref.venue_id)])
         elif ref.kind == "stop":
             await self.rest.cancel_stop_orders([ref.venue_id])
         else:
-            await self.rest.cancel_track_order(self._symbol_of(ref), ref.venue_id)
-
-    def _symbol_of(self, ref: CancelRef) -> str:
-        for c in self.by_key.values():
-            if c.venue_id == ref.venue_id and c.kind == ref.kind:
-                return c.symbol
-        return ""
+            await self.rest.cancel_track_order(ref.symbol, ref.venue_id)
 
     def _event(self, c: TrackedConditional, event: CondEvent, detail: str = "") -> None:
         """Apply ``event`` per ``TRANSITIONS`` (an ACK of a one-shot kind is DONE) and persist."""
@@ -319,8 +322,13 @@ class ConditionalManager:
             return (CondEvent.DONE, None) if body.position_id not in held else None
         if c.kind == "close_all":
             return (CondEvent.DONE, None) if not await rest.get_positions() else None
-        if isinstance(body, StopChangeBody) and body.stop_plan_order_id is not None:
-            row = await rest.get_stop_order(body.stop_plan_order_id)
+        if isinstance(body, StopChangeBody):
+            if body.stop_plan_order_id is not None:
+                row: w.StopOrderData | w.OrderData = await rest.get_stop_order(
+                    body.stop_plan_order_id
+                )
+            else:
+                row = await rest.get_order(body.order_id or "")
             same = body.stop_loss_price in (None, row.stop_loss_price) and (
                 body.take_profit_price in (None, row.take_profit_price)
             )
@@ -330,7 +338,7 @@ class ConditionalManager:
         return None
 
     async def _cancel_outcome(self, ref: CancelRef) -> tuple[CondEvent, str | None] | None:
-        state = await self._venue_states(ref.kind, self._symbol_of(ref) or None)
+        state = await self._venue_states(ref.kind, ref.symbol or None)
         event = state.get(ref.venue_id)
         return (CondEvent.DONE, None) if event in (CondEvent.CANCELLED, None) else None
 

@@ -189,6 +189,7 @@ class ExecutionManager:
             config=self.config,
             check_allowed=self._cond_allowed,
             check_risk=self._cond_risk,
+            in_flight=lambda n: self.begin_create() if n > 0 else self.end_create(),
         )
         self._callbacks: list[Callable[[StrategyEvent], None]] = []
         self._queue: asyncio.Queue[StrategyEvent] = asyncio.Queue(self.config.event_queue)

@@ -73,7 +73,13 @@ from mexc_futures.model.events import (
     KillSwitchTripped,
     MarketEvent,
 )
-from mexc_futures.model.intents import CancelAll, CancelOrder, Intent
+from mexc_futures.model.intents import (
+    CancelAll,
+    CancelConditional,
+    CancelOrder,
+    CloseAll,
+    Intent,
+)
 from mexc_futures.strategy.account import AccountState
 from mexc_futures.strategy.api import (
     DepthReader,
@@ -106,7 +112,8 @@ class Executor(Protocol):
 
 
 def _is_cancel(intent: Intent) -> bool:
-    return isinstance(intent, CancelOrder | CancelAll)
+    """Intents that only remove orders or exposure: still sent once the engine halted."""
+    return isinstance(intent, CancelOrder | CancelAll | CancelConditional | CloseAll)
 
 
 class StrategyEngine:
