@@ -213,3 +213,6 @@ async def test_batch_chase_and_external_refs(rest: RestClient) -> None:
     assert [c.error_code for c in cancelled] == [0, 0]
     with pytest.raises(ValueError, match="1 to 50"):
         await rest.submit_batch(bodies * 17)
+    with pytest.raises(MexcError) as err:  # the venue's own limit (spec §5.3): 2014
+        await rest.call("order_submit_batch", body=[{"symbol": SYMBOL}] * 51)
+    assert err.value.code == 2014
