@@ -323,3 +323,17 @@ async def test_readme_strategy_protects_its_position(ex: Emulator, tmp_path: Pat
         assert dispatch(Protected(), event, view) == []
         (venue,) = await em.rest.get_stop_orders(SYMBOL)
         assert venue.stop_loss_price == intent.stop_loss_price
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+async def test_reverse_lost_answer_resolved_by_positions(
+    ex: Emulator, tmp_path: Path, accepted: bool
+) -> None:
+    async with manager(ex, tmp_path / "j.db") as em:
+        await _open_long(em, 2)
+        ex.faults.add(Http500(after_accept=accepted, endpoints=("reverse_position",), count=1))
+        rev = await em.submit(ReversePosition(symbol=SYMBOL, position_side=1))
+        assert rev.state is (CondState.DONE if accepted else CondState.NOT_PLACED)
+        sides = [p.position_type for p in await em.rest.get_positions(SYMBOL)]
+        assert sides == ([2] if accepted else [1])  # reversed once, or not at all: never twice
+        assert len([c for c in ex.rest.calls if c.endpoint == "reverse_position"]) == 1
