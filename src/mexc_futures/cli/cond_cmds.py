@@ -92,11 +92,16 @@ async def submit_conditional(
             c = await ex.submit(intent)
     if c.state.value in ("not_placed", "rejected"):
         raise CliError(f"{describe(intent)}: {c.state.value} ({c.detail}). Nothing is resting.")
-    return conditional_result(c)
+    return {"what": describe(intent), **conditional_result(c)}
 
 
-def _show(as_json: bool, title: str, result: dict[str, object]) -> None:
-    rows = [(k.replace("_", " "), "-" if v is None else v) for k, v in result.items()]
+def show(as_json: bool, title: str, result: dict[str, object]) -> None:
+    """A result as ``--json`` or a two-column table (times and empty values left out)."""
+    rows = [
+        (k.replace("_", " "), v)
+        for k, v in result.items()
+        if v is not None and not k.endswith("_ms")
+    ]
     emit(as_json, result, title, ["Field", "Value"], rows)
 
 
@@ -153,7 +158,7 @@ def trigger(
         expires_in_days=7 if expires == "7d" else 1,
         label="cli",
     )
-    _show(as_json, "Trigger order", run(submit_conditional(ctx, sym, intent, yes)))
+    show(as_json, "Trigger order", run(submit_conditional(ctx, sym, intent, yes)))
 
 
 def _callback(_c: click.Context, _p: click.Parameter, v: str) -> tuple[str, Decimal]:
@@ -218,7 +223,7 @@ def trailing(
         margin_mode=MarginMode.ISOLATED if margin == "isolated" else MarginMode.CROSS,
         label="cli",
     )
-    _show(as_json, "Trailing order", run(submit_conditional(ctx, sym, intent, yes)))
+    show(as_json, "Trailing order", run(submit_conditional(ctx, sym, intent, yes)))
 
 
 class BatchItem(msgspec.Struct, forbid_unknown_fields=True):
@@ -418,7 +423,7 @@ def _cancel_command(kind: str, name: str) -> click.Command:
     def cmd(ctx: click.Context, venue_id: str, symbol: str, as_json: bool) -> None:
         sym = symbol.upper()
         intent = CancelConditional(symbol=sym, kind=kind, venue_id=venue_id, label="cli")
-        _show(as_json, f"Cancel {kind}", run(submit_conditional(ctx, sym, intent, True)))
+        show(as_json, f"Cancel {kind}", run(submit_conditional(ctx, sym, intent, True)))
 
     cmd.help = (
         f"Cancel the {kind} order VENUE_ID (allowed with the kill switch tripped); "
@@ -459,7 +464,7 @@ def amend_stop(
         take_profit_price=take_profit,
         label="cli",
     )
-    _show(as_json, "Stop amended", run(submit_conditional(ctx, sym, intent, yes)))
+    show(as_json, "Stop amended", run(submit_conditional(ctx, sym, intent, yes)))
 
 
-__all__ = ["conditional_result", "submit_conditional"]
+__all__ = ["conditional_result", "show", "submit_conditional"]

@@ -16,13 +16,12 @@ from mexc_futures.cli.common import (
     CliError,
     confirm_live,
     connect,
-    emit,
     json_option,
     options,
     run,
     yes_option,
 )
-from mexc_futures.cli.cond_cmds import price_type_option, submit_conditional
+from mexc_futures.cli.cond_cmds import price_type_option, show, submit_conditional
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.order_cmds import decimal_arg, execution
 from mexc_futures.model.intents import CloseAll, ClosePosition, PlaceStop, ReversePosition
@@ -102,7 +101,7 @@ def close(
         return {"symbol": sym or "all", "positions_left": len(left)}
 
     result = run(go())
-    emit(as_json, result, "Close", ["Field", "Value"], list(result.items()))
+    show(as_json, "Close", result)
     if result["positions_left"]:
         raise CliError("A position is still open; run the command again or check `positions`.")
 
@@ -129,7 +128,7 @@ def reverse(ctx: click.Context, symbol: str, side: str | None, yes: bool, as_jso
         )
 
     result = run(go())
-    emit(as_json, result, "Reverse", ["Field", "Value"], list(result.items()))
+    show(as_json, "Reverse", result)
 
 
 @position.command("protect")
@@ -180,7 +179,7 @@ def protect(
         return await submit_conditional(ctx, sym, intent, yes)
 
     result = run(go())
-    emit(as_json, result, "Protected", ["Field", "Value"], list(result.items()))
+    show(as_json, "Protected", result)
 
 
 @position.command("margin")
@@ -235,7 +234,7 @@ def margin(
         }
 
     result = run(go())
-    emit(as_json, result, "Margin", ["Field", "Value"], list(result.items()))
+    show(as_json, "Margin", result)
 
 
 __all__ = ["position"]
