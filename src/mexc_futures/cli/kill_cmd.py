@@ -108,6 +108,7 @@ def kill(
                     await ex.verify_contained()
             left = len(await rest.get_open_orders())
             left += len(await rest.get_plan_orders()) + len(await rest.get_stop_orders())
+            left += len(await rest.list_track_orders(states="0,1"))
             held = len(await rest.get_positions()) if flatten else 0
             return left, held, stopped
 
@@ -157,7 +158,8 @@ def kill(
         n = len(stopped)
         click.echo(
             f"Kill switch TRIPPED: {n} running process{'' if n == 1 else 'es'} stopped, every "
-            "order, trigger and stop-loss/take-profit cancelled and verified (0 open)"
+            "order, trigger, stop-loss/take-profit and trailing order cancelled and verified "
+            "(0 open)"
             + (", every position closed (flat)" if flatten else "")
             + ". New orders are refused until `mexc-futures kill --reset`."
         )

@@ -1,11 +1,12 @@
-"""Kill-switch cleanup procedure (reliability I8, S22–S23; spec §5.3, §5.6, §5.7).
+"""Kill-switch cleanup procedure (reliability I8, S22–S23; spec §5.3, §5.6–§5.8).
 
 Once the switch has tripped, ``contain()`` sends exactly one alert (unless a restored record says
 it was already sent), then repeats until REST confirms that nothing is open: cancel all orders,
-all plan orders and all stop orders, close every position when ``flatten_on_trip``, then list
-open orders, plan orders, stop orders (and positions) again. Each failed round waits
-``cleanup_retry`` doubling up to ``cleanup_retry_cap``. Success marks the switch contained; every
-step is persisted in the journal so the state survives restarts.
+all plan orders, all stop orders and all trailing orders, close every position when
+``flatten_on_trip``, then list open orders, plan, stop and trailing orders (and positions)
+again. Each failed round waits ``cleanup_retry`` doubling up to ``cleanup_retry_cap``. Success
+marks the switch contained; every step is persisted in the journal so the state survives
+restarts.
 """
 
 from __future__ import annotations
@@ -83,15 +84,17 @@ class Containment:
         await rest.cancel_all()
         await rest.cancel_all_plan_orders()
         await rest.cancel_all_stop_orders()
+        await rest.cancel_track_order()  # no symbol, no id: every trailing order (§5.8)
         if flatten and await rest.get_positions():
             await rest.close_all_positions()
         open_rows = await rest.get_open_orders()
         plans = await rest.get_plan_orders()
         stops = await rest.get_stop_orders()
+        tracks = await rest.list_track_orders(states="0,1")
         flat = not flatten or not await rest.get_positions()
         for row in open_rows:
             self._apply_update(order_update(row))
-        if open_rows or plans or stops or not flat:
+        if open_rows or plans or stops or tracks or not flat:
             return False
         for order in self.tracker.live():
             await self._resolve(order)

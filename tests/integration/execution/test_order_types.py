@@ -29,6 +29,7 @@ from mexc_futures.model.intents import (
     PlaceBatch,
     PlaceOrder,
     PlaceStop,
+    PlaceTrailing,
     PlaceTrigger,
     PriceType,
     ReversePosition,
@@ -337,3 +338,45 @@ async def test_reverse_lost_answer_resolved_by_positions(
         sides = [p.position_type for p in await em.rest.get_positions(SYMBOL)]
         assert sides == ([2] if accepted else [1])  # reversed once, or not at all: never twice
         assert len([c for c in ex.rest.calls if c.endpoint == "reverse_position"]) == 1
+
+
+async def test_trailing_order_place_list_and_kill_cancels_it(ex: Emulator, tmp_path: Path) -> None:
+    async with manager(ex, tmp_path / "j.db") as em:
+        await _open_long(em)
+        last = await _last(em)
+        trail = await em.submit(
+            PlaceTrailing(
+                symbol=SYMBOL,
+                side=TradeSide.CLOSE_LONG,
+                vol=Decimal(1),
+                callback_rate=Decimal("0.02"),
+                activation_price=(last * Decimal("1.5")).quantize(TENTH),
+                price_type=PriceType.FAIR,
+            )
+        )
+        assert trail.state is CondState.LIVE
+        rows = await em.rest.list_track_orders(SYMBOL, states="0,1")
+        assert [r.id for r in rows] == [trail.venue_id]
+        assert rows[0].back_value == Decimal("0.02")
+        assert rows[0].trend == 2
+        await em.trip("operator", "test")
+        assert await em.rest.list_track_orders(SYMBOL, states="0,1") == []
+        assert trail.state is CondState.CANCELLED
+
+
+async def test_trailing_lost_answer_is_looked_up_not_resent(ex: Emulator, tmp_path: Path) -> None:
+    async with manager(ex, tmp_path / "j.db") as em:
+        ex.faults.add(Http500(after_accept=True, endpoints=("track_place",), count=1))
+        last = await _last(em)
+        trail = await em.submit(
+            PlaceTrailing(
+                symbol=SYMBOL,
+                side=TradeSide.OPEN_LONG,
+                vol=Decimal(1),
+                callback_distance=Decimal(50),
+                activation_price=(last * Decimal("0.5")).quantize(TENTH),
+                leverage=10,
+            )
+        )
+        assert trail.state is CondState.LIVE
+        assert len([c for c in ex.rest.calls if c.endpoint == "track_place"]) == 1
