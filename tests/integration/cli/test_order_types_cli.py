@@ -222,3 +222,27 @@ def test_reverse_margin_close_all_and_kill_flatten(env: dict[str, str]) -> None:
     refused = invoke(["position", "reverse", SYM], env)
     assert refused.exit_code == 1
     assert invoke(["kill", "--reset"], env).exit_code == 0
+
+
+def test_trailing_place_list_cancel(env: dict[str, str]) -> None:
+    ok(["order", "place", SYM, "--side", "buy", "--vol", "1", "--type", "market",
+        "--leverage", "10"], env)  # fmt: skip
+    px = last(env)
+    placed = ok(
+        ["order", "trailing", SYM, "--side", "close-long", "--vol", "1", "--callback", "2%",
+         "--activation", str(round(px * 1.5, 1))],
+        env,
+    )  # fmt: skip
+    assert placed["state"] == "live"
+    assert placed["what"].startswith("trailing BTC_USDT close long 1 callback 2")
+    rows = ok(["order", "trailings", "--symbol", SYM], env)
+    assert [r["trailing_id"] for r in rows] == [placed["venue_id"]]
+    assert rows[0]["callback_rate"] == "0.02"
+    assert rows[0]["state"] == "waiting"
+    assert "2.00%" in invoke(["order", "trailings"], env).output
+    ok(["order", "cancel-trailing", placed["venue_id"], "--symbol", SYM], env)
+    assert ok(["order", "trailings"], env) == []
+    bad = invoke(["order", "trailing", SYM, "--side", "close-long", "--vol", "1",
+                  "--callback", "x%"], env)  # fmt: skip
+    assert bad.exit_code == 2
+    assert "percentage" in bad.output
