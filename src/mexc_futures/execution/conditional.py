@@ -116,7 +116,8 @@ class ConditionalManager:
 
     ``check_allowed(reducing)`` raises when new intents may not go out (not started, kill switch,
     trading off); ``check_risk(intent)`` raises when the risk gate refuses an opening one;
-    ``in_flight(+1/-1)`` counts requests sent and not yet answered."""
+    ``in_flight(+1/-1)`` counts requests sent and not yet answered; ``owned_order_ids()`` names
+    the venue ids of this run's orders (their attached TP/SL are adopted by ``refresh``)."""
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class ConditionalManager:
         check_allowed: Callable[[bool], None],
         check_risk: Callable[[ConditionalIntent], None],
         in_flight: Callable[[int], None] = lambda _n: None,
+        owned_order_ids: Callable[[], set[str]] = set,
     ) -> None:
         self.rest = rest
         self.clock = clock
@@ -134,6 +136,7 @@ class ConditionalManager:
         self._check_allowed = check_allowed
         self._check_risk = check_risk
         self._in_flight = in_flight
+        self._owned_order_ids = owned_order_ids
         self.journal: CondJournal | None = None
         self.by_key: dict[str, TrackedConditional] = {}
 
@@ -357,13 +360,49 @@ class ConditionalManager:
         await self.refresh()
 
     async def refresh(self) -> None:
-        """Live rows take the state the venue lists for them (triggered, cancelled, expired)."""
+        """Live rows take the state the venue lists for them (triggered, cancelled, expired);
+        TP/SL the venue created for our orders' ``stop_loss_price``/``take_profit_price``
+        (spec §5.3) are adopted as live stops, so the strategy view shows them too."""
+        await self._adopt_attached()
         live = [c for c in self.by_key.values() if c.state is CondState.LIVE and c.venue_id]
         for kind in sorted({c.kind for c in live}):
             states = await self._venue_states(kind, None)
             for c in live:
                 if c.kind == kind and c.venue_id in states:
                     self._event(c, states[c.venue_id or ""])
+
+
+    async def _adopt_attached(self) -> None:
+        owned = self._owned_order_ids()
+        if not owned:
+            return
+        bound = self._j.bound_ids("stop")
+        for row in await self.rest.get_stop_orders():
+            if row.order_id in owned and row.id not in bound:
+                body = StopOrderBody(
+                    position_id=int(row.position_id),
+                    vol=row.vol,
+                    stop_loss_price=row.stop_loss_price or None,
+                    take_profit_price=row.take_profit_price or None,
+                    loss_trend=row.loss_trend or 1,
+                    profit_trend=row.profit_trend or 1,
+                )
+                c = TrackedConditional(
+                    key=self._j.new_key(f"attached:{row.id}"),
+                    kind="stop",
+                    symbol=row.symbol,
+                    label=f"attached to order {row.order_id}",
+                    body=_ENC.encode(body).decode(),
+                    state=CondState.PENDING_SUBMIT,
+                    venue_id=row.id,
+                    created_ms=self.clock.time_ms(),
+                )
+                try:
+                    self._j.record(c.row(), c.created_ms, latch=False)
+                except DuplicateIntent:
+                    continue
+                self.by_key[c.key] = c
+                self._event(c, CondEvent.LIVE)
 
 
 __all__ = ["ConditionalManager", "TrackedConditional"]

@@ -190,7 +190,9 @@ class ExecutionManager:
             check_allowed=self._cond_allowed,
             check_risk=self._cond_risk,
             in_flight=lambda n: self.begin_create() if n > 0 else self.end_create(),
+            owned_order_ids=self._orders_with_tp_sl,
         )
+        self._tp_sl_oids: set[str] = set()  # orders placed with an attached TP/SL
         self._callbacks: list[Callable[[StrategyEvent], None]] = []
         self._queue: asyncio.Queue[StrategyEvent] = asyncio.Queue(self.config.event_queue)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -402,6 +404,11 @@ class ExecutionManager:
         if self._creating == 0:
             self._no_creates.set()
 
+    def _orders_with_tp_sl(self) -> set[str]:
+        """Venue ids of this run's orders placed with a TP/SL (``conditionals`` adopts them)."""
+        found = (self.tracker.get(external_oid=oid) for oid in self._tp_sl_oids)
+        return {o.order_id for o in found if o is not None and o.order_id}
+
     def _cond_allowed(self, reducing: bool) -> None:
         """Conditional intents: placements as orders; close-all and cancels need only a start."""
         if reducing:
@@ -411,15 +418,10 @@ class ExecutionManager:
         self._check_open_allowed()
 
     def _cond_risk(self, intent: ConditionalIntent) -> None:
-        if not isinstance(intent, PlaceTrigger | PlaceTrailing):
-            return
-        order = risk_order(intent)
-        if order is None:
-            return
-        point_view(self.view, self.tracker, order)
-        rejection = self.risk.check(order, self.view)
-        if rejection is not None:
-            raise RiskRejected(rejection)
+        """The risk gate for the order an opening trigger or trailing order becomes."""
+        order = risk_order(intent) if isinstance(intent, PlaceTrigger | PlaceTrailing) else None
+        if order is not None:
+            self._gate(order)
 
     def _send_gate(self, ep: Endpoint) -> None:
         """``RestCore.send_gate``: a create or amend that waited for a limiter slot is dropped,
@@ -468,10 +470,11 @@ class ExecutionManager:
             )
         )
         self.reconciler.sent_at[oid] = self.clock.monotonic()
+        if o.stop_loss_price is not None or o.take_profit_price is not None:
+            self._tp_sl_oids.add(oid)
         body = create_body(o, oid, self.view)
         pending = self.rest.begin_create(body, request_timeout=self.config.create_timeout)
-        self._creating += 1
-        self._no_creates.clear()
+        self.begin_create()
         return order, pending
 
     async def _place_finish(
@@ -481,9 +484,7 @@ class ExecutionManager:
             try:
                 res = await pending
             finally:
-                self._creating -= 1
-                if self._creating == 0:
-                    self._no_creates.set()
+                self.end_create()
         except KillSwitchActive:  # dropped by the send gate before it was written
             self.account.transition(order, OrderEvent.REJECT)
             raise
@@ -517,15 +518,12 @@ class ExecutionManager:
         order = self.tracker.get(order_id=a.order_id)
         if order is None:
             raise RiskRejected(Rejection("unknown_order", a.order_id))
-        self._creating += 1  # an amend places a replacement: the kill ack waits for it too
-        self._no_creates.clear()
+        self.begin_create()  # an amend places a replacement: the kill ack waits for it too
         try:
             try:
                 new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
             finally:
-                self._creating -= 1
-                if self._creating == 0:
-                    self._no_creates.set()
+                self.end_create()
         except (ApiError, TransportError) as err:
             if err.fate_unknown:
                 self.account.transition(order, OrderEvent.FATE_UNKNOWN)

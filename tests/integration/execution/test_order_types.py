@@ -103,6 +103,10 @@ async def test_attached_sl_tp_use_the_asked_trigger_price(ex: Emulator, tmp_path
         assert len(stops) == 1
         assert (stops[0].stop_loss_price, stops[0].take_profit_price) == (sl, tp)
         assert (stops[0].loss_trend, stops[0].profit_trend) == (2, 3)
+        await em.reconcile()  # the strategy view shows the stop the venue attached
+        assert [c.venue_id for c in em.conditionals.live(SYMBOL)] == [stops[0].id]
+        await em.reconcile()  # adopted once
+        assert len(em.conditionals.by_key) == 1
 
 
 async def test_trigger_order_fires_on_last_price(ex: Emulator, tmp_path: Path) -> None:
