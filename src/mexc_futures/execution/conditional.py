@@ -111,6 +111,21 @@ class TrackedConditional:
         )
 
 
+def _tracked(r: CondRow) -> TrackedConditional:
+    return TrackedConditional(
+        r.key,
+        r.kind,
+        r.symbol,
+        r.label,
+        r.body,
+        CondState(r.state),
+        r.venue_id,
+        r.error_code,
+        r.detail,
+        r.created_ms,
+    )
+
+
 class ConditionalManager:
     """Carries out conditional intents for one ``ExecutionManager`` (see the module docstring).
 
@@ -142,21 +157,12 @@ class ConditionalManager:
 
     # ------------------------------------------------------------------ lifecycle
     def load(self, journal: CondJournal) -> None:
-        """Restore every journaled row (call before ``reconcile``)."""
+        """Restore the journaled rows not yet final (call before ``reconcile``); final ones stay
+        in the journal only (memory does not grow with the journal's age)."""
         self.journal = journal
         for r in journal.rows():
-            self.by_key[r.key] = TrackedConditional(
-                r.key,
-                r.kind,
-                r.symbol,
-                r.label,
-                r.body,
-                CondState(r.state),
-                r.venue_id,
-                r.error_code,
-                r.detail,
-                r.created_ms,
-            )
+            if not CondState(r.state).terminal:
+                self.by_key[r.key] = _tracked(r)
 
     @property
     def _j(self) -> CondJournal:
@@ -198,8 +204,12 @@ class ConditionalManager:
         )
         try:
             self._j.record(c.row(), c.created_ms, latch=not reducing)
-        except DuplicateIntent:
-            return self.by_key[key]  # the same intent again: never a second order
+        except DuplicateIntent:  # the same intent again: never a second order
+            if key not in self.by_key:
+                row = self._j.get(key)
+                assert row is not None  # nosec B101  # the insert just found it
+                self.by_key[key] = _tracked(row)
+            return self.by_key[key]
         self.by_key[key] = c
         self._in_flight(1)  # the kill acknowledgement waits for placements in flight
         try:
