@@ -23,6 +23,8 @@ Examples:
   mexc-futures run market_maker -p size=2  # a built-in strategy, or your own .py file
   mexc-futures --live audit                # check the real API against the typed models
   mexc-futures run breakout --log-file run.log --log-format json   # activity log as JSON
+  mexc-futures --live record BTC_USDT --out rec/day1   # record the market; then
+  mexc-futures replay rec/day1 --check-books           # replay it through the same stack
   mexc-futures COMMAND --help              # every command has its own examples
 
 \b
@@ -202,6 +204,8 @@ def _load() -> None:
         market_cmds,
         order_cmds,
         position_cmds,
+        record_cmd,
+        replay_cmd,
         run_cmd,
         trader_cmds,
         watch_cmd,
@@ -230,6 +234,8 @@ def _load() -> None:
             run_cmd.run_strategy,
             audit_cmd.audit,
             emulator,
+            record_cmd.record,
+            replay_cmd.replay,
         ]
     )
 

@@ -231,6 +231,7 @@ class _Relay(ConnHooks):
         self.on_stale = h.on_stale  # type: ignore[method-assign]
         self.on_rotate = h.on_rotate  # type: ignore[method-assign]
         self.on_venue_error = h.on_venue_error  # type: ignore[method-assign]
+        self.frame_tap = h.frame_tap  # type: ignore[method-assign]
 
     def on_open(self, conn: int) -> None:
         if self._pool.signer is None:

@@ -24,7 +24,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from picows import WSError, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
@@ -96,6 +96,21 @@ class ConnHooks:
     def on_venue_error(self, conn: int, text: str) -> None:
         """``rs.error`` outside login (e.g. unknown contract)."""
 
+    def frame_tap(self, conn: int) -> FrameTap | None:
+        """A recorder of ``conn``'s raw frames (``recording.writer.FrameTap``), asked once per
+        connection; ``None`` (the default) costs the receive path one ``is not None`` test."""
+        return None
+
+
+class FrameTap(Protocol):
+    """Raw-frame capture (``mexc_futures.recording``): inbound bytes and sent frames."""
+
+    def rx(self, conn: int, raw: memoryview) -> None:
+        """An inbound data frame exactly as received (copy it: the buffer is reused)."""
+
+    def tx(self, conn: int, frame: object, data: bytes) -> None:
+        """A frame sent on ``conn``: its abstract session frame and its encoded bytes."""
+
 
 class _Listener(WSListener):
     """picows' callback object; ``on_ws_frame`` is the per-frame path (no further call layer)."""
@@ -106,6 +121,8 @@ class _Listener(WSListener):
         self._fast = codec.frame_fast_path()
         self._depth = codec.depth_fast_path()
         self._routes = conn.routes
+        self._cid = conn.conn_id
+        self._tap = conn.tap.rx if conn.tap is not None else None
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
@@ -113,6 +130,8 @@ class _Listener(WSListener):
             self._conn._on_other(transport, frame)
             return
         raw = frame.get_payload_as_memoryview()  # no copy: decoded before the callback returns
+        if self._tap is not None:  # recording (``mexc-futures record``): copies the bytes
+            self._tap(self._cid, raw)
         m = self._metrics
         m.messages += 1
         m.bytes += len(raw)
@@ -205,6 +224,8 @@ class WsConnection:
             cls: functools.partial(on_push, conn_id) for cls in _PUSHES
         }
         self.routes.update(hooks.push_routes(conn_id))
+        #: raw-frame recorder of this connection (``hooks.frame_tap``), usually ``None``
+        self.tap = hooks.frame_tap(conn_id)
 
     # ---------------------------------------------------------------- control
 
@@ -353,7 +374,10 @@ class WsConnection:
             if isinstance(out, Send):
                 t = self._transport
                 if t is not None and not self._done:
-                    t.send(WSMsgType.TEXT, encode(out.frame, self.signer, self.clock.time_ms()))
+                    data = encode(out.frame, self.signer, self.clock.time_ms())
+                    t.send(WSMsgType.TEXT, data)
+                    if self.tap is not None:
+                        self.tap.tx(self.conn_id, out.frame, data)
             elif isinstance(out, StreamStale):
                 self.hooks.on_stale(self.conn_id, out.key)
             elif isinstance(out, CloseConn):
@@ -380,4 +404,10 @@ _PUSHES: frozenset[type] = frozenset(
     if t not in (wire.Pong, wire.RsError, wire.LoginAck, wire.FilterAck)
 )
 
-__all__ = ["ConnHooks", "PushHandler", "WsConnection", "encode"]
+
+def push_classes() -> frozenset[type]:
+    """Decoded classes that are pushes (routed to ``on_push``/``push_routes``), not control
+    frames; replay (``recording.replay``) routes recorded frames by the same table."""
+    return _PUSHES
+
+__all__ = ["ConnHooks", "FrameTap", "PushHandler", "WsConnection", "encode", "push_classes"]
