@@ -11,10 +11,11 @@ Each segment is a sequence of lines (design record-replay-bus.md §1.4)::
     line := recv_ns TAB conn TAB kind TAB payload LF
 
 ``kind`` is one of ``KINDS``: ``ws`` (an inbound text frame, payload = the exact bytes received),
-``ws64`` (an inbound frame holding TAB/CR/LF or non-UTF-8 bytes: base64), ``tx`` (a frame we sent;
-login and filter frames only as a redacted marker), ``open``/``close`` (connection lifecycle, the
-gap markers), ``rest`` (a REST answer the book sync used: ``RestRecord``), ``book`` (the local
-exact book at a version: ``BookCheckpoint``) and ``mark`` (annotations: resyncs, deal gaps, stop).
+``ws64`` (an inbound frame holding TAB/CR/LF bytes, e.g. a binary one: base64), ``tx`` (a frame
+we sent; login and filter frames only as a redacted marker), ``open``/``close`` (connection
+lifecycle, the gap markers), ``rest`` (a REST answer the book sync used: ``RestRecord``),
+``book`` (the local exact book at a version: ``BookCheckpoint``) and ``mark`` (annotations:
+resyncs, deal gaps).
 
 Line order is processing order: the recorder appends from the one thread that runs the client,
 so replaying lines in file order reproduces the live session's sequence of decisions exactly.
@@ -60,20 +61,11 @@ class Line(NamedTuple):
 
 def encode_line(recv_ns: int, conn: int, kind: bytes, payload: bytes) -> bytes:
     """One line; a ``ws`` payload that would break the line becomes ``ws64`` (base64)."""
-    if kind == WS and (b"\t" in payload or b"\n" in payload or b"\r" in payload
-                       or not _is_utf8(payload)):
+    if kind == WS and (b"\t" in payload or b"\n" in payload or b"\r" in payload):
         kind, payload = WS64, base64.b64encode(payload)
     elif kind != WS and any(c in payload for c in _UNSAFE):
         raise ValueError(f"{kind!r} payload must be one line without TABs")
     return b"%d\t%d\t%s\t%s\n" % (recv_ns, conn, kind, payload)
-
-
-def _is_utf8(b: bytes) -> bool:
-    try:
-        b.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def parse_line(raw: bytes) -> Line:
