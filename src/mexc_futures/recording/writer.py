@@ -1,8 +1,8 @@
 """The recorder: capture on the receive path, compress and write on a thread (design §1.4).
 
 The client's thread only appends ``(recv_ns, conn, kind, bytes)`` to a deque (measured: see
-``benchmarks/bench_recording.py``); a writer thread drains the deque every ``drain_s``, encodes lines
-(``format.encode_line``), feeds one zstd frame per segment and flushes a zstd *block* every
+``benchmarks/bench_recording.py``); a writer thread drains the deque every ``drain_s``, encodes
+lines (``format.encode_line``), feeds one zstd frame per segment and flushes a zstd *block* every
 ``flush_s`` seconds: every complete block is decodable without the frame's end, so a process
 killed with ``kill -9`` loses at most ``flush_s + drain_s`` = 1 s of data (acceptance A3), a host
 crash at most ``fsync_s`` (the file is fsynced that often). Segments rotate when the UTC hour
