@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 import zstandard
 
-from mexc_futures.emulator.faults import DepthFault, DropTcp, Stall
 from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.faults import DepthFault, DropTcp, Stall
 from mexc_futures.marketdata import MarketDataConfig
 from mexc_futures.model.events import BookResync, BookUpdate
 from mexc_futures.protocol import codec

@@ -40,6 +40,7 @@ FLOOR = {
     "marketdata": 3,
     "execution": 3,
     "strategy": 4,
+    "recording": 4,  # record/replay (#17): the market-data stack with a tap, recorded frames back
     "cli": 5,
     "testing": 5,
 }

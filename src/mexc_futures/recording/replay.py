@@ -31,7 +31,6 @@ import msgspec
 from mexc_futures.config import Environment
 from mexc_futures.errors import MalformedFrame, MexcError, ProtocolDriftError
 from mexc_futures.marketdata import MarketData, MarketDataConfig
-from mexc_futures.metrics import Metrics
 from mexc_futures.model.events import BookResync
 from mexc_futures.protocol import codec
 from mexc_futures.protocol import rest as w
@@ -40,6 +39,7 @@ from mexc_futures.protocol.session import ClientFrame, Session, SessionConfig
 from mexc_futures.recording import format as fmt
 from mexc_futures.recording.format import Line, Manifest
 from mexc_futures.recording.reader import iter_lines, load_manifest
+from mexc_futures.transport.metrics import Metrics
 from mexc_futures.transport.pool import Pool, PoolHooks
 from mexc_futures.transport.ws import WsConnection
 

@@ -19,14 +19,14 @@ from typing import Any
 
 import msgspec
 
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata import DepthSource, MarketData, MarketDataConfig
+from mexc_futures.marketdata.private_stream import PrivateStream
 from mexc_futures.model.events import BookResync, DealGap
-from mexc_futures.private_stream import PrivateStream
 from mexc_futures.recording import format as fmt
 from mexc_futures.recording.writer import FrameTap, NowNs, Recorder
-from mexc_futures.transport.clock import SYSTEM_CLOCK, Clock
 
 DEFAULT_CHANNELS = ("depth", "deal", "ticker", "funding.rate")
 PRIVATE_CHANNELS = ("order", "order.deal", "position", "asset")
