@@ -23,7 +23,8 @@ def test_record_info_replay_round_trip(tmp_path: Path) -> None:
                  "gaps        none"):
         assert text in info.output
     data = json.loads(CliRunner().invoke(cli, ["record", "info", str(out), "--json"]).output)
-    assert data["book_checkpoints"] == 1 and "BTC_USDT" in data["symbol_day_mb"]
+    assert data["book_checkpoints"] == 1
+    assert "BTC_USDT" in data["symbol_day_mb"]
     rp = CliRunner().invoke(cli, ["replay", str(out), "--check-books"])
     assert rp.exit_code == 0, rp.output
     assert "books       1/1 equal to the recorded books" in rp.output
@@ -32,16 +33,21 @@ def test_record_info_replay_round_trip(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in ev.stdout.splitlines() if x.startswith("{")]
     assert {"BookUpdate", "Ticker"} <= {x["type"] for x in lines}
     js = json.loads(CliRunner().invoke(cli, ["replay", str(out), "--json"]).output)
-    assert js["frames"] > 0 and js["undecodable"] == 0
+    assert js["frames"] > 0
+    assert js["undecodable"] == 0
 
 
 def test_helpful_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["record", "info", str(tmp_path)])
-    assert r.exit_code != 0 and "not a recording" in r.output
+    assert r.exit_code != 0
+    assert "not a recording" in r.output
     r = CliRunner().invoke(cli, ["replay", str(tmp_path), "--speed", "fast"])
-    assert r.exit_code != 0 and "use max, or a factor" in r.output
+    assert r.exit_code != 0
+    assert "use max, or a factor" in r.output
     r = CliRunner().invoke(cli, ["record", "BTC_USDT", "--out", str(tmp_path), "--duration",
                                  "soon"])
-    assert r.exit_code != 0 and "90s / 15m / 24h" in r.output
+    assert r.exit_code != 0
+    assert "90s / 15m / 24h" in r.output
     r = CliRunner().invoke(cli, ["record", "--help"])
-    assert "record info" in r.output and "--check-books" in r.output
+    assert "record info" in r.output
+    assert "--check-books" in r.output
