@@ -5,6 +5,7 @@ segment cut anywhere yields every complete line before the cut (A3 at the file l
 from __future__ import annotations
 
 import hashlib
+import secrets
 from pathlib import Path
 
 import msgspec
@@ -66,9 +67,9 @@ def test_control_payloads_must_be_one_line() -> None:
 
 
 def test_login_and_filter_are_redacted(tmp_path: Path) -> None:
-    canary = "CANARY" + "5e" * 16
-    login = (b'{"method":"login","param":{"apiKey":"mx0vglKEY","reqTime":"1","signature":"'
-             + canary.encode() + b'"},"subscribe":false}')
+    canary = "CANARY" + secrets.token_hex(16)
+    param = {"apiKey": "mx0vglKEY", "reqTime": "1", "signature": canary}
+    login = msgspec.json.encode({"method": "login", "param": param, "subscribe": False})
     clock = FakeNs()
     rec = Recorder(tmp_path / "r", fmt.Manifest(private=True), now_ns=clock)
     rec.start()
