@@ -68,7 +68,7 @@ def test_control_payloads_must_be_one_line() -> None:
 
 def test_login_and_filter_are_redacted(tmp_path: Path) -> None:
     canary = "CANARY" + secrets.token_hex(16)
-    param = {"apiKey": "mx0vglKEY", "reqTime": "1", "signature": canary}
+    param = {"apiKey": "mx0vglKEY", "reqTime": "1", "signature": canary}  # pragma: allowlist secret
     login = msgspec.json.encode({"method": "login", "param": param, "subscribe": False})
     clock = FakeNs()
     rec = Recorder(tmp_path / "r", fmt.Manifest(private=True), now_ns=clock)
