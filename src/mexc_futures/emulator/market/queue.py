@@ -46,7 +46,10 @@ class QueuePos:
 class QueueModel(Protocol):
     """How a level's crowd is split around a resting order."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """``risk-averse``, ``prob:N`` or ``front`` (reports print it)."""
+        ...
 
     def place(self, level_qty: float) -> QueuePos:
         """Position of an order joining a level that holds ``level_qty``."""
