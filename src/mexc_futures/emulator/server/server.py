@@ -94,6 +94,7 @@ class Emulator:
         tick_ms: float = 10.0,
         venue: Venue | None = None,
         venue_options: dict[str, Any] | None = None,
+        start_ms: int | None = None,
     ) -> None:
         if (api_key is None) != (api_secret is None):
             raise ValueError("give both api_key and api_secret, or neither")
@@ -110,7 +111,7 @@ class Emulator:
         self.keys.add(ro_key, ro_secret, account=key, trade=False)
         self.faults = Faults()
         self.faults.listeners.append(self._on_fault)
-        self.clock = EmulatorClock(speed, self.faults)
+        self.clock = EmulatorClock(speed, self.faults, start_ms=start_ms)  # None: now
         self.venue = venue or Venue(
             VenueConfig(
                 seed=seed,

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -92,6 +92,10 @@ class VenueConfig:
     max_events_per_advance: int = 5000
     position_mode: int = HEDGE
     kline_intervals: tuple[str, ...] = tuple(INTERVALS)
+    #: builds each symbol's market instead of the synthetic ``SymbolMarket`` (``emulator
+    #: --replay``: ``market.replay_market.recorded_factory``); called as (engine, contract,
+    #: book, now_ms)
+    market_factory: Callable[[Engine, Contract, OrderBook, int], SymbolMarket] | None = None
 
 
 @dataclass
@@ -150,7 +154,10 @@ class Venue:
             start_version = symbol_seed(cfg.seed, sym) % 9_000_000_000 + 1_000_000_000
             book = OrderBook(start_version, ring)
             e.books[sym] = book
-            e.markets[sym] = SymbolMarket(c, book, cfg.seed, self._profile(c, rank), now_ms)
+            if cfg.market_factory is not None:
+                e.markets[sym] = cfg.market_factory(e, c, book, now_ms)
+            else:
+                e.markets[sym] = SymbolMarket(c, book, cfg.seed, self._profile(c, rank), now_ms)
             book.drain()  # the seeded book is the starting state, not news
             st = self._sym[sym]
             st.last_merge = st.last_full = st.last_refresh = now_ms
