@@ -22,7 +22,7 @@ resting order keeps ``QueuePos.ahead``, the crowd volume in front of it at its l
   **crossed book** (the recorded best ask at or below a resting bid) fills it whole at its own
   price as maker (hftbacktest #158's behaviour, stated in reports): ``QueueSim``.
 
-Pure and table-tested (``tests/unit/test_queue_models.py``): for any recorded sequence,
+Pure and table-tested (``tests/unit/emulator/market/test_queue.py``): for any recorded sequence,
 fills(RiskAverse) ≤ fills(Prob) ≤ fills(FrontOfQueue).
 """
 

@@ -37,8 +37,8 @@ async def test_a3_kill_9_loses_at_most_a_second(tmp_path: Path) -> None:
     async with Emulator(symbols=["BTC_USDT", "ETH_USDT"], speed=1,
                         venue_options={"flow_rate": 40.0}) as ex:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.integration._record_child", str(ex.port), str(out),
-            stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=env)
+            sys.executable, "-m", "tests.integration.recording._record_child", str(ex.port),
+            str(out), stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=env)
         try:
             assert proc.stdout is not None
             async with asyncio.timeout(30):

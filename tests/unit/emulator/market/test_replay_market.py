@@ -13,7 +13,7 @@ from mexc_futures.emulator.market.queue import Prob, QueueModel, RiskAverse
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
 from mexc_futures.emulator.market.tape import Event, Levels, Print, Ref
 from mexc_futures.emulator.venue.venue import Venue, VenueConfig
-from tests.unit._emulator import call, create, get
+from tests.unit.emulator._emulator import call, create, get
 
 T0 = 1_790_000_000_000
 SYM = "BTC_USDT"
