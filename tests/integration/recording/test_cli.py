@@ -51,3 +51,22 @@ def test_helpful_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["record", "--help"])
     assert "record info" in r.output
     assert "--check-books" in r.output
+
+
+def test_emulator_replay_options(tmp_path: Path) -> None:
+    from mexc_futures.cli.emulator_cmd import _replay_options
+
+    out = tmp_path / "rec"
+    r = CliRunner().invoke(cli, ["--seed", "3", "record", "BTC_USDT", "--duration", "2s",
+                                 "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    kw, note = _replay_options(out, "prob:3", None)
+    assert kw["symbols"] == ["BTC_USDT"]
+    assert kw["start_ms"] == kw["venue_options"]["start_ms"] > 0
+    assert "queue model prob:3" in note
+    bad = CliRunner().invoke(cli, ["emulator", "--replay", str(out), "--queue-model", "magic"])
+    assert bad.exit_code != 0
+    assert "risk-averse, prob" in bad.output
+    other = CliRunner().invoke(cli, ["emulator", "--replay", str(out), "--symbols", "ETH_USDT"])
+    assert other.exit_code != 0
+    assert "not in the recording" in other.output or "none of" in other.output
