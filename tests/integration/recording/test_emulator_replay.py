@@ -13,13 +13,13 @@ from typing import Any
 import msgspec
 
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
-from mexc_futures.emulator.market.tape import Print, Tape, build_tape
+from mexc_futures.emulator.market.tape import Print, Tape, build_tape, contract_terms
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.venue.venue import Venue, VenueConfig
 from mexc_futures.marketdata import MarketData
 from mexc_futures.model.events import BookUpdate
 from mexc_futures.recording import format as fmt
-from mexc_futures.recording.reader import iter_lines
+from mexc_futures.recording.reader import iter_lines, load_manifest
 from mexc_futures.recording.session import record
 from mexc_futures.transport.rest import RestClient
 from tests.unit.emulator._emulator import call, create, get
@@ -58,6 +58,9 @@ async def test_replayed_venue_book_equals_the_recorded_book(tmp_path: Path) -> N
     await _record(out)
     tape = build_tape(iter_lines(out), SYMS)
     assert tape.gaps == {}
+    terms = contract_terms(load_manifest(out).contracts)
+    assert terms["BTC_USDT"]["price_unit"] == 0.1
+    assert terms["BTC_USDT"]["taker_fee_rate"] == 0.0004
     v = _replay_venue(tape)
     v.advance(tape.end_ms)
     for sym, cp in _last_books(out).items():

@@ -241,11 +241,21 @@ def _no_take(_buy: bool, _vol: int, _t: int) -> None:
 
 
 def recorded_factory(
-    tape_events: dict[str, list[Event]], model: QueueModel | None = None
+    tape_events: dict[str, list[Event]],
+    model: QueueModel | None = None,
+    terms: dict[str, dict[str, float]] | None = None,
+    fees: dict[str, float] | None = None,
 ) -> Callable[[Engine, Contract, OrderBook, int], SymbolMarket]:
-    """A ``VenueConfig.market_factory`` that replays ``tape_events`` per symbol."""
+    """A ``VenueConfig.market_factory`` that replays ``tape_events`` per symbol.
+
+    ``terms`` (``tape.contract_terms`` of the manifest) set each contract's units, limits and fee
+    rates to the recorded ones; ``fees`` (``{"maker_fee_rate": r, "taker_fee_rate": r}``, the
+    CLI's ``--fees``) override the rates for every symbol (an account's own tier).
+    """
 
     def make(engine: Engine, contract: Contract, book: OrderBook, now_ms: int) -> SymbolMarket:
+        for name, value in {**(terms or {}).get(contract.symbol, {}), **(fees or {})}.items():
+            setattr(contract, name, value)
         return RecordedMarket(engine, contract, book, tape_events.get(contract.symbol, []),
                               now_ms, model)
 

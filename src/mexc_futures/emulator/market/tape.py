@@ -165,4 +165,24 @@ def build_tape(lines: Iterable[Any], symbols: Iterable[str] | None = None) -> Ta
     return tape
 
 
-__all__ = ["Event", "Levels", "Print", "Ref", "Tape", "build_tape"]
+#: ``emulator.venue.contracts.Contract`` fields a recorded contract detail sets (units, limits,
+#: fee rates: the replayed venue charges what the recorded venue charged)
+TERMS = {"price_unit": float, "contract_size": float, "vol_unit": int, "min_vol": int,
+         "max_vol": int, "maker_fee_rate": float, "taker_fee_rate": float}
+
+
+def contract_terms(details: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``{symbol: {field: value}}`` from a manifest's recorded contract details (raw JSON)."""
+    out: dict[str, dict[str, float]] = {}
+    for sym, raw in details.items():
+        d = msgspec.json.decode(bytes(raw), type=w.ContractDetail)
+        terms: dict[str, float] = {}
+        for name, kind in TERMS.items():
+            value = getattr(d, name, None)
+            if value is not None:
+                terms[name] = kind(value)
+        out[sym] = terms
+    return out
+
+
+__all__ = ["TERMS", "Event", "Levels", "Print", "Ref", "Tape", "build_tape", "contract_terms"]

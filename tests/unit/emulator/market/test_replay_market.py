@@ -124,3 +124,28 @@ def test_cancel_before_fill_and_increase_joins_behind() -> None:
     call(v, "POST", "/api/v1/private/order/cancel", [int(oid)])
     v.advance(T0 + 30)
     assert get(v, oid)["dealVol"] == 2
+
+
+def test_recorded_fee_rates_are_charged() -> None:
+    tape = {SYM: [BOOK, Print(T0 + 10, 100.0, 20, buy=False)]}
+    terms = {SYM: {"maker_fee_rate": 0.0, "taker_fee_rate": 0.0007}}
+    v = Venue(VenueConfig(symbols=(SYM,), accounts=("alice",), start_ms=T0,
+                          market_factory=recorded_factory(tape, terms=terms)))
+    assert v.contract(SYM).taker_fee_rate == 0.0007
+    oid = bid(v, 100.0, 1)
+    v.advance(T0 + 10)
+    assert get(v, oid)["dealVol"] == 1
+    assert v.truth.fills("alice")[0]["fee"] == 0  # maker at the recorded 0 %
+    taker = create(v, symbol=SYM, price=100.1, vol=1, side=1, type=3)  # IOC buy: taker
+    fill = next(f for f in v.truth.fills("alice") if str(f["orderId"]) == taker)
+    contract_value = 100.1 * v.contract(SYM).contract_size
+    assert fill["fee"] == pytest.approx(contract_value * 0.0007, abs=1e-8)  # booked to 8 dp
+
+
+def test_fees_override_for_every_symbol() -> None:
+    from mexc_futures.cli.emulator_cmd import parse_fees
+
+    assert parse_fees("maker=0,taker=0.0002") == {"maker_fee_rate": 0.0,
+                                                  "taker_fee_rate": 0.0002}
+    with pytest.raises(ValueError, match="maker=R,taker=R"):
+        parse_fees("cheap")
