@@ -41,14 +41,15 @@ FLOOR = {
     "execution": 3,
     "strategy": 4,
     "recording": 4,  # record/replay (#17): the market-data stack with a tap, recorded frames back
-    "cli": 5,
+    "backtest": 5,  # #17: strategy sessions against an emulator playing a recording
+    "cli": 6,
     "testing": 5,
 }
 PART_ALIAS = {"strategies": "strategy"}  # the built-in strategies sit beside the engine
 BASE = {"errors", "config", "clock", "_speedups"}  # _speedups: which depth path (#19)
 BASE_MAY_IMPORT = {"model", "protocol"} | BASE
 EMULATOR_MAY_IMPORT = {"emulator", "protocol", "model"} | BASE
-EMULATOR_IMPORTERS = {"emulator", "cli", "testing"}
+EMULATOR_IMPORTERS = {"emulator", "cli", "testing", "backtest"}
 SHIM_MARK = "Deprecated alias"
 
 

@@ -199,6 +199,7 @@ def _load() -> None:
         account_cmds,
         audit_cmd,
         cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
+        backtest_cmd,
         demo_cmd,
         kill_cmd,
         market_cmds,
@@ -236,6 +237,7 @@ def _load() -> None:
             emulator,
             record_cmd.record,
             replay_cmd.replay,
+            backtest_cmd.backtest,
         ]
     )
 

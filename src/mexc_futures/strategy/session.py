@@ -151,7 +151,8 @@ class StrategySession:
                 params = {"interval": self.strategy.kline_interval} if channel == "kline" else {}
                 await self.md.subscribe(channel, sym, **params)
         self.private = await stack.enter_async_context(
-            PrivateStream(self.env, self.credentials, PRIVATE_CHANNELS, self.strategy.symbols)
+            PrivateStream(self.env, self.credentials, PRIVATE_CHANNELS, self.strategy.symbols,
+                          clock=self.clock)  # the login is signed with the session's time
         )
         self.engine = StrategyEngine(
             self.strategy,
