@@ -60,6 +60,63 @@ def _equity(ex: Emulator, key: str, symbols: list[str]) -> rp.EquityPoint:
     return rp.EquityPoint(e.now_ms, wallet, unreal, wallet + unreal, pos, mid)
 
 
+@dataclass
+class Traded:
+    """What one strategy session did on an emulator (replaying or synthetic)."""
+
+    points: list[rp.EquityPoint]
+    fills: list[dict[str, Any]]
+    funding: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
+    contract_size: float
+    latencies: dict[str, list[float]]
+
+
+async def trade(
+    ex: Emulator,
+    strategy: Strategy,
+    *,
+    until_ms: int,
+    speed: float,
+    sample_s: float = 1.0,
+    progress: Callable[[float], None] | None = None,
+) -> Traded:
+    """Run ``strategy`` in a ``StrategySession`` on ``ex`` until venue time ``until_ms``,
+    sampling the account's equity every ``sample_s`` venue seconds."""
+    symbols = list(strategy.symbols)
+    key = ex.credentials.api_key
+    latencies: dict[str, list[float]] = {}
+    points: list[rp.EquityPoint] = []
+    start = ex.clock.venue_ms()
+    span_s = max((until_ms - start) / 1000, 1e-9)
+    with tempfile.TemporaryDirectory(prefix="mexc-backtest-") as tmp:
+        session = StrategySession(
+            strategy, ex.env, ex.credentials, journal_path=Path(tmp) / "journal.sqlite",
+            clock=ex.clock,
+            on_latency=lambda kind, ms: latencies.setdefault(kind, []).append(ms))
+        async with session:
+
+            async def sample() -> None:
+                while True:
+                    points.append(_equity(ex, key, symbols))
+                    if progress is not None:
+                        progress((ex.venue.now_ms - start) / 1000 / span_s)
+                    await asyncio.sleep(sample_s / speed)
+
+            sampler = asyncio.create_task(sample())
+            try:
+                left = (until_ms - ex.clock.venue_ms()) / 1000
+                await session.run(max(left, 0.0) / speed)
+            finally:
+                sampler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sampler
+    points.append(_equity(ex, key, symbols))
+    acct = ex.venue.engine.accounts[key]
+    return Traded(points, [dict(f) for f in acct.fills], list(acct.funding_records),
+                  ex.truth.orders(), ex.venue.contract(symbols[0]).contract_size, latencies)
+
+
 async def run_backtest(
     strategy: Strategy,
     data: Path,
@@ -78,49 +135,21 @@ async def run_backtest(
     if missing:
         raise ConfigError(f"the recording at {data} has no {', '.join(missing)} (it holds "
                           f"{', '.join(man.symbols)}); record them or pick another strategy "
-                          "symbol with -p symbol=...")
+                          "symbol with --symbol")
     symbols = list(strategy.symbols)
     model = parse_model(queue_model)
     tape = build_tape(iter_lines(data), man.symbols)
     terms = contract_terms(man.contracts)
     options = {"market_factory": recorded_factory(tape.events, model, terms, fees),
                "start_ms": tape.start_ms}
-    latencies: dict[str, list[float]] = {}
-    points: list[rp.EquityPoint] = []
-    span_s = (tape.end_ms - tape.start_ms) / 1000
     async with Emulator(symbols=man.symbols, speed=speed, start_ms=tape.start_ms,
                         balance=balance, venue_options=options) as ex:
-        key = ex.credentials.api_key
-        with tempfile.TemporaryDirectory(prefix="mexc-backtest-") as tmp:
-            session = StrategySession(
-                strategy, ex.env, ex.credentials, journal_path=Path(tmp) / "journal.sqlite",
-                clock=ex.clock,
-                on_latency=lambda kind, ms: latencies.setdefault(kind, []).append(ms))
-            async with session:
-
-                async def sample() -> None:
-                    while True:
-                        points.append(_equity(ex, key, symbols))
-                        if progress is not None:
-                            progress((ex.venue.now_ms - tape.start_ms) / 1000 / max(span_s, 1e-9))
-                        await asyncio.sleep(sample_s / speed)
-
-                sampler = asyncio.create_task(sample())
-                try:
-                    left = (tape.end_ms - ex.clock.venue_ms()) / 1000
-                    await session.run(max(left, 0.0) / speed)
-                finally:
-                    sampler.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sampler
-        points.append(_equity(ex, key, symbols))
-        acct = ex.venue.engine.accounts[key]
-        fills = [dict(f) for f in acct.fills]
-        funding = list(acct.funding_records)
-        orders = ex.truth.orders()
-        contract_size = ex.venue.contract(symbols[0]).contract_size
+        run = await trade(ex, strategy, until_ms=tape.end_ms, speed=speed, sample_s=sample_s,
+                          progress=progress)
         markets = {s: ex.venue.engine.markets[s] for s in symbols}
         replayed = {s: m.pos for s, m in markets.items() if isinstance(m, RecordedMarket)}
+    points, fills, funding, orders, contract_size, latencies = (
+        run.points, run.fills, run.funding, run.orders, run.contract_size, run.latencies)
     report = _report(strategy, data, man, tape, speed, model.name, fees, terms, balance,
                      sample_s, params, points, fills, funding, orders, contract_size,
                      latencies, replayed)
@@ -215,4 +244,4 @@ def _pct(xs: list[float], q: float) -> float | None:
     return s[min(len(s) - 1, int(len(s) * q))]
 
 
-__all__ = ["BacktestResult", "ledger_identity", "run_backtest"]
+__all__ = ["BacktestResult", "Traded", "ledger_identity", "run_backtest", "trade"]
