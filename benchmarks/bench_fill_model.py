@@ -65,6 +65,8 @@ async def one_seed(seed: int, minutes: float, speed: float, flow: float, size: i
         bt = await run_backtest(MarketMaker(symbols=(SYM,), size=size), data, speed=speed,
                                 queue_model=model)
         out[model] = _summary(bt.fills, bt.points[-1].unrealised, hours)
+        out[model]["fill_volume_by_rule"] = bt.report["results"]["events_replayed"][SYM][
+            "user_fill_volume_by_rule"]
     return out
 
 
@@ -109,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         ratio = t.get("fills_vs_live")
         print(f"{m:<12}{t['fills_per_hour']:>10,.0f}"
               f"{'' if ratio is None else f'{ratio:>9.2f}'}{t['net_pnl_per_hour']:>12,.4f}")
+    for m in MODELS:
+        rules = [r[m]["fill_volume_by_rule"] for r in runs]
+        total = {k: sum(x[k] for x in rules) for k in rules[0]}
+        print(f"{m:<12} fill volume by rule (all seeds): {total}")
     print(f"JSON: {out}")
     return 0
 

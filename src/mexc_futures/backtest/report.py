@@ -108,7 +108,7 @@ def markouts(fills: list[dict[str, Any]], points: list[EquityPoint],
             if i >= len(mids):
                 continue
             mid = mids[i][1]
-            assert mid is not None  # nosec B101 - filtered above
+            assert mid is not None  # nosec B101  # filtered above
             sign = 1.0 if f["side"] in BUY_SIDES else -1.0
             vals.append(sign * (mid - float(f["price"])) * f["vol"] * contract_size)
         out[f"{h // 1000}s"] = {"fills": len(vals), "mean": statistics.fmean(vals)

@@ -147,7 +147,8 @@ async def run_backtest(
         run = await trade(ex, strategy, until_ms=tape.end_ms, speed=speed, sample_s=sample_s,
                           progress=progress)
         markets = {s: ex.venue.engine.markets[s] for s in symbols}
-        replayed = {s: m.pos for s, m in markets.items() if isinstance(m, RecordedMarket)}
+        replayed = {s: {"events": m.pos, "user_fill_volume_by_rule": dict(m.user_fills)}
+                    for s, m in markets.items() if isinstance(m, RecordedMarket)}
     points, fills, funding, orders, contract_size, latencies = (
         run.points, run.fills, run.funding, run.orders, run.contract_size, run.latencies)
     report = _report(strategy, data, man, tape, speed, model.name, fees, terms, balance,
@@ -161,7 +162,7 @@ def _report(strategy: Strategy, data: Path, man: Any, tape: Any, speed: float, m
             sample_s: float, params: dict[str, str] | None, points: list[rp.EquityPoint],
             fills: list[dict[str, Any]], funding: list[dict[str, Any]],
             orders: list[dict[str, Any]], contract_size: float,
-            latencies: dict[str, list[float]], replayed: dict[str, int]) -> dict[str, Any]:
+            latencies: dict[str, list[float]], replayed: dict[str, Any]) -> dict[str, Any]:
     info = summarize(data, verify=False)
     end = points[-1] if points else None
     by_code: dict[str, int] = {}

@@ -71,17 +71,17 @@ class SegmentSet:
 
     def _out(self, data: bytes) -> None:
         if data:
-            assert self._fd is not None  # nosec B101 - type narrowing
+            assert self._fd is not None  # nosec B101  # type narrowing
             view = memoryview(data)
             while view:
                 n = os.write(self._fd, view)
                 view = view[n:]
             self._sha.update(data)
-            assert self.current is not None  # nosec B101 - type narrowing
+            assert self.current is not None  # nosec B101  # type narrowing
             self.current.bytes += len(data)
 
     def write(self, lines: bytes, n: int, last_ns: int) -> None:
-        assert self.current is not None  # nosec B101 - type narrowing
+        assert self.current is not None  # nosec B101  # type narrowing
         self._out(self._z.compress(lines))
         cur = self.current
         cur.frames += n
@@ -160,7 +160,7 @@ class Recorder:
 
     def rx_private(self, conn: int, raw: memoryview | bytes) -> None:
         """An inbound frame on the private (account) connection."""
-        assert self._priv is not None  # nosec B101 - only taps built with private=True call it
+        assert self._priv is not None  # nosec B101  # only taps built with private=True call it
         self._priv.append((self.now_ns(), conn, fmt.WS, bytes(raw)))
 
     def tx(self, conn: int, data: bytes, *, login: bool = False, filter_: bool = False,

@@ -269,7 +269,8 @@ class WsConnection:
     def make_listener(self) -> WSListener:
         """This connection's picows listener: compiled when possible (see ``ConnHooks``)."""
         py = _Listener(self)
-        table = self.hooks.depth_table() if _hot is not None else None
+        # a recorded connection stays on the pure listener: the tap must see every frame's bytes
+        table = self.hooks.depth_table() if _hot is not None and self.tap is None else None
         listener: WSListener = py
         if table is not None and _hot is not None:
             listener = _hot.DepthListener(self.conn_id, table, py, self.metrics)

@@ -64,7 +64,9 @@ class RecordedMarket(SymbolMarket):
         self.next_event_ms = float("inf")  # no synthetic flow
         self._crowd_seq = _CROWD_ID0
         self.prints = 0
-        self.user_fills_from_prints = 0
+        #: user fills (contracts) by rule: "queue" (a print at the order's price reached it),
+        #: "through" (a print beyond its price), "crossed" (the recorded book crossed it)
+        self.user_fills: dict[str, int] = {"queue": 0, "through": 0, "crossed": 0}
         first = next((e for e in events if isinstance(e, Print)), None)
         ref = next((e for e in events if isinstance(e, Ref) and e.fair is not None), None)
         start = first.price if first else (ref.fair if ref and ref.fair else contract.start_price)
@@ -123,13 +125,13 @@ class RecordedMarket(SymbolMarket):
         # a print at p means every level better than p was gone first: sweep them whole
         resting = book.asks if ev.buy else book.bids
         better = [lv.vol for q, lv in resting.items() if (q < ticks if ev.buy else q > ticks)]
-        fills = book.match(ev.buy, ticks - 1 if ev.buy else ticks + 1, sum(better), ev.t) \
+        through = book.match(ev.buy, ticks - 1 if ev.buy else ticks + 1, sum(better), ev.t) \
             if better else []
-        fills += book.match(ev.buy, ticks, vol, ev.t)
-        for f in fills:
-            if f.maker.owner is not None:
-                self.user_fills_from_prints += 1
-                e.maker_fill(f, ev.t, False)
+        for rule, fills in (("through", through), ("queue", book.match(ev.buy, ticks, vol, ev.t))):
+            for f in fills:
+                if f.maker.owner is not None:
+                    self.user_fills[rule] += f.vol
+                    e.maker_fill(f, ev.t, False)
         self.prints += 1
         e.truth.deals_of(c.symbol).append(self.record_trade(ticks, vol, ev.buy, ev.t))
 
@@ -233,6 +235,7 @@ class RecordedMarket(SymbolMarket):
         is_buy = side == BID
         for f in book.match(is_buy, ticks, vol, t):
             if f.maker.owner is not None:
+                self.user_fills["crossed"] += f.vol
                 e.maker_fill(f, t, False)
 
 

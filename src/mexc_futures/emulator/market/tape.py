@@ -128,7 +128,7 @@ def build_tape(lines: Iterable[Any], symbols: Iterable[str] | None = None) -> Ta
             continue
         try:
             msg = decode(line.payload)
-        except Exception:  # noqa: S112  # nosec B112 - undecodable frames are not market data
+        except Exception:  # noqa: S112  # nosec B112  # undecodable frames are not market data
             continue
         sym = getattr(msg, "symbol", None)
         if sym is None or (want and sym not in want):
