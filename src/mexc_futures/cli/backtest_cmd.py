@@ -55,7 +55,7 @@ def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[
              out: Path, as_json: bool) -> None:
     from mexc_futures.backtest import report as rp
     from mexc_futures.backtest.runner import run_backtest
-    from mexc_futures.cli.emulator_cmd import parse_fees
+    from mexc_futures.cli.replay_opts import parse_fees
     from mexc_futures.emulator.market.queue import parse_model
     from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_params
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+from pathlib import Path
+from typing import Any
 
 import click
 
 from mexc_futures.cli.common import CliError, check_emulator_symbols
 from mexc_futures.cli.emulator_ctl import add_control_commands
+from mexc_futures.cli.replay_opts import replay_options
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
@@ -27,8 +30,11 @@ liquidity providers keeps a deep book around a fair price that moves with the
 contract's volatility, and takers trade against it (deals, klines, tickers,
 index, fair price and funding all come from those trades). A resting order far
 from the market stays unfilled unless the price gets there. --market light is
-the thin, cheap market the test suite uses. Signed requests must use the printed test key pair
-(fixed ones with --api-key/--api-secret: local test keys, never real MEXC keys).
+the thin, cheap market the test suite uses. With --replay DIR the market is a
+recording (`mexc-futures record`): your orders rest in the recorded queues
+(--queue-model), fill from recorded trades and pay the recorded fees.
+Signed requests must use the printed test key pair (fixed ones with
+--api-key/--api-secret: local test keys, never real MEXC keys).
 Other mexc-futures commands use it with --emulator-url and the keys in the
 environment (MEXC_API_KEY / MEXC_API_SECRET), as they would for --live.
 --speed scales venue time (limits, funding, klines); with --speed != 1 sign with
@@ -38,6 +44,7 @@ the server's time (GET /api/v1/contract/ping), not your own clock.
 Examples:
   mexc-futures emulator
   mexc-futures emulator --api-key test-key --api-secret test-secret-0001
+  mexc-futures emulator --replay rec/day1 --speed 10   # a recording as the market
     then, in another shell:
     export MEXC_EMULATOR_URL=http://127.0.0.1:8000
     export MEXC_API_KEY=test-key MEXC_API_SECRET=test-secret-0001
@@ -154,6 +161,27 @@ Control a running emulator (token from --token or MEXC_EMULATOR_TOKEN):
     show_default=True,
     help="Answer code 510 above the per-endpoint rate limits of spec §9.1.",
 )
+@click.option(
+    "--replay",
+    "replay_dir",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Replay a recording (`mexc-futures record`) as the market instead of the synthetic "
+    "one: venue time starts at the recording's start and runs at --speed.",
+)
+@click.option(
+    "--queue-model",
+    default="risk-averse",
+    show_default=True,
+    help="With --replay: where your resting orders stand in the recorded queues: "
+    "risk-averse, prob[:N] (N=2 default) or front (optimistic bound).",
+)
+@click.option(
+    "--fees",
+    default=None,
+    metavar="maker=R,taker=R",
+    help="With --replay: your account's fee rates (default: the recorded contract's rates).",
+)
 @click.pass_context
 def emulator(
     ctx: click.Context,
@@ -172,11 +200,21 @@ def emulator(
     ws_limits: bool,
     spot_ws_rules: bool,
     rest_limits: bool,
+    replay_dir: Path | None,
+    queue_model: str,
+    fees: str | None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return  # a control subcommand talks to a running emulator
     if (api_key is None) != (api_secret is None):
         raise click.UsageError("give both --api-key and --api-secret, or neither")
+    replay_kw: dict[str, Any] = {}
+    replay_note = ""
+    venue_options = {"flow_rate": None if market == "realistic" else 5.0, "jump_rate": jumps}
+    if replay_dir is not None:  # the market is a recording (#17)
+        replay_kw, replay_note = replay_options(replay_dir, queue_model, symbols, fees)
+        symbols = ",".join(replay_kw.pop("symbols"))
+        venue_options.update(replay_kw.pop("venue_options"))
     chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     if chosen:
         check_emulator_symbols(chosen)  # it would otherwise invent a contract for any name
@@ -193,7 +231,8 @@ def emulator(
         limits=_limits(ws_limits, spot_ws_rules),
         rest_limits=rest_limits,
         control_token=control_token,
-        venue_options={"flow_rate": None if market == "realistic" else 5.0, "jump_rate": jumps},
+        venue_options=venue_options,
+        **replay_kw,
     )
 
     async def run() -> None:
@@ -209,8 +248,10 @@ def emulator(
             click.echo(f"Token      {ex.control_token}")
             click.echo(
                 f"Contracts  {len(ex.venue.symbols())}   speed x{speed}   seed {seed}   "
-                f"market {market}"
+                f"market {market if replay_dir is None else 'replay'}"
             )
+            if replay_note:
+                click.echo(replay_note)
             click.echo("Serving; press Ctrl-C to stop.")
             await asyncio.Event().wait()
 

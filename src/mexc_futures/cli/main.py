@@ -198,8 +198,8 @@ def _load() -> None:
     from mexc_futures.cli import (
         account_cmds,
         audit_cmd,
-        cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         backtest_cmd,
+        cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         demo_cmd,
         kill_cmd,
         market_cmds,

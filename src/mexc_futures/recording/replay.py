@@ -46,7 +46,10 @@ from mexc_futures.transport.ws import WsConnection
 #: the router's own sleeps (retry backoff) are instant in replay: answers come from the recording
 REPLAY_SPEED = 1e6
 EXTERNAL_RESYNCS = frozenset({"stale", "audit"})
-_BODY_TYPES: dict[str, Any] = {"depth": w.DepthData, "depth_commits": list[w.DepthCommit]}
+_BODY_TYPES: dict[str, Any] = {"depth": w.DepthData, "depth_commits": list[w.DepthCommit],
+                                "deals": list[w.DealData]}
+#: the router's REST tasks (fetch workers; older names kept for clarity of intent)
+_FETCH_TASKS = ("md-fetch", "md-snap", "md-commits")
 
 
 class ReplayClock:
@@ -135,6 +138,9 @@ class RecordedDepthSource:
 
     async def get_depth_commits(self, symbol: str, limit: int) -> Any:
         return await self._wait(("depth_commits", symbol, limit))
+
+    async def get_deals(self, symbol: str, limit: int | None = None) -> Any:
+        return await self._wait(("deals", symbol, limit))
 
     async def _wait(self, key: tuple[str, str, Any]) -> Any:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -268,7 +274,7 @@ async def _settle(src: RecordedDepthSource, md: ReplayMarketData, limit: int = 1
     """Let fetch tasks the router spawned reach their recorded-answer wait (or finish)."""
     for _ in range(limit):
         fetching = [t for t in md._tasks
-                    if not t.done() and t.get_name().startswith(("md-snap", "md-commits"))]
+                    if not t.done() and t.get_name().startswith(_FETCH_TASKS)]
         waiting = {x.task for x in src.waiting}
         if all(t in waiting for t in fetching):
             return

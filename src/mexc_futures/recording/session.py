@@ -45,7 +45,8 @@ def clock_ns(clock: Clock) -> NowNs:
 class RecordingDepthSource:
     """A ``DepthSource`` that writes every answer (or failure) as a ``rest`` line."""
 
-    def __init__(self, inner: DepthSource, rec: Recorder) -> None:
+    def __init__(self, inner: Any, rec: Recorder) -> None:
+        """``inner``: the ``RestClient`` (depth, commits and, for deal recovery, deals)."""
         self._inner = inner
         self._rec = rec
 
@@ -56,6 +57,11 @@ class RecordingDepthSource:
     async def get_depth_commits(self, symbol: str, limit: int) -> Any:
         return await self._call("depth_commits", symbol, {"limit": limit},
                                 lambda: self._inner.get_depth_commits(symbol, limit))
+
+    async def get_deals(self, symbol: str, limit: int | None = None) -> Any:
+        """Recent deals (the router's deal-gap recovery asks for them)."""
+        return await self._call("deals", symbol, {"limit": limit},
+                                lambda: self._inner.get_deals(symbol, limit))
 
     async def _call(self, path: str, symbol: str, q: dict[str, Any],
                     fn: Callable[[], Any]) -> Any:

@@ -54,7 +54,7 @@ def test_helpful_errors(tmp_path: Path) -> None:
 
 
 def test_emulator_replay_options(tmp_path: Path) -> None:
-    from mexc_futures.cli.emulator_cmd import _replay_options
+    from mexc_futures.cli.replay_opts import replay_options as _replay_options
 
     out = tmp_path / "rec"
     r = CliRunner().invoke(cli, ["--seed", "3", "record", "BTC_USDT", "--duration", "2s",

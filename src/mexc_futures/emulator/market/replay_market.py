@@ -32,7 +32,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from mexc_futures.emulator.market.market import SymbolMarket, TakeFn
+from mexc_futures.emulator.market.calibration import light
+from mexc_futures.emulator.market.crowd import TakeFn
+from mexc_futures.emulator.market.market import SymbolMarket
 from mexc_futures.emulator.market.queue import FrontOfQueue, Prob, QueueModel, RiskAverse
 from mexc_futures.emulator.market.tape import Event, Levels, Print, Ref
 from mexc_futures.emulator.venue.contracts import Contract
@@ -56,7 +58,10 @@ class RecordedMarket(SymbolMarket):
         now_ms: int,
         model: QueueModel | None = None,
     ) -> None:
-        super().__init__(contract, book, 0, 0.0, now_ms, levels=0)
+        super().__init__(contract, book, 0, light(1, 0.0), now_ms)
+        for oid in list(book.orders):  # no synthetic ladder: the recording is the book
+            book.remove(oid, now_ms)
+        self.rate = 0.0
         self.engine = engine
         self.events = events
         self.pos = 0
@@ -83,6 +88,10 @@ class RecordedMarket(SymbolMarket):
         return self.pos >= len(self.events)
 
     # ------------------------------------------------------------------ the tape
+    def idle(self, now_ms: int) -> bool:
+        """No recorded event is due at ``now_ms``."""
+        return self.pos >= len(self.events) or self.events[self.pos].t > now_ms
+
     def step(self, now_ms: int, take: TakeFn) -> None:
         """Apply every recorded event up to ``now_ms`` (``take`` is unused: prints are ours)."""
         events = self.events
@@ -239,7 +248,7 @@ class RecordedMarket(SymbolMarket):
                 e.maker_fill(f, t, False)
 
 
-def _no_take(_buy: bool, _vol: int, _t: int) -> None:
+def _no_take(_buy: bool, _vol: int, _t: int, _limit: int | None = None) -> None:
     return None
 
 

@@ -143,7 +143,7 @@ def test_recorded_fee_rates_are_charged() -> None:
 
 
 def test_fees_override_for_every_symbol() -> None:
-    from mexc_futures.cli.emulator_cmd import parse_fees
+    from mexc_futures.cli.replay_opts import parse_fees
 
     assert parse_fees("maker=0,taker=0.0002") == {"maker_fee_rate": 0.0,
                                                   "taker_fee_rate": 0.0002}
