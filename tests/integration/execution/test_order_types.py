@@ -154,14 +154,40 @@ async def test_trigger_refused_before_accept_is_not_placed(ex: Emulator, tmp_pat
         assert await em.rest.list_plan_orders(SYMBOL, states="1") == []
 
 
+def _crash_intent(kind: str, last: Decimal) -> tuple[Any, str, CondState]:
+    """An intent of ``kind``, its endpoint and its state once found after a crash."""
+    if kind == "trigger":
+        return _far_trigger(last, client_key=CRASH_TAG), "plan_place_v2", CondState.LIVE
+    if kind == "stop":
+        sl = (last * Decimal("0.7")).quantize(TENTH)
+        return PlaceStop(symbol=SYMBOL, position_side=1, stop_loss_price=sl), "stop_place", (
+            CondState.LIVE
+        )
+    if kind == "trailing":
+        trail = PlaceTrailing(
+            symbol=SYMBOL,
+            side=TradeSide.CLOSE_LONG,
+            vol=Decimal(1),
+            callback_rate=Decimal("0.01"),
+            activation_price=(last * Decimal("1.5")).quantize(TENTH),
+        )
+        return trail, "track_place", CondState.LIVE
+    if kind == "reverse":
+        return ReversePosition(symbol=SYMBOL, position_side=1), "reverse_position", CondState.DONE
+    return CloseAll(), "close_all_positions", CondState.DONE
+
+
 @pytest.mark.parametrize("sent", [False, True])
+@pytest.mark.parametrize("kind", ["trigger", "stop", "trailing", "reverse", "close_all"])
 async def test_crash_between_journal_and_send_resolves_at_start(
-    ex: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sent: bool
+    ex: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, sent: bool
 ) -> None:
     """The process dies after the journal commit (``sent``: and after the venue accepted):
     the next start looks the row up, never sends it again, and only then allows orders."""
     journal = tmp_path / "j.db"
     async with manager(ex, journal) as em:
+        await _open_long(em)
+        intent, endpoint, found = _crash_intent(kind, await _last(em))
         real_send = em.conditionals._send
 
         async def crash(kind: str, body: object) -> str | None:
@@ -171,17 +197,19 @@ async def test_crash_between_journal_and_send_resolves_at_start(
 
         monkeypatch.setattr(em.conditionals, "_send", crash)
         with pytest.raises(asyncio.CancelledError):
-            await em.submit(_far_trigger(await _last(em), client_key=CRASH_TAG))
+            await em.submit(intent)
         (row,) = em.conditionals.by_key.values()
         assert row.state is CondState.PENDING_SUBMIT
     monkeypatch.undo()
     async with manager(ex, journal) as em2:
         (row,) = em2.conditionals.by_key.values()
-        assert row.state is (CondState.LIVE if sent else CondState.NOT_PLACED)
+        assert row.state is (found if sent else CondState.NOT_PLACED)
         assert em2.ready
-        assert len(_plans(ex)) == (1 if sent else 0)  # never resent by the restart
-        live = await em2.rest.list_plan_orders(SYMBOL, states="1")
-        assert [r.id for r in live] == ([row.venue_id] if sent else [])
+        calls = [c for c in ex.rest.calls if c.endpoint == endpoint]
+        assert len(calls) == (1 if sent else 0)  # never resent by the restart
+        if kind == "trigger":
+            live = await em2.rest.list_plan_orders(SYMBOL, states="1")
+            assert [r.id for r in live] == ([row.venue_id] if sent else [])
 
 
 async def test_same_client_key_is_one_trigger(ex: Emulator, tmp_path: Path) -> None:
@@ -277,7 +305,18 @@ async def test_kill_switch_cancels_triggers_and_stops_and_flattens(
                 stop_loss_price=(last * Decimal("0.7")).quantize(TENTH),
             )
         )
+        resting = PlaceOrder(
+            symbol=SYMBOL,
+            side=TradeSide.OPEN_LONG,
+            kind=OrderKind.LIMIT,
+            vol=Decimal(1),
+            price=(last * Decimal("0.9")).quantize(TENTH),
+            leverage=10,
+        )
+        batch = await em.submit(PlaceBatch(orders=(resting, resting)))
         await em.trip("operator", "test")
+        assert await em.rest.get_open_orders() == []
+        assert [o.state for o in batch] == [OrderState.CANCELLED, OrderState.CANCELLED]
         assert await em.rest.list_plan_orders(SYMBOL, states="1") == []
         assert await em.rest.get_stop_orders(SYMBOL) == []
         assert await em.rest.get_positions() == []  # flattened and verified
