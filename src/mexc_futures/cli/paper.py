@@ -271,7 +271,7 @@ async def _reconcile(
 ) -> list[Reconciliation]:
     """Local view vs the venue's REST answers, and vs the in-process venue's truth."""
     symbols = session.strategy.symbols
-    local = local_snapshot(session.engine.account, symbols)
+    local = local_snapshot(session.engine.account, symbols, since_ms)
     recs = [compare(local, await venue_snapshot(session.rest, symbols, since_ms))]
     ex = target.emulator
     if ex is not None and target.credentials is not None:

@@ -75,9 +75,17 @@ def _fmt(pos: dict[tuple[str, int], Decimal]) -> str:
     return ",".join(f"{s}:{'L' if t == 1 else 'S'}{v}" for (s, t), v in sorted(pos.items()))
 
 
-def local_snapshot(account: AccountState, symbols: Iterable[str]) -> Snapshot:
-    """The client's view."""
+def local_snapshot(
+    account: AccountState, symbols: Iterable[str], since_ms: int | None = None
+) -> Snapshot:
+    """The client's view (fills since ``since_ms`` when given, like the venue's side: a fill of
+    an order placed before the run may reach the account during it)."""
     syms = set(symbols)
+    older = (
+        frozenset()
+        if since_ms is None
+        else frozenset(f.fill_id for f in account.recent_fills() if f.time < since_ms)
+    )
     mine_and_others = [*account.open_orders(), *account.foreign_orders()]
     return Snapshot(
         open_orders=frozenset(o.order_id for o in mine_and_others if o.symbol in syms),
@@ -86,7 +94,7 @@ def local_snapshot(account: AccountState, symbols: Iterable[str]) -> Snapshot:
             for p in account.positions()
             if p.symbol in syms and p.hold_vol
         },
-        fills=frozenset(f for f in account.fill_ids),
+        fills=frozenset(f for f in account.fill_ids if f not in older),
     )
 
 
