@@ -36,6 +36,7 @@ from mexc_futures.cli.common import (
     options,
     run,
 )
+from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.errors import ApiError, MexcError
 from mexc_futures.model.intents import OrderKind, TradeSide
@@ -188,6 +189,7 @@ def audit(
     async def go() -> list[Finding]:
         sym = symbol.upper()
         async with connect(opts, keys=True) as (t, rest), aiohttp.ClientSession() as session:
+            await check_symbol(rest, sym)  # FOO_USDT: "unknown symbol", not 13 drift rows
             rows = await capabilities(rest, sym)
             now_s = (rest.clock.time_ms() + rest.offset_ms) // 1000
             rows += await run_audit(

@@ -290,3 +290,17 @@ def test_log_file_in_json_has_the_activity(tmp_path: Path) -> None:
     assert first["reason"].startswith("market_maker")
     assert first["outcome"] in ("accepted", "refused")
     assert "place BTC_USDT" in first["decision"]
+
+
+def test_audit_against_its_own_emulator_is_clean_even_strict(env: dict[str, str]) -> None:
+    """ux-audit finding 21: documented fields the models leave out showed as "new field" rows,
+    and ``audit --strict`` failed against the toolkit's own emulator; ``--symbol FOO_USDT``
+    reported 13 drift rows instead of "unknown symbol"."""
+    res = invoke(["audit", "--strict"], env)
+    assert res.exit_code == 0, res.output
+    assert "new field" not in res.output
+    assert "No drift" in res.output
+    res = invoke(["audit", "--symbol", "FOO_USDT"], env)
+    assert res.exit_code == 1
+    assert "Unknown symbol" in res.output
+    assert "drift finding" not in res.output
