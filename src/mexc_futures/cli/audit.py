@@ -178,10 +178,15 @@ DOCUMENTED_UNMODELLED: dict[str, frozenset[str]] = {
 }
 
 
+ORDER_ENDPOINTS = ("open_orders", "history_orders", "order", "orders_by", "order_by")
+
+
 def _documented(endpoint_name: str, path: str) -> bool:
-    """Whether ``path`` (``$[0].debtAmount``) is a documented field the models leave out."""
+    """Whether ``path`` (``$[0].debtAmount``) is a documented field the models leave out (an
+    order row carries the same fields on every endpoint that returns orders)."""
     name = re.split(r"[.\[\]]", path)[-1] or path
-    return name in DOCUMENTED_UNMODELLED.get(endpoint_name, frozenset())
+    key = "history_orders" if endpoint_name.startswith(ORDER_ENDPOINTS) else endpoint_name
+    return name in DOCUMENTED_UNMODELLED.get(key, frozenset())
 
 
 def _summary(data: Any) -> str:

@@ -186,7 +186,7 @@ def chart(
         rows.append(f"{label:>{label_w - 1}} ┤{''.join(cells)}")
     rows.append(" " * (label_w - 1) + " └" + "─" * plot_w)
     left, right = axis or ((f"-{span_s:.0f} s" if span_s else ""), "now")
-    rows.append(f"{unit:>{label_w - 1}}  {left}{right:>{max(0, plot_w - len(left))}}")
+    rows.append(f"{unit:>{label_w - 1}}  {left} {right:>{max(0, plot_w - len(left) - 1)}}")
     return rows
 
 

@@ -249,7 +249,7 @@ def klines(
                     progress.advance(task)
         rows = sorted(out.items())
         wanted = (end_s - start_s) // step
-        if rows and len(rows) < wanted and not as_json:
+        if rows and len(rows) < wanted - 1 and not as_json:  # one bar may still be open
             click.echo(
                 f"Note: {len(rows)} of the {wanted} bars asked for exist in that range "
                 f"(the venue's history starts at "
