@@ -14,8 +14,9 @@ Targets (``open_target``), in this order:
 ``connect(opts, keys=...)`` opens the target and a ``RestClient`` on it in one step.
 
 State that must outlive one command (the journal and the kill-switch latch) lives in
-``--state-dir`` (``MEXC_FUTURES_HOME``, default ``~/.mexc-futures``), one sub-directory per target
-kind (``live``, ``emulator``).
+``--state-dir`` (``MEXC_FUTURES_HOME``, default ``~/.mexc-futures``), one sub-directory per
+account: ``live``, ``emulator-HOST-PORT`` for each emulator you started, ``emulator`` for the
+in-process one (``Options.target_key``).
 
 Errors: ``MexcError`` subclasses become a one-paragraph message that says what to do, exit code 1
 (``CliError``); usage errors keep click's exit code 2. Library log records are shown from
@@ -94,10 +95,23 @@ class Options:
         """``live`` or ``emulator``."""
         return "live" if self.live else "emulator"
 
+    @property
+    def target_key(self) -> str:
+        """Which account the state belongs to: ``live``; ``emulator-HOST-PORT`` for an emulator
+        you started (each its own journal and kill switch: ux-audit finding 14); ``emulator``
+        for the fresh in-process one."""
+        if self.live:
+            return "live"
+        url = emulator_url(self)
+        if not url:
+            return "emulator"
+        where = re.sub(r"^[a-z]+://", "", url.rstrip("/"))
+        return "emulator-" + re.sub(r"[^A-Za-z0-9.]+", "-", where).strip("-")
+
     def home(self) -> Path:
-        """Directory for the journal and the kill-switch latch of this target kind (0700)."""
+        """Directory for the journal and the kill-switch latch of this target (0700)."""
         base = self.state_dir or Path(os.environ.get(ENV_HOME) or Path.home() / ".mexc-futures")
-        path = base / self.kind
+        path = base / self.target_key
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -144,7 +145,8 @@ def test_fills_trades_csv_since_and_journal(env: dict[str, str]) -> None:
     future = invoke(["fills", "--symbol", "BTC_USDT", "--since", "2099-01-01"], env)
     assert future.exit_code == 2
     assert "in the future" in future.output
-    path = Path(env["MEXC_FUTURES_HOME"]) / "emulator" / "journal.sqlite"
+    port = env["MEXC_EMULATOR_URL"].rsplit(":", 1)[1]
+    path = Path(env["MEXC_FUTURES_HOME"]) / f"emulator-127.0.0.1-{port}" / "journal.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
     j = Journal(path)
     j.record_fill(
@@ -304,3 +306,48 @@ def test_audit_against_its_own_emulator_is_clean_even_strict(env: dict[str, str]
     assert res.exit_code == 1
     assert "Unknown symbol" in res.output
     assert "drift finding" not in res.output
+
+
+def test_each_emulator_has_its_own_kill_switch(env: dict[str, str], tmp_path: Path) -> None:
+    """ux-audit finding 14: killing one emulator's account blocked every other emulator and the
+    in-process paper runs (one ``~/.mexc-futures/emulator/`` for all)."""
+    assert invoke(["kill", "--reason", "test"], env).exit_code == 0
+    try:
+        with ThreadedEmulator(seed=12, symbols=["BTC_USDT"]) as other:
+            env2 = env_for(other, Path(env["MEXC_FUTURES_HOME"]).parent)
+            res = invoke(["orders"], env2)
+            assert res.exit_code == 0, res.output
+            res = invoke(["order", "place", "BTC_USDT", "--side", "buy", "--vol", "1",
+                          "--price", "1000", "--type", "post-only", "--leverage", "5"], env2)
+            assert "TRIPPED" not in res.output
+        paper = {**env, "MEXC_EMULATOR_URL": ""}
+        res = invoke(["run", "funding_monitor", "--duration", "1", "--quiet"], paper)
+        assert res.exit_code == 0, res.output
+        res = invoke(["order", "place", "BTC_USDT", "--side", "buy", "--vol", "1",
+                      "--price", "1000"], env)
+        assert res.exit_code == 1
+        assert "Kill switch is TRIPPED" in res.output  # the killed account stays blocked
+    finally:
+        invoke(["kill", "--reset"], env)
+
+
+def test_watch_ctrl_c_exits_zero(tmp_path: Path) -> None:
+    """ux-audit finding 16: `watch` (documented "until Ctrl-C") printed `Aborted!`, exit 1."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mexc_futures.cli", "watch", "BTC_USDT", "--plain"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": NO_KEYRING,
+             "MEXC_FUTURES_HOME": str(tmp_path)},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # a line per second: it is up and watching
+        assert first.startswith("BTC_USDT bid"), first
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Aborted" not in err + out
+    assert "Traceback" not in err
