@@ -60,6 +60,8 @@ from mexc_futures.cli.reconcile import (
 )
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.errors import MexcError
+from mexc_futures.execution.alerts import WebhookAlert
+from mexc_futures.model.risk import RiskLimits
 from mexc_futures.protocol import convert
 from mexc_futures.strategy.api import Strategy
 from mexc_futures.strategy.guard import display_name
@@ -73,6 +75,53 @@ DEMO_FLOW_RATE = 12.0  # synthetic taker flow of the in-process emulator (trades
 VIEWS = ("dashboard", "plain", "quiet")
 EXIT_MISMATCH = 1  # the local view and the venue disagree after the run
 EXIT_STRATEGY_FAILED = 3  # the strategy raised or returned something that is not an intent
+
+
+@dataclass(frozen=True)
+class RunExtras:
+    """What a config file adds to a run: risk limits, a webhook and which events alert."""
+
+    risk: RiskLimits | None = None
+    webhook: WebhookAlert | None = None
+    alert_events: tuple[str, ...] = ()
+
+
+ALERT_KINDS = {"KILL": "kill_switch", "ERROR": "strategy_error", "FILL": "fill"}
+
+
+class Notifier:
+    """Sends activity entries of the chosen kinds to the webhook (kill switch, strategy error,
+    fill, a refused order, a connection change); never blocks the run, never raises."""
+
+    def __init__(self, webhook: WebhookAlert | None, events: tuple[str, ...]) -> None:
+        self.webhook, self.events = webhook, frozenset(events)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.sent = 0
+
+    def kind(self, entry: Entry) -> str | None:
+        if entry.kind == "ORDER" and entry.fields.get("outcome") == "refused":
+            return "order_refused"
+        if entry.kind == "HEALTH" and entry.text.startswith("connection"):
+            return "connection"
+        return ALERT_KINDS.get(entry.kind)
+
+    def on_entry(self, entry: Entry) -> None:
+        kind = self.kind(entry)
+        if self.webhook is None or kind is None or kind not in self.events:
+            return
+        if kind == "kill_switch" and "kill_switch" in self.events:
+            return  # the execution manager alerts the kill switch itself (once)
+        task = asyncio.get_running_loop().create_task(
+            self.webhook.send(f"mexc-futures {kind}", entry.text)
+        )
+        self.sent += 1
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for alerts still in flight (each is bounded by the webhook's timeout)."""
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 @dataclass
@@ -111,6 +160,7 @@ def paper_command(
     view: str,
     params: dict[str, str] | None = None,
     max_errors: int | None = None,
+    extras: RunExtras | None = None,
 ) -> None:
     """Run ``strategy`` on a paper account, print the summary, exit non-zero on trouble."""
     opts = options(ctx)
@@ -132,6 +182,7 @@ def paper_command(
                     journal=path,
                     params=params,
                     max_errors=max_errors,
+                    extras=extras,
                 )
 
     outcome = run(go())
@@ -156,8 +207,10 @@ async def run_paper(
     journal: Path,
     params: dict[str, str] | None = None,
     max_errors: int | None = None,
+    extras: RunExtras | None = None,
 ) -> RunOutcome:
     """Run ``strategy`` on ``target``'s account (see the module docstring)."""
+    extras = extras or RunExtras()
     if target.credentials is None:
         raise click.ClickException("a strategy run needs the account's keys")
     symbol = strategy.symbols[0]
@@ -174,6 +227,8 @@ async def run_paper(
     activity.sinks += [lambda e: model.note_activity(e.line()), log_sink]
     if view == "plain":
         activity.sinks.append(_print_entry)
+    notifier = Notifier(extras.webhook, extras.alert_events)
+    activity.sinks.append(notifier.on_entry)
     failures: list[HealthReport] = []
 
     def on_report(report: HealthReport) -> None:
@@ -200,6 +255,8 @@ async def run_paper(
         on_latency=model.note_latency,
         on_account=activity.account,
         on_intent=activity.decision,
+        risk=extras.risk,
+        alerts=extras.webhook if "kill_switch" in extras.alert_events else None,
     )
     async with session:
         for sym, spec in session.specs.items():
@@ -237,6 +294,7 @@ async def run_paper(
             ran = min(ran, duration)
         if failures and view == "dashboard":
             click.echo(_trace_text(failures[0]), err=True)
+        await notifier.drain()
         recs = await _reconcile(session, target, since)
         lines = summary_lines(session, model, recs, (ran, loop.time() - t0), target, params)
         stats = session.engine.stats
@@ -441,6 +499,8 @@ __all__ = [
     "EXIT_MISMATCH",
     "EXIT_STRATEGY_FAILED",
     "VIEWS",
+    "Notifier",
+    "RunExtras",
     "RunOutcome",
     "default_view",
     "paper_command",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from pathlib import Path
 
 import click
 
@@ -28,10 +29,12 @@ from mexc_futures.cli.common import (
     params_option,
     run,
 )
-from mexc_futures.cli.paper import RunOutcome, default_view, paper_command, run_paper
+from mexc_futures.cli.paper import RunExtras, RunOutcome, default_view, paper_command, run_paper
+from mexc_futures.cli.runconfig import RunConfig, load_config
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.config import load_credentials
 from mexc_futures.errors import MexcError
+from mexc_futures.execution.alerts import WebhookAlert
 from mexc_futures.strategy.api import Strategy
 from mexc_futures.strategy.loader import (
     build_strategy,
@@ -44,7 +47,15 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @click.command("run")
-@click.argument("strategy_ref", metavar="STRATEGY")
+@click.argument("strategy_ref", metavar="[STRATEGY]", required=False)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MEXC_FUTURES_CONFIG",
+    help="TOML file with the strategy, symbols, parameters, risk limits and alerts; options "
+    "given here win over it [env MEXC_FUTURES_CONFIG]. See docs/config.md.",
+)
 @click.option(
     "--paper/--live",
     "paper",
@@ -81,22 +92,21 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--max-errors",
     type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Stop the run (cancelling its orders) after this many strategy exceptions.",
+    help="Stop the run (cancelling its orders) after this many strategy exceptions [default: 10].",
 )
 @click.option("--show-params", is_flag=True, help="List the strategy's parameters and exit.")
 @click.option("--yes", is_flag=True, help="Do not ask before going live.")
 @click.pass_context
 def run_strategy(
     ctx: click.Context,
-    strategy_ref: str,
+    strategy_ref: str | None,
+    config_path: Path | None,
     paper: bool,
     symbols: tuple[str, ...],
     params: tuple[str, ...],
     duration: float | None,
     view: str | None,
-    max_errors: int,
+    max_errors: int | None,
     show_params: bool,
     yes: bool,
 ) -> None:
@@ -121,6 +131,7 @@ def run_strategy(
       mexc-futures run examples/breakout.py -s ETH_USDT -p lookback=50
       mexc-futures run funding_monitor -s BTC_USDT -s ETH_USDT
       mexc-futures run market_maker --show-params
+      mexc-futures run --config mm.toml            # strategy, params, risk, alerts in a file
       mexc-futures --emulator-url http://127.0.0.1:8000 run market_maker   # keys from env
       mexc-futures run market_maker --live      # keys from env / .env / keyring
 
@@ -128,17 +139,34 @@ def run_strategy(
     """
     opts = options(ctx)
     live = opts.live or not paper
-    view = view or default_view()
     with explained():
-        cls = load_strategy(strategy_ref)
+        cfg = load_config(config_path) if config_path is not None else None
+        ref = strategy_ref or (cfg.strategy if cfg else None)
+        if ref is None:
+            raise click.UsageError(
+                "give the STRATEGY (a .py file or market_maker, breakout, funding_monitor), "
+                "or a --config file whose [run] names it."
+            )
+        cls = load_strategy(ref)
         if show_params:
             _print_params(cls)
             return
-        given = parse_params(params)
-        strategy = build_strategy(cls, [s.upper() for s in symbols], given)
+        given = {**(cfg.params if cfg else {}), **parse_params(params)}
+        chosen = [s.upper() for s in symbols] or list(cfg.symbols if cfg else ())
+        strategy = build_strategy(cls, chosen, given)
+        extras = _extras(cfg)
+    view = view or (cfg.view if cfg else None) or default_view()
+    duration = duration if duration is not None else (cfg.duration if cfg else None)
+    max_errors = max_errors or (cfg.max_errors if cfg else None) or 10
     if not live:
         paper_command(
-            ctx, strategy, duration=duration, view=view, params=given, max_errors=max_errors
+            ctx,
+            strategy,
+            duration=duration,
+            view=view,
+            params=given,
+            max_errors=max_errors,
+            extras=extras,
         )
         return
     try:
@@ -147,7 +175,7 @@ def run_strategy(
         raise CliError(f"run --live refused: {exc}") from None
     live_opts = dataclasses.replace(opts, live=True, emulator_url=None)
     refuse_if_killed(live_opts, "the strategy was not started")
-    outcome = run(_live(strategy, live_opts, duration, yes, view, given, max_errors))
+    outcome = run(_live(strategy, live_opts, duration, yes, view, given, max_errors, extras))
     for line in outcome.lines:
         click.echo(line)
     if outcome.exit_code:
@@ -162,6 +190,7 @@ async def _live(
     view: str,
     params: dict[str, str],
     max_errors: int,
+    extras: RunExtras,
 ) -> RunOutcome:
     async with open_target(opts, keys=True) as t:
         confirm_live(t, f"run {strategy.name} on {', '.join(strategy.symbols)}", yes)
@@ -173,7 +202,15 @@ async def _live(
             journal=opts.journal_path,
             params=params,
             max_errors=max_errors,
+            extras=extras,
         )
+
+
+def _extras(cfg: RunConfig | None) -> RunExtras:
+    if cfg is None:
+        return RunExtras()
+    hook = WebhookAlert(cfg.webhook_url) if cfg.webhook_url else None
+    return RunExtras(risk=cfg.risk, webhook=hook, alert_events=cfg.alert_events)
 
 
 def _print_params(cls: type[Strategy]) -> None:

@@ -44,6 +44,7 @@ from types import TracebackType
 
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
+from mexc_futures.execution.alerts import Alert
 from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
 from mexc_futures.marketdata.facade import MarketData, PrivateStream
 from mexc_futures.model.events import (
@@ -64,6 +65,7 @@ from mexc_futures.model.intents import (
     Intent,
     PlaceOrder,
 )
+from mexc_futures.model.risk import RiskLimits
 from mexc_futures.strategy.api import Level, Strategy
 from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
 from mexc_futures.transport.rest import RestClient
@@ -89,6 +91,8 @@ class StrategySession:
         on_latency: Callable[[str, float], None] | None = None,
         on_account: Callable[[AccountEvent], None] | None = None,
         on_intent: Callable[[Intent, object, float], None] | None = None,
+        risk: RiskLimits | None = None,
+        alerts: Alert | None = None,
     ) -> None:
         self.strategy = strategy
         self.env = env
@@ -101,6 +105,8 @@ class StrategySession:
         self.on_latency = on_latency
         self.on_account = on_account
         self.on_intent = on_intent
+        self.risk = risk  # the execution manager's risk gate (None: its defaults)
+        self.alerts = alerts  # where the kill switch alerts (None: the log)
         self.specs: dict[str, ContractSpec] = {}
         self._stack = contextlib.AsyncExitStack()
         self.rest: RestClient
@@ -140,6 +146,8 @@ class StrategySession:
                 clock=self.clock,
                 config=ExecutionConfig(symbols=self.strategy.symbols),
                 label=f"run {self.strategy.name}",
+                risk=self.risk,
+                alerts=self.alerts,
             )
         )
         self.execution.on(self._on_execution_event)

@@ -4,8 +4,12 @@ and failing the run; wrong return values refused by name; parameters and duratio
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -131,3 +135,62 @@ def test_breakout_says_it_is_warming_up_and_closes_once(env: dict[str, str]) -> 
     res = invoke(["run", "breakout", "--plain", "--duration", "2"], env)
     assert res.exit_code == 0, res.output
     assert re.search(r"STATUS breakout: BTC_USDT: warming up, \d+/100 trades seen", res.output)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        _Hook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_run_from_a_config_file_with_risk_limits_and_webhook_alerts(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue #16: a TOML file (strategy, symbols, parameters, risk limits, alerts) instead of
+    repeated options; command-line options win; the webhook gets the chosen events."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Hook.received.clear()
+    try:
+        config = tmp_path / "mm.toml"
+        config.write_text(
+            "[run]\n"
+            'strategy = "market_maker"\n'
+            'symbols = ["BTC_USDT"]\n'
+            "duration = 60\n"
+            'view = "plain"\n'
+            "[params]\n"
+            "size = 1\n"
+            "max_position = 4\n"
+            "[risk]\n"
+            "max_open_orders_per_symbol = 1\n"
+            "[alerts]\n"
+            f'webhook_url = "http://127.0.0.1:{server.server_port}/hook"\n'
+            'events = ["order_refused", "fill"]\n'
+        )
+        res = invoke(["run", "--config", str(config), "--duration", "4", "-p", "size=2"], env)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    out = res.output
+    assert res.exit_code == 0, out
+    assert "Summary after 4 s on BTC_USDT: market_maker size=2 max_position=4" in out
+    assert re.search(r"ORDER  place BTC_USDT open (long|short) 2 @", out)  # -p won over the file
+    assert "-> REFUSED: risk gate: max_open_orders: 1 open orders on BTC_USDT (max 1)" in out
+    titles = {r["title"] for r in _Hook.received}
+    assert "mexc-futures order_refused" in titles
+    assert all(r["source"] == "mexc-futures" for r in _Hook.received)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[run]\nstrategy = "market_maker"\napi_secret = "s3cr3t"\n')
+    res = invoke(["run", "--config", str(bad)], env)
+    assert res.exit_code == 1
+    assert "secrets do not go in the config file" in res.output
+    assert "s3cr3t" not in res.output
