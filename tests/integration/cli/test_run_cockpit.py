@@ -189,6 +189,7 @@ def test_run_from_a_config_file_with_risk_limits_and_webhook_alerts(
     assert "mexc-futures order_refused" in titles
     assert all(r["source"] == "mexc-futures" for r in _Hook.received)
     bad = tmp_path / "bad.toml"
+    # pragma: allowlist nextline secret - a dummy value the config loader must refuse
     bad.write_text('[run]\nstrategy = "market_maker"\napi_secret = "s3cr3t"\n')
     res = invoke(["run", "--config", str(bad)], env)
     assert res.exit_code == 1
