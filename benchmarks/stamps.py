@@ -122,7 +122,8 @@ def _hook_compiled(ws: Any) -> None:
     def make_listener(self: Any) -> Any:
         listener = make(self)
         if isinstance(listener, base):
-            return Stamped(listener.conn_id, listener.table, listener.py, self.metrics)
+            return Stamped(listener.conn_id, listener.table, listener.py, self.metrics,
+                           self._handler_failed)
         return listener
 
     ws.WsConnection.make_listener = make_listener

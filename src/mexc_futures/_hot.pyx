@@ -315,6 +315,15 @@ cdef class DepthTable:
         return <DepthSlot>slot
 
 
+class _DepthFrame:
+    """What a failed handler is reported with (``WsConnection._handler_failed`` reads these)."""
+
+    channel = "push.depth"
+
+    def __init__(self, symbol):
+        self.symbol = symbol
+
+
 cdef class DepthListener(WSListener):
     """picows listener of one connection: compiled ``push.depth`` in-order path, else ``py``.
 
@@ -327,6 +336,7 @@ cdef class DepthListener(WSListener):
     cdef readonly DepthTable table
     cdef readonly object py
     cdef object metrics
+    cdef object on_error          # (exc, frame-like) -> None: a consumer raised (contained, D3)
     cdef hc_frame *f
     #: frames applied here / handed to ``py`` (tests and the benchmark read them)
     cdef readonly int64_t applied, handed_over
@@ -337,7 +347,8 @@ cdef class DepthListener(WSListener):
         if self.f is NULL:
             raise MemoryError()
 
-    def __init__(self, int64_t conn_id, DepthTable table not None, py, metrics):
+    def __init__(self, int64_t conn_id, DepthTable table not None, py, metrics, on_error=None):
+        self.on_error = on_error
         self.conn_id = conn_id
         self.conn_key = conn_id
         self.table = table
@@ -380,15 +391,20 @@ cdef class DepthListener(WSListener):
         book._v = f.end
         book.ts = f.ts
         self.applied += 1
-        if crossed:
-            slot.on_crossed(slot.route)
-            return HC_CROSSED
-        publish = slot.route.publish
-        if publish is not None:
-            publish(_BookUpdate(symbol=book.symbol, version=f.end,
-                                best_bid=_best(&book.b.bids), best_ask=_best(&book.b.asks),
-                                ts=f.ts))
-        return HC_APPLIED
+        try:  # like the pure listener: a failing handler is contained (the connection replaced)
+            if crossed:
+                slot.on_crossed(slot.route)
+                return HC_CROSSED
+            publish = slot.route.publish
+            if publish is not None:
+                publish(_BookUpdate(symbol=book.symbol, version=f.end,
+                                    best_bid=_best(&book.b.bids), best_ask=_best(&book.b.asks),
+                                    ts=f.ts))
+        except Exception as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(exc, _DepthFrame(book.symbol))
+        return HC_CROSSED if crossed else HC_APPLIED
 
     cpdef on_ws_frame(self, WSTransport transport, WSFrame frame):
         cdef WSMsgType kind = frame.msg_type

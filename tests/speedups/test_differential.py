@@ -197,3 +197,21 @@ def test_every_code_is_reached() -> None:
     for name in ("APPLIED", "FALLBACK", "UNKNOWN", "NOT_HOT", "GAP", "STALE", "CROSSED"):
         assert seen.get(getattr(hot, name), 0) > 0, (name, seen)
     assert seen[hot.APPLIED] > sum(seen.values()) / 5
+
+
+def test_a_raising_consumer_is_contained_alike() -> None:
+    """D3 on both paths: a consumer that raises replaces the connection, counted once."""
+    stacks = [Stack(True, 100, SNAP_BIDS, SNAP_ASKS), Stack(False, 100, SNAP_BIDS, SNAP_ASKS)]
+    for st in stacks:
+        def boom(_ev: Any) -> None:
+            raise RuntimeError("consumer bug")
+
+        st.md.on(boom)
+        st.md.listeners_changed()
+        st.feed(Venue(random.Random(1), 100).frame("normal"))
+    fast, pure = stacks
+    assert fast.listener.last_code == hot.APPLIED  # type: ignore[union-attr]
+    assert fast.conn.metrics.handler_errors == pure.conn.metrics.handler_errors == 1
+    assert fast.conn.close_reason == pure.conn.close_reason
+    assert "push.depth BTC_USDT" in fast.conn.close_reason
+    assert fast.state() == pure.state()
