@@ -202,13 +202,16 @@ def test_every_code_is_reached() -> None:
 def test_a_raising_consumer_is_contained_alike() -> None:
     """D3 on both paths: a consumer that raises replaces the connection, counted once."""
     stacks = [Stack(True, 100, SNAP_BIDS, SNAP_ASKS), Stack(False, 100, SNAP_BIDS, SNAP_ASKS)]
-    for st in stacks:
-        def boom(_ev: Any) -> None:
-            raise RuntimeError("consumer bug")
 
+    def boom(_ev: Any) -> None:
+        raise RuntimeError("consumer bug")
+
+    for st in stacks:
+        venue = Venue(random.Random(1), 100)
+        st.feed(venue.frame("normal"))  # the first frame after a snapshot: the checked path
         st.md.on(boom)
         st.md.listeners_changed()
-        st.feed(Venue(random.Random(1), 100).frame("normal"))
+        st.feed(venue.frame("normal"))
     fast, pure = stacks
     assert fast.listener.last_code == hot.APPLIED  # type: ignore[union-attr]
     assert fast.conn.metrics.handler_errors == pure.conn.metrics.handler_errors == 1

@@ -134,7 +134,7 @@ class _Listener(WSListener):
         raw = frame.get_payload_as_bytes()
         n = len(raw)
         if self._tap is not None:  # recording (``mexc-futures record``)
-            self._tap(self._cid, raw)
+            self._tap(self._cid, memoryview(raw))
         m = self._metrics
         m.messages += 1
         m.bytes += n
