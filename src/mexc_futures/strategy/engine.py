@@ -386,9 +386,10 @@ class StrategyEngine:
         try:
             result = await self.executor.submit(intent)
             self.stats.intents_sent += 1
-            order_id = getattr(result, "order_id", None)
-            if isinstance(order_id, str) and order_id:
-                self._submitted.add(order_id)
+            for one in result if isinstance(result, list) else (result,):  # a batch: a list
+                order_id = getattr(one, "order_id", None)
+                if isinstance(order_id, str) and order_id:
+                    self._submitted.add(order_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
