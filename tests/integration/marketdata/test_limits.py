@@ -11,7 +11,7 @@ from mexc_futures.emulator.server.faults import DropTcp
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.marketdata.facade import MarketDataConfig
 from mexc_futures.model.events import BookUpdate, DealGap, Ticker, Trade
-from mexc_futures.protocol.session import Send, Session, SessionConfig, SessionOutput
+from mexc_futures.protocol.session import Ping, Send, Session, SessionConfig, SessionOutput
 from tests.integration.marketdata.md_helpers import FAST, running
 
 SYM = "BTC_USDT"
@@ -30,21 +30,21 @@ def _client_frames(ex: Any, conn_id: int) -> list[tuple[int, str]]:
     return list(ex.frames_received(conn_id))
 
 
-def _pacer_decisions(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[float]]:
-    """Per session (one per connection attempt): the ``now`` at which the pacer released each
-    frame. ``Session.poll(now)`` is the only source of ``Send`` outputs, so this is the client's
+def _pacer_decisions(monkeypatch: pytest.MonkeyPatch) -> dict[int, list[tuple[float, object]]]:
+    """Per session (one per connection attempt): ``(now, frame)`` for every frame the pacer
+    released. ``Session.poll(now)`` is the only source of ``Send`` outputs, so this is the client's
     pacing exactly, on its own clock, free of the scheduling delay between client and venue."""
-    per: dict[int, list[float]] = {}
+    per: dict[int, list[tuple[float, object]]] = {}
     keep: list[Session] = []  # holds every session, so that no id() is reused during the test
     real = Session.poll
 
     def poll(self: Session, now: float) -> list[SessionOutput]:
         outs = real(self, now)
-        n = sum(1 for o in outs if isinstance(o, Send))
-        if n:
+        sent = [(now, o.frame) for o in outs if isinstance(o, Send)]
+        if sent:
             if id(self) not in per:
                 keep.append(self)
-            per.setdefault(id(self), []).extend([now] * n)
+            per.setdefault(id(self), []).extend(sent)
         return outs
 
     monkeypatch.setattr(Session, "poll", poll)
@@ -142,13 +142,17 @@ async def test_s8_resubscribe_storm_stays_under_the_message_limit(
         limit = session.max_per_second
         assert 0 < received <= sum(len(d) for d in decisions.values())
         assert len(decisions) >= 4  # two connections, each before and after the drop
-        for d in decisions.values():
+        for frames in decisions.values():
+            d = [t for t, _ in frames]
             assert all(b - a >= 1.0 for a, b in zip(d, d[limit:], strict=False)), d
         rec.assert_books_exact()
 
 
-async def test_s9_no_empty_connection_and_no_idle_kill_in_a_soak() -> None:
+async def test_s9_no_empty_connection_and_no_idle_kill_in_a_soak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     session = SessionConfig(ping_interval=15, pong_timeout=5)
+    decisions = _pacer_decisions(monkeypatch)
     cfg = MarketDataConfig(session=session, audit_interval=None, depth_silence=None)
     async with running([SYM, "ETH_USDT"], speed=30, config=cfg) as (ex, md, rec):
         a = await md.subscribe("depth", SYM)
@@ -161,7 +165,17 @@ async def test_s9_no_empty_connection_and_no_idle_kill_in_a_soak() -> None:
         pings = [t for t, raw in _client_frames(ex, row["id"]) if '"ping"' in raw]
         gaps = [(b2 - a2) / 1000 for a2, b2 in pairwise(pings)]
         assert len(pings) >= 5
-        assert all(10 <= g <= 20 for g in gaps), gaps
+        # At the venue: never near its ping rule, and the cadence is the configured 10-20 s.
+        # One gap can stretch on a loaded machine (a 0.4 s stall of this process is 12 venue s
+        # at speed 30: seen as a 27 s gap, #10), so the cadence is the median, the rule every gap.
+        kill_after = WsLimits().ping_timeout_s
+        assert kill_after is not None
+        assert all(g < kill_after for g in gaps), gaps
+        assert 10 <= sorted(gaps)[len(gaps) // 2] <= 20, gaps
+        # At the client, on its own clock: never more often than ping_interval
+        (frames,) = [f for f in decisions.values() if any(isinstance(x, Ping) for _, x in f)]
+        mine = [t for t, x in frames if isinstance(x, Ping)]
+        assert all(b2 - a2 >= session.ping_interval for a2, b2 in pairwise(mine)), mine
         await a.close()
         await b.close()
         await rec.until(lambda: md.pool.task_count == 0 and not any(
