@@ -250,7 +250,7 @@ class MarketData(Router):
         if isinstance(st.sync, BookSync):
             if st.sync.handover_pending:
                 return
-            self._outputs(st, st.sync.start(source=conn))
+            self._outputs(st, st.sync.start(source=conn, bridge=self.bridge_ok()))
             self._spawn(self._audit_loop(st), f"md-audit-{st.stream.symbol}")
         if st.gap_since is not None:
             self.deal_gap(st, st.gap_since, self.clock.time_ms())

@@ -559,6 +559,12 @@ class Router(PoolHooks):
             self._workers[bucket] += 1
             self._spawn(self._fetch_worker(bucket), f"md-fetch-{bucket}")
 
+    def bridge_ok(self) -> bool:
+        """Whether a book coming back from a reconnect should be bridged with ``depth_commits``
+        (else a snapshot): both buckets are used when many books return at once, commits (8.8/s)
+        taking twice the share of snapshots (4.4/s), so the last book is back soonest."""
+        return len(self._commit_q) <= 2 * len(self._snap_q) + self.config.fetch_workers
+
     async def _queue_later(self, st: Route, req: FetchSnapshot) -> None:
         await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
         if self._streams.get(st.stream) is st:

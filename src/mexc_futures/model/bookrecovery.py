@@ -179,14 +179,15 @@ class BookRecovery:
 
     # ------------------------------------------------------------------ table handlers
 
-    def _start(self, source: int) -> list[SyncOutput]:
+    def _start(self, arg: tuple[int, bool]) -> list[SyncOutput]:
+        source, bridge = arg
         self.source = source
         self._candidate = None
         self._handover = []
         self._buffer = []
         self._attempt = 0
         resync = BookResync(symbol=self.symbol, reason="start", from_version=self._last)
-        if self._exact and self._last > 0:
+        if bridge and self._exact and self._last > 0:
             # back after a reconnect with a book exact at ``_last``: the venue's commits since
             # then bridge it (their own, cheaper REST bucket); a quiet book needs nothing more
             # and a busy one falls back to a snapshot when the commits do not reach back (D5)

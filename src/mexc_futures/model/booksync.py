@@ -102,9 +102,10 @@ class BookSync(BookRecovery):
 
     # ------------------------------------------------------------------ inputs
 
-    def start(self, source: int = 0) -> list[SyncOutput]:
-        """Begin (or restart after a disconnect / failure): buffer and fetch a snapshot."""
-        return self._dispatch("start", source)
+    def start(self, source: int = 0, bridge: bool = True) -> list[SyncOutput]:
+        """Begin (or restart after a disconnect / failure): buffer and fetch a snapshot, or, when
+        the book is still exact at its version and ``bridge`` allows it, ``depth_commits``."""
+        return self._dispatch("start", (source, bridge))
 
     def on_depth(self, d: DepthLike, ts: int, source: int) -> list[SyncOutput] | None:
         """The hot path: one ``push.depth`` payload from connection ``source``.
