@@ -224,6 +224,7 @@ class Router(PoolHooks):
         for st in self._depth.values():
             if isinstance(st.sync, BookSync):
                 st.metrics.messages = st.sync.stats.frames
+        self._metrics.sync = self.sync_progress()
         return self._metrics
 
     # ---------------------------------------------------------------- hot path

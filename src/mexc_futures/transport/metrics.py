@@ -58,6 +58,9 @@ class Metrics:
 
     connections: dict[int, ConnMetrics] = field(default_factory=dict)
     streams: dict[tuple[str, str], StreamMetrics] = field(default_factory=dict)
+    #: book sync progress and REST fetch queues (``MarketData.sync_progress()``), refreshed each
+    #: time ``MarketData.metrics`` is read: books, synced, snapshots/commits queued, done, failed
+    sync: dict[str, float] = field(default_factory=dict)
 
     def conn(self, conn: int) -> ConnMetrics:
         """The metrics of ``conn`` (created on first use)."""
@@ -118,6 +121,10 @@ class Metrics:
                 for obj in items:
                     lab = ",".join(f'{k}="{_escape(str(getattr(obj, k)))}"' for k in labels)
                     yield f"{name}{{{lab}}} {float(getattr(obj, f.name))!r}\n"
+        for key, value in self.sync.items():
+            name = f"{prefix}_sync_{key}"
+            mtype = "counter" if key.endswith(("_done", "_failed")) else "gauge"
+            yield f"# TYPE {name} {mtype}\n{name} {float(value)!r}\n"
 
 
 _GAUGES = {"open", "last_pong_rtt", "last_latency_ms", "last_ts"}

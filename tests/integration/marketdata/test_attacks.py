@@ -174,6 +174,9 @@ async def test_d5_snapshots_are_scheduled_not_stormed(caplog: Any) -> None:
             assert progress["snapshots_done"] >= n
             assert progress["snapshots_failed"] == 0
             assert any("books synced" in r.getMessage() for r in caplog.records)
+            text = md.metrics.prometheus()
+            assert f"mexc_md_sync_synced {float(n)!r}" in text
+            assert "mexc_md_sync_snapshots_queued 0.0" in text
 
 
 async def test_d9_frames_lost_on_a_live_connection_report_and_recover_its_deals() -> None:
