@@ -304,6 +304,8 @@ class MarketData(Router):
                 return
             self.on_silence_verdict(st, verdict)
             return
+        if isinstance(sync, BookSync):
+            return  # not synced: its recovery is queued or under way (D5), a quiet book waits
         self._stale(st, conn)
 
     def on_silence_verdict(self, st: Route, verdict: str) -> None:
