@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import random
 import signal
@@ -335,11 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--deal-sample", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--verbose", action="store_true", help="log market-data progress (INFO)")
     ap.add_argument("--emulator-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.emulator_child is not None:
         asyncio.run(_emulator_child(args.emulator_child, args.contracts, args.seed))
         return 0
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mexc_futures.marketdata").setLevel(
+        logging.INFO if args.verbose else logging.ERROR)
     venue = Venue(args.contracts, args.seed)
     try:
         result = asyncio.run(Soak(args, venue).run())
