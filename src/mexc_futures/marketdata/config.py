@@ -22,6 +22,7 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
     quiet_max_factor: float = 8.0  # an idle book's watchdog backs off up to this x silence
     audit_interval: float | None = 60.0  # REST top-N audit period per book (S14)
     audit_depth: int = 20
+    audit_rate: float = 2.0  # all books' audits together, per second (half the depth bucket)
     audit_ticker: bool = False  # also compare ticker bid1/ask1 (needs a ticker subscription)
     queue_size: int = 100_000
     dedup_window_ms: int = 120_000

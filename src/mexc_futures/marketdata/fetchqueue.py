@@ -70,6 +70,10 @@ class FetchQueue(Generic[T]):
         self._seq += 1
         self._jobs[symbol] = _Job(item, rank, self._seq, now)
 
+    def count(self, rank: int) -> int:
+        """Pending jobs of ``rank``."""
+        return sum(1 for job in self._jobs.values() if job.rank == rank)
+
     def get(self, symbol: str) -> T | None:
         """``symbol``'s pending job, if any."""
         job = self._jobs.get(symbol)

@@ -159,6 +159,7 @@ class Router(PoolHooks):
         self._deal_q: FetchQueue[tuple[Route, DealRecovery]] = FetchQueue("deals")
         self._workers: dict[str, int] = {"depth": 0, "depth_commits": 0, "deals": 0}
         self._progress_at = 0.0
+        self._audits_done = 0
 
     # ---------------------------------------------------------------- stream tables
 
@@ -605,7 +606,9 @@ class Router(PoolHooks):
                     ok = await self._fetch_snapshot(st, req)
                 else:
                     ok = await self._fetch_commits(st, req)
-                if ok:
+                if isinstance(req, AuditTop):
+                    self._audits_done += 1
+                elif ok:
                     q.stats.done += 1
                 else:
                     q.stats.failed += 1
@@ -619,10 +622,13 @@ class Router(PoolHooks):
         """Books synced / total and the fetch queues' state (metrics, dashboard, log)."""
         books = [st.sync for st in self._depth.values() if isinstance(st.sync, BookSync)]
         sq, cq = self._snap_q.stats, self._commit_q.stats
+        audits = self._snap_q.count(rank=1)
         return {
             "books": len(books),
             "synced": sum(1 for b in books if b.synced),
-            "snapshots_queued": len(self._snap_q),
+            "snapshots_queued": len(self._snap_q) - audits,
+            "audits_queued": audits,
+            "audits_done": self._audits_done,
             "snapshots_done": sq.done,
             "snapshots_failed": sq.failed,
             "snapshot_max_queue_wait": sq.max_wait,
@@ -711,7 +717,9 @@ class Router(PoolHooks):
         audited = -1  # version of the last audit queued: an idle book is not audited again
         try:
             while st.stream in self._streams and self._depth.get(sym) is st:
-                await self._sleep(period)
+                # spread over every book so that all audits together stay under ``audit_rate``
+                # per second (the depth bucket serves ~4.4/s: 800 books at 60 s would need 13/s)
+                await self._sleep(max(period, len(self._depth) / self.config.audit_rate))
                 if sync.synced and sync.version != audited and sym not in self._snap_q:
                     audited = sync.version
                     # through the depth queue, after every resync (rank 1): audits share the
