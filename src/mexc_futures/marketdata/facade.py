@@ -253,8 +253,10 @@ class MarketData(Router):
             self._outputs(st, st.sync.start(source=conn, bridge=self.bridge_ok()))
             self._spawn(self._audit_loop(st), f"md-audit-{st.stream.symbol}")
         if st.gap_since is not None:
-            self.deal_gap(st, st.gap_since, self.clock.time_ms())
+            now = self.clock.time_ms()
+            self.deal_gap(st, st.gap_since, now)
             st.gap_since = None
+            st.reopened = now  # until its first deal proves the subscription flows (D9)
 
     # ---------------------------------------------------------------- pool hooks
 

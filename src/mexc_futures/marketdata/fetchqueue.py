@@ -8,7 +8,8 @@ them one at a time, so the deadline of a request covers only its own HTTP call.
 
 Rules:
   * one pending job per symbol (fair share): a newer request for the same symbol replaces the
-    older one (its ``request_id`` is the one the sync machine waits for) and keeps its place;
+    older one (its ``request_id`` is the one the sync machine waits for) and keeps its place; a
+    less urgent one (higher ``rank``) is dropped instead;
   * priority: lower ``rank`` first (book resyncs before audits), then the most active book first
     (``activity(symbol)``: frames buffered while it waits, deals seen — books that trade matter
     most), then first come, first served;
@@ -50,6 +51,7 @@ class FetchQueue(Generic[T]):
     def __init__(self, name: str) -> None:
         self.name = name
         self._jobs: dict[str, _Job[T]] = {}
+        self._ranks: dict[int, int] = {}  # pending jobs per rank
         self._seq = 0
         self.stats = QueueStats()
 
@@ -63,16 +65,25 @@ class FetchQueue(Generic[T]):
         """Queue ``item`` for ``symbol`` (replacing a pending one, which keeps its place)."""
         old = self._jobs.get(symbol)
         if old is not None:
+            if rank > old.rank:
+                return  # a less urgent job (an audit) never replaces a pending resync
             self.stats.replaced += 1
             old.item = item
-            old.rank = min(old.rank, rank)
+            if rank < old.rank:
+                self._count(old.rank, -1)
+                self._count(rank, 1)
+                old.rank = rank
             return
         self._seq += 1
         self._jobs[symbol] = _Job(item, rank, self._seq, now)
+        self._count(rank, 1)
+
+    def _count(self, rank: int, n: int) -> None:
+        self._ranks[rank] = self._ranks.get(rank, 0) + n
 
     def count(self, rank: int) -> int:
         """Pending jobs of ``rank``."""
-        return sum(1 for job in self._jobs.values() if job.rank == rank)
+        return self._ranks.get(rank, 0)
 
     def get(self, symbol: str) -> T | None:
         """``symbol``'s pending job, if any."""
@@ -81,7 +92,9 @@ class FetchQueue(Generic[T]):
 
     def discard(self, symbol: str) -> None:
         """Forget ``symbol``'s pending job (the stream went away)."""
-        self._jobs.pop(symbol, None)
+        job = self._jobs.pop(symbol, None)
+        if job is not None:
+            self._count(job.rank, -1)
 
     def pop(self, now: float, activity: Callable[[str], int] | None = None) -> T | None:
         """The next job to run (``None`` when empty); see the module docstring for the order."""
@@ -93,6 +106,7 @@ class FetchQueue(Generic[T]):
             sym = min(self._jobs, key=lambda s: (self._jobs[s].rank, -activity(s),
                                                  self._jobs[s].seq))
         job = self._jobs.pop(sym)
+        self._count(job.rank, -1)
         st = self.stats
         st.started += 1
         st.max_wait = max(st.max_wait, now - job.queued_at)

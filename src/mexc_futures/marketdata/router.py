@@ -80,8 +80,9 @@ class DealRecovery(NamedTuple):
 class Route:
     """Routing state of one subscribed stream."""
 
-    __slots__ = ("auditing", "bbo", "dedup", "fanout", "gap_since", "last_count", "metrics",
-                 "peer_counts", "publish", "rotating", "silence", "stream", "subs", "sync")
+    __slots__ = ("auditing", "bbo", "dedup", "fanout", "gap_since", "last_count", "last_gap",
+                 "metrics", "peer_counts", "publish", "reopened", "rotating", "silence", "stream",
+                 "subs", "sync", "wire")
 
     def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
         self.stream = stream
@@ -94,6 +95,12 @@ class Route:
         self.sync: BookSync | FullBookSync | None = None
         self.dedup: DealDedup | None = None
         self.gap_since: int | None = None
+        #: deal streams (D9): the last DealGap window reported, and the time the stream came
+        #: back from a reconnect until its first deal proves the subscription flows again
+        self.last_gap: tuple[int, int] = (0, 0)
+        self.reopened: int | None = None
+        #: depth streams: (connection, last end, its ts) seen off the in-order path (D9)
+        self.wire: tuple[int, int, int] | None = None
         self.last_count = 0
         self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
         self.auditing = False
@@ -285,8 +292,8 @@ class Router(PoolHooks):
                                                ts=ts))
                         return
                     outs = sync.on_crossed()
-            before = book.ts
             if outs is None:
+                self._wire_check(st, sync, conn, d, msg.ts)
                 outs = sync.on_depth(d, msg.ts, conn)
                 if outs is None:  # applied in order: publish only to someone
                     fan = st.fanout
@@ -297,10 +304,6 @@ class Router(PoolHooks):
                     return
             if outs:
                 outputs(st, outs)
-                for o in outs:
-                    if o.__class__ is BookResync and o.reason == "gap":
-                        self._conn_gap(conn, before, msg.ts)  # frames lost on ``conn`` (D9)
-                        break
             # a rotation's take-over happens only off the in-order path (BookSync._try_handover)
             twin = st.rotating
             if twin and sync.source == twin:
@@ -320,6 +323,8 @@ class Router(PoolHooks):
             if st is None:
                 return
             st.metrics.messages += 1
+            if st.reopened is not None:
+                self._deals_flow_again(st, msg)
             dedup = st.dedup
             assert dedup is not None  # nosec B101  # type narrowing
             fresh = [dedup.fresh(conn, d) for d in msg.data]
@@ -442,6 +447,33 @@ class Router(PoolHooks):
 
     # ---------------------------------------------------------------- deal gaps (D9)
 
+    def _wire_check(self, st: Route, sync: BookSync, conn: int, d: Any, ts: int) -> None:
+        """Off the in-order path: did frames go missing on ``conn`` before this depth frame?
+
+        Whatever the book's state (live, buffering for a snapshot, recovering), a frame whose
+        ``begin`` is past the last ``end`` this connection delivered for the symbol means frames
+        were lost on the socket, so its deal streams may have lost deals too. In-order frames
+        (the hot path) never get here; while the book is live and applied from ``conn`` its
+        version is the last end seen on the wire.
+        """
+        end = d.end
+        begin = d.begin
+        if end is None:
+            end = begin = d.version
+        elif begin is None:
+            begin = end
+        w = st.wire
+        if w is None or w[0] != conn:
+            st.wire = (conn, end, ts)
+            return
+        prev, prev_ts = w[1], w[2]
+        book = sync.book
+        if sync.source == conn and book.version > prev:
+            prev, prev_ts = book.version, book.ts
+        if begin > prev + 1:
+            self._conn_gap(conn, prev_ts, ts)
+        st.wire = (conn, max(prev, end), ts)
+
     def _conn_gap(self, conn: int, since: int, until: int) -> None:
         """A depth gap on ``conn``: its frames were lost, so its deal streams may have lost
         deals between the last depth frame before the hole and the one after it."""
@@ -453,8 +485,22 @@ class Router(PoolHooks):
             if st is not None:
                 self.deal_gap(st, max(0, since - margin), until + margin)
 
+    def _deals_flow_again(self, st: Route, msg: wire.DealPush) -> None:
+        """First deal frame after a reconnect: deals between the reconnect and this frame may
+        have been lost too (the subscription was not live yet, or the new connection dropped
+        frames before it flowed), so the gap extends to it when that took longer than the margin."""
+        since = st.reopened
+        st.reopened = None
+        first = min((d.t for d in msg.data), default=msg.ts)
+        if since is not None and first - since > self.config.deal_gap_margin_ms:
+            self.deal_gap(st, since, first)
+
     def deal_gap(self, st: Route, since: int, until: int) -> None:
         """Report ``DealGap`` on a deal stream and queue its REST recovery (when enabled)."""
+        a, b = st.last_gap
+        if a <= since and until <= b:
+            return  # already reported (several depth streams of one connection saw the hole)
+        st.last_gap = (since, until)
         st.metrics.gaps += 1
         sym = st.stream.symbol or ""
         log.warning("deals %s: gap %d..%d reported", sym, since, until)
@@ -565,7 +611,8 @@ class Router(PoolHooks):
         """Whether a book coming back from a reconnect should be bridged with ``depth_commits``
         (else a snapshot): both buckets are used when many books return at once, commits (8.8/s)
         taking twice the share of snapshots (4.4/s), so the last book is back soonest."""
-        return len(self._commit_q) <= 2 * len(self._snap_q) + self.config.fetch_workers
+        snapshots = self._snap_q.count(0)  # audits (rank 1) wait behind every resync anyway
+        return len(self._commit_q) <= 2 * snapshots + self.config.fetch_workers
 
     async def _queue_later(self, st: Route, req: FetchSnapshot) -> None:
         await self._sleep(min(self.config.backoff_cap, 0.25 * 2 ** (req.attempt - 2)))
@@ -596,6 +643,9 @@ class Router(PoolHooks):
                 req: FetchSnapshot | FetchCommits | AuditTop | DealRecovery | ProbeQuiet = job[1]
                 if self._streams.get(st.stream) is not st:
                     continue
+                if isinstance(req, AuditTop) and not (isinstance(st.sync, BookSync)
+                                                      and st.sync.synced):
+                    continue  # the book resyncs anyway: no REST read for nothing
                 if isinstance(req, ProbeQuiet):
                     ok = await self._probe_quiet(st, req)
                 elif isinstance(req, DealRecovery):
@@ -720,7 +770,8 @@ class Router(PoolHooks):
                 # spread over every book so that all audits together stay under ``audit_rate``
                 # per second (the depth bucket serves ~4.4/s: 800 books at 60 s would need 13/s)
                 await self._sleep(max(period, len(self._depth) / self.config.audit_rate))
-                if sync.synced and sync.version != audited and sym not in self._snap_q:
+                if (sync.synced and sync.version != audited and sym not in self._snap_q
+                        and self._snap_q.count(1) < self.config.fetch_workers):  # no backlog
                     audited = sync.version
                     # through the depth queue, after every resync (rank 1): audits share the
                     # depth bucket and must not delay a book's recovery (D5)

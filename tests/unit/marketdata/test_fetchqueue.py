@@ -37,3 +37,18 @@ def test_discard() -> None:
     q.discard("B")
     assert "A" not in q
     assert q.pop(0.0) is None
+
+
+def test_counts_per_rank_follow_put_replace_pop_discard() -> None:
+    q: FetchQueue[str] = FetchQueue("depth")
+    q.put("A", "audit-a", 0.0, rank=1)
+    q.put("B", "audit-b", 0.0, rank=1)
+    q.put("C", "snap-c", 0.0)
+    assert (q.count(0), q.count(1)) == (1, 2)
+    q.put("A", "snap-a", 0.0, rank=0)  # a resync replaces the audit and takes its rank
+    assert (q.count(0), q.count(1)) == (2, 1)
+    q.put("C", "audit-c", 0.0, rank=1)  # an audit never demotes a pending resync
+    assert (q.count(0), q.count(1)) == (2, 1)
+    q.discard("B")
+    assert sorted([q.pop(1.0), q.pop(1.0)]) == ["snap-a", "snap-c"]  # audit-c was dropped
+    assert q.count(0) + q.count(1) == len(q) == 0
