@@ -277,10 +277,18 @@ class MarketData(Router):
 
     def on_down(self, conn: int, reason: str) -> None:
         log.info("conn %d down: %s", conn, reason)
+        twin = self._twin_of.get(conn)
+        if twin is not None:  # a rotated-out connection: its twin may not have flowed yet (D9)
+            now = self.clock.time_ms()
+            for deal in self._deal_routes_on(conn):
+                if deal.dedup is not None:
+                    self.deal_gap(deal, deal.dedup.last_t or now, now)
+                    deal.reopened = now
         for s in self.ledger.streams_on(conn):
             st = self._streams.get(s)
             if st is None:
                 continue
+            st.wire.pop(conn, None)  # a new socket starts a new frame sequence
             if st.sync is not None:
                 self._outputs(st, st.sync.on_disconnect())
             if st.dedup is not None and st.gap_since is None:
@@ -347,6 +355,7 @@ class MarketData(Router):
         if conn not in self.ledger.connections:
             return
         twin, actions = self.ledger.rotate(conn)
+        self._twin_of[conn] = twin
         log.info("rotating conn %d -> %d", conn, twin)
         for s in self.ledger.streams_on(twin):
             st = self._streams.get(s)
@@ -370,6 +379,7 @@ class MarketData(Router):
             await self._sleep(self.config.rotation_overlap)
         finally:
             self._handover.pop(twin, None)
+            self._twin_of.pop(old, None)
             for s in self.ledger.streams_on(twin):
                 st = self._streams.get(s)
                 if st is not None and isinstance(st.sync, BookSync) and st.sync.handover_pending:

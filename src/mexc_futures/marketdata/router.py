@@ -99,8 +99,8 @@ class Route:
         #: back from a reconnect until its first deal proves the subscription flows again
         self.last_gap: tuple[int, int] = (0, 0)
         self.reopened: int | None = None
-        #: depth streams: (connection, last end, its ts) seen off the in-order path (D9)
-        self.wire: tuple[int, int, int] | None = None
+        #: depth streams: connection -> (last end, its ts) seen off the in-order path (D9)
+        self.wire: dict[int, tuple[int, int]] = {}
         self.last_count = 0
         self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
         self.auditing = False
@@ -166,6 +166,8 @@ class Router(PoolHooks):
         self._deal_q: FetchQueue[tuple[Route, DealRecovery]] = FetchQueue("deals")
         self._workers: dict[str, int] = {"depth": 0, "depth_commits": 0, "deals": 0}
         self._progress_at = 0.0
+        #: rotated-out connection -> its twin (the ledger lists their streams on the twin only)
+        self._twin_of: dict[int, int] = {}
         self._audits_done = 0
 
     # ---------------------------------------------------------------- stream tables
@@ -462,28 +464,40 @@ class Router(PoolHooks):
             end = begin = d.version
         elif begin is None:
             begin = end
-        w = st.wire
-        if w is None or w[0] != conn:
-            st.wire = (conn, end, ts)
+        if conn != sync.source:  # a rotation's other connection: the applying one decides
             return
-        prev, prev_ts = w[1], w[2]
+        wire = st.wire
+        w = wire.get(conn)
+        if w is None:
+            if len(wire) > 4:  # connections come and go: keep the few recent ones
+                wire.clear()
+            wire[conn] = (end, ts)
+            return
+        prev, prev_ts = w
         book = sync.book
         if sync.source == conn and book.version > prev:
             prev, prev_ts = book.version, book.ts
         if begin > prev + 1:
             self._conn_gap(conn, prev_ts, ts)
-        st.wire = (conn, max(prev, end), ts)
+        wire[conn] = (max(prev, end), ts)
 
     def _conn_gap(self, conn: int, since: int, until: int) -> None:
         """A depth gap on ``conn``: its frames were lost, so its deal streams may have lost
         deals between the last depth frame before the hole and the one after it."""
         margin = self.config.deal_gap_margin_ms
-        for s in self.ledger.streams_on(conn):
-            if s.channel != "deal":
-                continue
-            st = self._streams.get(s)
+        for st in self._deal_routes_on(conn):
+            self.deal_gap(st, max(0, since - margin), until + margin)
+
+    def _deal_routes_on(self, conn: int) -> list[Route]:
+        """Deal streams carried by ``conn`` (a rotated-out connection: those of its twin)."""
+        streams = self.ledger.streams_on(conn) or self.ledger.streams_on(
+            self._twin_of.get(conn, -1))
+        out = []
+        for s in streams:
+            st = self._streams.get(s) if s.channel == "deal" else None
             if st is not None:
-                self.deal_gap(st, max(0, since - margin), until + margin)
+                out.append(st)
+        return out
 
     def _deals_flow_again(self, st: Route, msg: wire.DealPush) -> None:
         """First deal frame after a reconnect: deals between the reconnect and this frame may
