@@ -43,15 +43,15 @@ def deal_accounting(events: list[Any], truth: list[dict[str, Any]], symbol: str,
         key = (d["t"], d["p"], d["v"], d["T"], d["O"], d["M"] == 1)
         if str(d["i"]) in have:
             out["stream"] += 1
-            if fetched.get(key):
-                out["duplicates"] += 1
         elif fetched.get(key):
-            fetched[key] -= 1
+            fetched[key] -= 1  # two venue deals can share the key: match each REST deal once
             out["recovered"] += 1
         elif any(a <= d["t"] <= b for a, b in gaps):
             out["lost_in_gap"] += 1
         else:
             out["lost_without_gap"] += 1
+    # a REST-recovered deal that matches no undelivered venue deal was delivered twice
+    out["duplicates"] += sum(n for k, n in fetched.items() if since <= k[0] <= last)
     return out
 
 
