@@ -165,10 +165,10 @@ class DealGap(_Event, frozen=True, kw_only=True):
 class DealsRecovered(_Event, frozen=True, kw_only=True):
     """The deals missing from a ``DealGap`` of ``symbol`` were fetched from REST (spec §4.5).
 
-    ``count`` deals were delivered just before this event as ``Trade`` (in time order, without
-    ``trade_id``: REST deals carry none). ``complete`` is true when REST reached back to
-    ``since`` (it lists at most 100 deals); otherwise deals between ``since`` and
-    ``covered_since`` stay unknown.
+    ``count`` deals were delivered just before this event as ``Trade`` (in time order; with
+    ``trade_id`` when the REST rows carry ``i``, as live and the emulator's do). ``complete`` is
+    true when REST reached back to ``since`` (it lists at most 100 deals); otherwise deals
+    between ``since`` and ``covered_since`` stay unknown.
     """
 
     symbol: str

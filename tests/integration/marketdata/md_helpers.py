@@ -11,7 +11,7 @@ from typing import Any
 from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.marketdata.facade import MarketData, MarketDataConfig
 from mexc_futures.model.booksync import BookSync
-from mexc_futures.model.events import BookResync, BookUpdate, DealGap, Trade
+from mexc_futures.model.events import BookResync, BookUpdate, DealGap, DealsRecovered, Trade
 from mexc_futures.protocol.session import SessionConfig
 
 FAST = MarketDataConfig(
@@ -108,6 +108,18 @@ class Recorder:
         assert self.mismatches == []
         assert self.crossed == 0
 
+    def _recovered_trades(self, symbol: str) -> set[int]:
+        """``id()`` of the trades a recovery delivered: the ``count`` trades of ``symbol`` just
+        before each ``DealsRecovered`` (its documented order)."""
+        out: set[int] = set()
+        seen: list[Any] = []
+        for ev in self.events:
+            if isinstance(ev, Trade) and ev.symbol == symbol:
+                seen.append(ev)
+            elif isinstance(ev, DealsRecovered) and ev.symbol == symbol and ev.count:
+                out.update(id(t) for t in seen[-ev.count:])
+        return out
+
     def assert_deals_complete(self, symbol: str, since_ms: int, *, recovered: bool = False
                               ) -> int:
         """I4: venue deals after ``since_ms`` ⊆ delivered ∪ reported gaps; no duplicates.
@@ -120,9 +132,11 @@ class Recorder:
         trades = self.of(Trade, symbol)
         ids = [t.trade_id for t in trades if t.trade_id is not None]
         assert len(ids) == len(set(ids)), "duplicate deal delivered"
+        from_rest = self._recovered_trades(symbol)  # REST rows carry ``i`` too (fidelity row 15)
         fetched = collections.Counter(
             (t.time, t.price, t.vol, int(t.side), t.open_flag, t.self_trade)
-            for t in trades if t.trade_id is None)
+            for t in trades if t.trade_id is None or id(t) in from_rest)
+        ids = [t.trade_id for t in trades if t.trade_id is not None and id(t) not in from_rest]
         gaps = [(g.since, g.until) for g in self.of(DealGap, symbol)]
         last = max((t.time for t in trades), default=0)
         delivered = set(ids)
