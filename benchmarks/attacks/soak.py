@@ -84,7 +84,8 @@ def driver() -> None:
     drop_every = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     outdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    emu = start_emulator(port, "--speed", str(speed), "--contracts", str(max(n, 60)),
+    extra = os.environ.get("MF_EMULATOR_ARGS", "").split()  # e.g. "--market light"
+    emu = start_emulator(port, "--speed", str(speed), "--contracts", str(max(n, 60)), *extra,
                          log=outdir / "emulator.log")
     cl = subprocess.Popen([PY, __file__, "--client", str(port), str(n), str(speed),
                            str(duration)], stdout=subprocess.PIPE, text=True)
