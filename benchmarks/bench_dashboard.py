@@ -4,8 +4,10 @@ Run: ``nice -n 10 .venv/bin/python benchmarks/bench_dashboard.py [--repeat N] [-
 Renders a full state (25 book levels a side, 30 tape rows, 20 fills, 50 activity lines, a 120-point
 PnL history) with ``cli.dashboard.render`` into an off-screen console at 80x24 and 160x48 — the
 work ``run`` does on every refresh (4 per second) on the loop that also runs the strategy.
-Prints one JSON object (median, min, max ms per frame per size, and the share of one core at
-4 frames per second) and writes it to ``benchmarks/results/dashboard-<UTC date>.json``.
+Prints one JSON object (median, min, max ms per frame per size, the share of one core at
+4 frames per second, and how late a 1 ms timer on the event loop runs while the screen is drawn
+on the loop vs by ``rich.live.Live``'s thread) and writes it to
+``benchmarks/results/dashboard-<UTC date>.json``.
 """
 
 from __future__ import annotations
@@ -86,10 +88,47 @@ def frame_ms(width: int, height: int, repeat: int, number: int) -> list[float]:
     return [t / number * 1000 for t in timeit.repeat(once, repeat=repeat, number=number)]
 
 
+async def _lateness(seconds: float, draw_on_loop: bool, width: int, height: int) -> list[float]:
+    """Lateness (ms) of a 1 ms ticker on the loop while the screen is drawn 4x/s on the loop
+    (``draw_on_loop``: how ``run`` drew before) or 2x/s by ``rich.live.Live``'s own thread
+    (``cli.dashboard.Screen``, how it draws now)."""
+    import asyncio
+    import io
+
+    from rich.live import Live
+
+    from mexc_futures.cli.dashboard import Screen
+
+    loop = asyncio.get_running_loop()
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True)
+    late: list[float] = []
+    s = state()
+
+    async def ticker() -> None:
+        end = loop.time() + seconds
+        while loop.time() < end:
+            t0 = loop.time()
+            await asyncio.sleep(0.001)
+            late.append((loop.time() - t0 - 0.001) * 1000)
+
+    task = asyncio.create_task(ticker())
+    if draw_on_loop:
+        while not task.done():
+            with console.capture():
+                console.print(render(s, width, height))
+            await asyncio.sleep(0.25)
+    else:
+        with Live(Screen(s), console=console, refresh_per_second=2):
+            await task
+    await task
+    return late
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--number", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=5.0, help="per loop-lateness probe")
     args = ap.parse_args(argv)
     out: dict[str, object] = {
         "benchmark": "dashboard frame",
@@ -106,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
             "min_ms": round(min(samples), 3),
             "max_ms": round(max(samples), 3),
             "core_share_at_4fps": round(med * FPS / 1000, 4),
+        }
+    import asyncio
+
+    for label, on_loop in (("drawn_on_loop_4fps", True), ("drawn_by_live_thread_2fps", False)):
+        late = asyncio.run(_lateness(args.seconds, on_loop, 160, 48))
+        late.sort()
+        out[f"loop_lateness_160x48_{label}"] = {
+            "p50_ms": round(statistics.median(late), 3),
+            "p99_ms": round(late[int(len(late) * 0.99)], 3),
+            "max_ms": round(late[-1], 3),
         }
     text = json.dumps(out, indent=2)
     print(text)

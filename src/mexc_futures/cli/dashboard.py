@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.layout import Layout
 from rich.panel import Panel
 from rich.table import Table
@@ -505,6 +505,21 @@ def _large(body: Layout, state: DashboardState, width: int, avail: int) -> None:
         parts[2].update(_panel(_activity(state, rest - 2), "activity"))
 
 
+class Screen:
+    """A renderable holding the newest state: ``rich.live.Live`` draws it from its own refresh
+    thread, so laying out a frame (tens of ms on a large terminal: ``benchmarks/
+    bench_dashboard.py``) never holds the event loop that runs the strategy for a whole frame
+    (the thread gives the GIL back every switch interval). The loop only swaps ``state``
+    (an immutable snapshot), which is atomic."""
+
+    def __init__(self, state: DashboardState) -> None:
+        self.state = state
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        size = console.size
+        yield render(self.state, size.width, size.height - 1)
+
+
 def render_text(state: DashboardState, *, width: int = 120, height: int = 40) -> str:
     """``render(state)`` as plain text (for tests and logs)."""
     console = Console(width=width, height=height, color_system=None, force_terminal=False)
@@ -517,6 +532,7 @@ __all__ = [
     "DashboardState",
     "FillRow",
     "OrderRow",
+    "Screen",
     "TapeRow",
     "chart",
     "render",

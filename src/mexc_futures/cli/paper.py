@@ -48,7 +48,7 @@ from mexc_futures.cli.common import (
     options,
     run,
 )
-from mexc_futures.cli.dashboard import render
+from mexc_futures.cli.dashboard import Screen
 from mexc_futures.cli.live_view import ViewModel
 from mexc_futures.cli.reconcile import (
     Reconciliation,
@@ -70,6 +70,7 @@ from mexc_futures.strategy.session import StrategySession
 from mexc_futures.transport.rest import RestClient
 
 T = TypeVar("T")
+SCREEN_FPS = 2  # frames per second of the live screen (drawn off the event loop)
 TICKER_POLL_S = 5.0  # the screen's mark price and funding when the ticker is not streamed
 DEMO_FLOW_RATE = 12.0  # synthetic taker flow of the in-process emulator (trades per second)
 VIEWS = ("dashboard", "plain", "quiet")
@@ -480,18 +481,13 @@ async def _refresh(
             activity.status(strategy_title(strategy), strategy.status())
             await asyncio.wait({runner}, timeout=1.0 if view == "quiet" else 0.25)
         return
-    con = console()
-
-    def screen() -> object:
-        size = con.size
-        return render(model.snapshot(loop.time() - t0), size.width, size.height - 1)
-
-    with Live(screen(), console=con, refresh_per_second=4, auto_refresh=False) as live:  # type: ignore[arg-type]
+    screen = Screen(model.snapshot())
+    with Live(screen, console=console(), refresh_per_second=SCREEN_FPS):
         while not runner.done():
             model.sample(loop.time() - t0)
             activity.status(strategy_title(strategy), strategy.status())
             await asyncio.wait({runner}, timeout=0.25)
-            live.update(screen(), refresh=True)  # type: ignore[arg-type]
+            screen.state = model.snapshot(loop.time() - t0)  # drawn by Live's thread
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from rich.live import Live
 
 from mexc_futures.cli import fmt
 from mexc_futures.cli.common import connect, console, emit_json, options, run
-from mexc_futures.cli.dashboard import render
+from mexc_futures.cli.dashboard import Screen
 from mexc_futures.cli.live_view import ViewModel
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.marketdata import MarketData
@@ -95,16 +95,11 @@ async def _loop(
             _print_tick(model, trades, mode)
             trades.clear()
         return
-    con = console()
-
-    def screen() -> object:
-        size = con.size
-        return render(model.snapshot(loop.time() - t0), size.width, size.height - 1)
-
-    with Live(screen(), console=con, auto_refresh=False, screen=False) as live:  # type: ignore[arg-type]
+    screen = Screen(model.snapshot())
+    with Live(screen, console=console(), refresh_per_second=refresh, screen=False):
         while duration is None or loop.time() - t0 < duration:
             await asyncio.sleep(1.0 / refresh)
-            live.update(screen(), refresh=True)  # type: ignore[arg-type]
+            screen.state = model.snapshot(loop.time() - t0)  # drawn by Live's thread
 
 
 def _print_tick(model: ViewModel, trades: list[Trade], mode: str) -> None:
