@@ -80,9 +80,27 @@ class DealRecovery(NamedTuple):
 class Route:
     """Routing state of one subscribed stream."""
 
-    __slots__ = ("auditing", "bbo", "dedup", "fanout", "gap_since", "last_count", "last_gap",
-                 "metrics", "peer_counts", "publish", "reopened", "rotating", "silence", "stream",
-                 "subs", "sync", "wire")
+    __slots__ = (
+        "auditing",
+        "bbo",
+        "deal_first",
+        "dedup",
+        "fanout",
+        "gap_since",
+        "last_count",
+        "last_gap",
+        "metrics",
+        "peer_counts",
+        "publish",
+        "reopened",
+        "rotating",
+        "silence",
+        "since_ms",
+        "stream",
+        "subs",
+        "sync",
+        "wire",
+    )
 
     def __init__(self, stream: Stream, metrics: StreamMetrics) -> None:
         self.stream = stream
@@ -99,6 +117,8 @@ class Route:
         #: back from a reconnect until its first deal proves the subscription flows again
         self.last_gap: tuple[int, int] = (0, 0)
         self.reopened: int | None = None
+        self.deal_first: int | None = None  # first deal after the reconnect, while still open
+        self.since_ms = 0  # venue ms when the stream was subscribed
         #: depth streams: connection -> (last end, its ts) seen off the in-order path (D9)
         self.wire: dict[int, tuple[int, int]] = {}
         self.last_count = 0
@@ -175,6 +195,7 @@ class Router(PoolHooks):
     def _add_stream(self, stream: Stream) -> Route:
         sym = stream.symbol or ""
         st = Route(stream, self._metrics.stream(stream.channel, sym))
+        st.since_ms = self.clock.time_ms()
         self._streams[stream] = st
         ch = stream.channel
         if ch == "depth":
@@ -326,7 +347,7 @@ class Router(PoolHooks):
                 return
             st.metrics.messages += 1
             if st.reopened is not None:
-                self._deals_flow_again(st, msg)
+                self._deals_flow_again(st, msg, conn)
             dedup = st.dedup
             assert dedup is not None  # nosec B101  # type narrowing
             fresh = [dedup.fresh(conn, d) for d in msg.data]
@@ -472,6 +493,9 @@ class Router(PoolHooks):
             if len(wire) > 4:  # connections come and go: keep the few recent ones
                 wire.clear()
             wire[conn] = (end, ts)
+            deal = self._deals.get(st.stream.symbol or "")
+            if deal is not None and deal.reopened is not None and deal.deal_first is not None:
+                self._close_reopened(deal, ts)  # from here on a loss shows as a depth gap
             return
         prev, prev_ts = w
         book = sync.book
@@ -486,7 +510,11 @@ class Router(PoolHooks):
         deals between the last depth frame before the hole and the one after it."""
         margin = self.config.deal_gap_margin_ms
         for st in self._deal_routes_on(conn):
-            self.deal_gap(st, max(0, since - margin), until + margin)
+            # a lagging venue pushes a deal after depth frames stamped later than the deal, so
+            # the gap starts at the last deal this stream delivered when that is earlier
+            last = st.dedup.last_t if st.dedup is not None else 0
+            start = since - margin if not last else min(since - margin, last)
+            self.deal_gap(st, max(0, start), until + margin)
 
     def _deal_routes_on(self, conn: int) -> list[Route]:
         """Deal streams carried by ``conn`` (a rotated-out connection: those of its twin)."""
@@ -499,18 +527,32 @@ class Router(PoolHooks):
                 out.append(st)
         return out
 
-    def _deals_flow_again(self, st: Route, msg: wire.DealPush) -> None:
+    def _deals_flow_again(self, st: Route, msg: wire.DealPush, conn: int) -> None:
         """First deal frame after a reconnect: deals between the reconnect and this frame may
         have been lost too (the subscription was not live yet, or the new connection dropped
-        frames before it flowed), so the gap extends to it when that took longer than the margin."""
+        frames before it flowed). Until the symbol's depth stream on the same connection has
+        delivered a frame, nothing on that socket can reveal a later loss either, so the gap
+        stays open until then (``_wire_check`` closes it)."""
+        first = min((d.t for d in msg.data), default=msg.ts)
+        depth = self._depth.get(msg.symbol)
+        if (depth is not None and self.ledger.conn_of(depth.stream) == conn
+                and conn not in depth.wire):
+            st.deal_first = first
+            return
+        self._close_reopened(st, first)
+
+    def _close_reopened(self, st: Route, until: int) -> None:
         since = st.reopened
         st.reopened = None
-        first = min((d.t for d in msg.data), default=msg.ts)
-        if since is not None and first - since > self.config.deal_gap_margin_ms:
-            self.deal_gap(st, since, first)
+        st.deal_first = None
+        if since is not None and until - since > self.config.deal_gap_margin_ms:
+            self.deal_gap(st, since, until)
 
     def deal_gap(self, st: Route, since: int, until: int) -> None:
         """Report ``DealGap`` on a deal stream and queue its REST recovery (when enabled)."""
+        since = max(since, st.since_ms)  # deals before the subscription were never ours
+        if until <= since:
+            return
         a, b = st.last_gap
         if a <= since and until <= b:
             return  # already reported (several depth streams of one connection saw the hole)
