@@ -126,10 +126,6 @@ def kind_of(intent: ConditionalIntent) -> str:
     }[type(intent)]
 
 
-def _opt(x: Decimal | None) -> Decimal | None:
-    return None if x is None else x
-
-
 def _int(x: int | None) -> int | None:
     return None if x is None else int(x)
 
@@ -140,6 +136,8 @@ def request_for(
     """The typed body for ``intent`` (see the module docstring)."""
     match intent:
         case PlaceTrigger():
+            if intent.expires_in_days not in (1, 7):
+                raise ValueError("a trigger expires after 1 or 7 days (executeCycle, spec §5.6)")
             return PlanOrderBody(
                 symbol=intent.symbol,
                 price=intent.price,
@@ -149,7 +147,7 @@ def request_for(
                 open_type=int(intent.margin_mode),
                 trigger_price=intent.trigger_price,
                 trigger_type=int(intent.when),
-                execute_cycle=2 if intent.expires_in_days > 1 else 1,
+                execute_cycle=2 if intent.expires_in_days == 7 else 1,
                 order_type=int(intent.kind),
                 trend=int(intent.price_type),
                 reduce_only=True if intent.reduce_only else None,
@@ -288,7 +286,7 @@ def find_track(
             and r.vol == body.vol
             and (r.back_type or 1) == body.back_type
             and _eq(r.back_value, body.back_value)
-            and _eq(r.active_price, _opt(body.active_price))
+            and _eq(r.active_price, body.active_price)
         ):
             return r
     return None

@@ -169,3 +169,13 @@ def test_journal_refuses_duplicates_and_latched_kill(tmp_path: Path) -> None:
     cj.record(_row(cj.new_key("close")), 5, latch=False)  # close-all / cancels still go
     assert [r.key for r in cj.rows()] == [key, cj.rows()[1].key]
     j.close()
+
+
+def test_trigger_expiry_is_one_or_seven_days() -> None:
+    t = trigger("BTC_USDT", TradeSide.OPEN_LONG, 1, 5, when=TriggerWhen.FALLS_TO)
+    week = msgspec.structs.replace(t, expires_in_days=7)
+    body = request_for(week, position_id=None, hold_vol=None)
+    assert isinstance(body, PlanOrderBody)
+    assert body.execute_cycle == 2
+    with pytest.raises(ValueError, match="1 or 7 days"):
+        request_for(msgspec.structs.replace(t, expires_in_days=3), position_id=None, hold_vol=None)
