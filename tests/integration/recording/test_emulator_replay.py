@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
-from mexc_futures.emulator.market.tape import Print, Tape, build_tape, contract_terms
+from mexc_futures.emulator.market.tape import Levels, Print, Tape, build_tape, contract_terms
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.venue.venue import Venue, VenueConfig
 from mexc_futures.marketdata import MarketData
@@ -91,7 +91,8 @@ async def test_a9_knowing_the_next_trade_buys_no_free_fill(tmp_path: Path) -> No
     """The cheater reads the tape: 1 ms before each print it posts 1 contract at the print's
     price on the passive side, and cancels right after. Risk-averse queueing puts it behind the
     displayed queue, so it is filled exactly when the recorded trades at its price were larger
-    than that queue, or the same sweep printed through its price; never otherwise."""
+    than that queue, the same sweep printed through its price, or the recorded book crossed it
+    in that millisecond; never otherwise."""
     out = tmp_path / "rec"
     await _record(out)
     tape = build_tape(iter_lines(out), ["BTC_USDT"])
@@ -119,13 +120,17 @@ async def test_a9_knowing_the_next_trade_buys_no_free_fill(tmp_path: Path) -> No
         same = [e for e in events if isinstance(e, Print) and e.t == p.t and e.buy == p.buy]
         batch = sum(e.vol for e in same if e.price == p.price)
         through = any((e.price > p.price) if p.buy else (e.price < p.price) for e in same)
+        # the recorded opposite side reaching our price in that millisecond (crossed book)
+        crossed = any(v > 0 and (q >= p.price if p.buy else q <= p.price)
+                      for e in events if isinstance(e, Levels) and e.t == p.t
+                      for q, v in (e.bids if p.buy else e.asks))
         v.advance(p.t)
         got = get(v, oid)["dealVol"]
         if get(v, oid)["state"] == 2:
             call(v, "POST", "/api/v1/private/order/cancel", [int(oid)])
         tried += 1
         filled += got
-        bound += 1 if batch > shown or through else 0
+        bound += 1 if batch > shown or through or crossed else 0
         last_t = p.t
     assert tried >= 10
     assert filled == bound  # no fill a displayed queue would not have given
