@@ -261,7 +261,12 @@ class Soak:
                     before = sum(md.metrics.conn(c).reconnects for c in md.connections)
                     n_conns = len(md.connections)
                     t_drop = time.monotonic()
-                    self.venue.post("/_emulator/faults", {"fault": "drop_tcp"})
+                    try:
+                        self.venue.post("/_emulator/faults", {"fault": "drop_tcp"})
+                    except OSError as exc:  # a starved emulator: record, try at the next one
+                        print(f"[soak] t={now:.0f}s drop not delivered: {exc}", file=sys.stderr)
+                        self.resync_times.append(-2.0)
+                        continue
                     for _ in range(1200):  # every connection reconnected (bounded: 60 s)
                         if sum(md.metrics.conn(c).reconnects
                                for c in md.connections) >= before + n_conns:
@@ -304,7 +309,9 @@ class Soak:
         out["resync_after_mass_drop_s"] = {"events": self.resync_times,
                                            **_dist([x for x in self.resync_times if x >= 0]),
                                            "never_synced": sum(1 for x in self.resync_times
-                                                               if x < 0)}
+                                                               if x == -1.0),
+                                           "drop_failed": sum(1 for x in self.resync_times
+                                                              if x == -2.0)}
         out["truth"] = {**dict(self.truth), "mismatch": len(self.truth_bad),
                         "mismatch_examples": self.truth_bad[:5]}
         out["events"] = dict(self.counts)
