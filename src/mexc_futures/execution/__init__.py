@@ -14,6 +14,9 @@ plus a second package ``exec/`` plus loose ``journal.py`` and ``alerts.py``).
 * ``probe`` — the capability probe run at start (spec §3.4, §4.1, §5.2).
 * ``reconcile`` — resolving unknown outcomes and aligning the tracker with REST (I2, S16–S18).
 * ``containment`` — the kill-switch cleanup procedure (I8): cancel, flatten, verify.
+* ``killwatch`` — a kill latched by another process stops this one (D1).
+* ``orderops`` — amends, cancels and which orders are this run's (D2, ux finding 2).
+* ``adopt`` — open orders the journal does not know: amend replacements adopted, others foreign.
 * ``alerts`` — where critical alerts go (log, webhook).
 
 Floors: imports ``transport``, ``protocol``, ``model`` (and ``errors``/``config``/``clock``), never

@@ -62,9 +62,9 @@ from mexc_futures.execution.journal import (
     DuplicateIntent,
     Journal,
     KillLatched,
-    RunningSession,
-    oid_prefix,
 )
+from mexc_futures.execution.killwatch import KillWatch
+from mexc_futures.execution.orderops import OrderOps
 from mexc_futures.execution.probe import Capabilities, run_probe
 from mexc_futures.execution.reconcile import Reconciler
 from mexc_futures.execution.requests import close_order, create_body, point_view
@@ -72,7 +72,6 @@ from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
     Fill,
-    KillSwitchTripped,
     OrderUpdate,
     PositionUpdate,
 )
@@ -97,9 +96,8 @@ from mexc_futures.model.killswitch import (
     KillSwitchConfig,
 )
 from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
-from mexc_futures.model.risk import Rejection, RiskGate, RiskLimits, RiskView
+from mexc_futures.model.risk import RiskGate, RiskLimits, RiskView
 from mexc_futures.protocol import rest as w
-from mexc_futures.protocol.convert import order_update
 from mexc_futures.protocol.endpoints import Endpoint
 from mexc_futures.transport.rest import RestClient
 
@@ -109,7 +107,7 @@ ORDER_PATH = "/api/v1/private/order/"
 SERVER_CODES = frozenset({500, 501, 9999})
 
 
-class ExecutionManager:
+class ExecutionManager(OrderOps, KillWatch):
     """See the module docstring."""
 
     def __init__(
@@ -514,159 +512,6 @@ class ExecutionManager:
         elif err.code in PERMISSION_CODES:
             self._trading_off(f"API key lacks permission: {err}")
 
-    async def _amend(self, a: AmendOrder) -> TrackedOrder:
-        order = self.tracker.get(order_id=a.order_id)
-        if order is None:
-            raise RiskRejected(Rejection("unknown_order", a.order_id))
-        self.begin_create()  # an amend places a replacement: the kill ack waits for it too
-        try:
-            try:
-                new_id = await self.rest.change_limit_order(a.order_id, a.price, a.vol)
-            finally:
-                self.end_create()
-        except (ApiError, TransportError) as err:
-            if err.fate_unknown:
-                self.account.transition(order, OrderEvent.FATE_UNKNOWN)
-                await self._resolve_amend(order, a)
-                return order
-            raise
-        self.tracker.amend(order, new_id, a.price, a.vol)
-        self.account.record(order)
-        return order
-
-    async def _resolve_amend(self, order: TrackedOrder, a: AmendOrder) -> None:
-        """A lost amend answer (D2): resolve by what the venue has now. The replacement (an
-        untracked open order shaped like the amend) is adopted; an original still open means
-        the amend did not happen; an original that ended without a visible replacement is
-        applied as it is, and the expectation stays for reconciliation to adopt it later."""
-        self.adopter.expect_amend(order, a.order_id, a.price, a.vol)
-        delay = self.config.resolve_delay
-        original: OrderUpdate | None = None
-        for _ in range(self.config.resolve_attempts):
-            try:
-                rows = [order_update(r) for r in await self.rest.get_open_orders()]
-                found = self.adopter.replacement_for(order, rows)
-                if found is not None:
-                    self.adopter.adopt_replacement(order, found)
-                    return
-                original = order_update(await self.rest.get_order(a.order_id))
-            except (ApiError, TransportError) as e:
-                log.warning("amend of %s: lookup failed (%s), retrying", order.external_oid, e)
-            else:
-                if original.state in (1, 2):  # not amended (refused, or not applied yet)
-                    self.account.apply_update(original)
-                    return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-        if original is not None:
-            self.account.apply_update(original)
-        log.warning(
-            "amend of %s: no replacement seen yet; reconciliation adopts it if it appears",
-            order.external_oid,
-        )
-
-    async def _cancel(self, c: CancelOrder) -> TrackedOrder | None:
-        order = self.tracker.get(external_oid=c.external_oid, order_id=c.order_id)
-        if order is not None and order.state.terminal:
-            return order
-        if order is not None:
-            self.account.transition(order, OrderEvent.CANCEL_REQUEST)
-        try:
-            if c.order_id or (order is not None and order.order_id):
-                oid = c.order_id or (order.order_id if order else None)
-                assert oid is not None  # nosec B101  # one of the two is set
-                results = await self.rest.cancel_orders([oid])
-            else:
-                results = await self.rest.cancel_by_external(c.symbol, c.external_oid or "")
-        except (ApiError, TransportError) as err:
-            if order is None:
-                raise
-            self.account.transition(order, OrderEvent.FATE_UNKNOWN)
-            if not err.fate_unknown and not isinstance(err, ApiError):
-                raise
-            await self.resolve(order)
-            return order
-        if order is not None:
-            ok = bool(results) and results[0].error_code == 0
-            self.account.transition(order, OrderEvent.CANCEL_ACK if ok else OrderEvent.FATE_UNKNOWN)
-            if not ok:
-                await self.resolve(order)
-        return order
-
-    async def _cancel_foreign(self, row: OrderUpdate) -> None:
-        """``foreign_orders='cancel'``: cancel an open order this journal does not know."""
-        try:
-            await self.rest.cancel_orders([row.order_id])
-        except (ApiError, TransportError) as e:
-            log.warning("cancelling foreign order %s failed: %s", row.order_id, e)
-
-    @property
-    def foreign_orders(self) -> dict[str, OrderUpdate]:
-        """Open orders on the account that this journal did not place (visible, not owned)."""
-        return self.adopter.foreign
-
-    @property
-    def oid_prefix(self) -> str:
-        """The externalOid prefix of this run's orders (``journal.oid_prefix``)."""
-        return oid_prefix(self.session_id)
-
-    def owns(self, order: TrackedOrder) -> bool:
-        """Whether ``order`` is this run's: placed by it, or an amend replacement it adopted."""
-        return order.external_oid.startswith(self.oid_prefix) or (
-            order.external_oid in self.adopter.owned
-        )
-
-    def owns_update(self, upd: OrderUpdate) -> bool:
-        """``owns`` for a venue row/push (the strategy view's ownership predicate)."""
-        order = self.tracker.get(external_oid=upd.external_oid or None, order_id=upd.order_id)
-        if order is not None:
-            return self.owns(order)
-        return upd.external_oid.startswith(self.oid_prefix)
-
-    async def venue_open_orders(self) -> list[OrderUpdate]:
-        """Every open order on the account, as the venue lists it now (REST)."""
-        return [order_update(r) for r in await self.rest.get_open_orders()]
-
-    async def _cancel_owned(self, symbol: str | None) -> None:
-        """``CancelAll``: cancel this run's live orders (of ``symbol``) by id — never orders
-        placed elsewhere (ux finding 2). Items the venue refuses are looked up."""
-        mine = [
-            o
-            for o in self.tracker.live()
-            if (symbol is None or o.symbol == symbol) and self.owns(o)
-        ]
-        by_id = [o for o in mine if o.order_id]
-        for o in mine:
-            self.account.transition(o, OrderEvent.CANCEL_REQUEST)
-        for o in mine:
-            if not o.order_id:  # not acknowledged yet: by externalOid
-                await self._cancel(CancelOrder(symbol=o.symbol, external_oid=o.external_oid))
-        for i in range(0, len(by_id), 50):
-            chunk = by_id[i : i + 50]
-            try:
-                results = await self.rest.cancel_orders([o.order_id or "" for o in chunk])
-            except (ApiError, TransportError) as err:
-                log.warning("cancel of %d orders failed (%s): looking them up", len(chunk), err)
-                for o in chunk:
-                    self.account.transition(o, OrderEvent.FATE_UNKNOWN)
-                    await self.resolve(o)
-                continue
-            ok = {r.order_id for r in results if r.error_code == 0}
-            for o in chunk:
-                if o.order_id in ok:
-                    self.account.transition(o, OrderEvent.CANCEL_ACK)
-                else:
-                    self.account.transition(o, OrderEvent.FATE_UNKNOWN)
-                    await self.resolve(o)
-
-    async def _cancel_all(self, symbol: str | None) -> None:
-        await self.rest.cancel_all(symbol)
-        for order in self.tracker.live():
-            if (symbol is None or order.symbol == symbol) and self.tracker.event(
-                order, OrderEvent.CANCEL_REQUEST
-            ):
-                self.account.record(order)
-
     # ------------------------------------------------------------------ resolution (exec.reconcile)
     async def resolve(self, order: TrackedOrder) -> TrackedOrder:
         """Look ``order`` up by externalOid until the venue answers for it (bounded)."""
@@ -690,79 +535,6 @@ class ExecutionManager:
             else:
                 if not self.ready:
                     self._set_ready()
-
-    # ------------------------------------------------------------------ kill from outside (D1)
-    async def _watch_kill(self) -> None:
-        """Read the journal's kill-switch record every ``kill_watch_interval`` seconds: a latch
-        committed by another process (``mexc-futures kill``) stops this one within that bound.
-        Also refreshes this process's heartbeat in the ``running`` table."""
-        interval = self.config.kill_watch_interval
-        beat = 0.0
-        while not self._stopping.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), interval)
-            if self._stopping.is_set() or self.journal is None:
-                return
-            if self._check_external_kill():
-                await self._acknowledge_kill()
-            beat += interval
-            if beat >= 1.0:
-                beat = 0.0
-                self.journal.heartbeat(self.session_id, self.clock.time_ms())
-
-    def _check_external_kill(self) -> bool:
-        """True when the journal's record is latched; adopt it if this process was armed."""
-        rec = self._j.load_kill()
-        if rec is None or rec.state == "armed":
-            return False
-        if not self.kill_switch.tripped:
-            self.kill_switch.restore(rec)
-            self.kill_switch.alerted = True  # the process that latched it alerts, not us
-            self.external_kill = True
-            log.error(
-                "kill switch latched by another process (%s: %s): no new orders from this "
-                "process; cancelling everything",
-                rec.reason,
-                rec.detail,
-            )
-            self._j.event("kill_seen", None, f"{rec.reason}: {rec.detail}", self.clock.time_ms())
-            self._emit(
-                KillSwitchTripped(reason=rec.reason, detail=rec.detail, ts=rec.tripped_at_ms)
-            )
-            self._start_cleanup()
-        return True
-
-    async def _acknowledge_kill(self) -> None:
-        """Tell ``mexc-futures kill`` this process stopped: once, after every create already
-        handed to the venue has its answer (bounded by ``kill_ack_wait``)."""
-        if self._kill_acked:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._no_creates.wait(), self.config.kill_ack_wait)
-        self._kill_acked = True
-        self._j.mark_kill_seen(self.session_id, self.clock.time_ms())
-
-    async def stop_others(self, wait_s: float = 10.0) -> list[tuple[RunningSession, float | None]]:
-        """After a trip: wait until every other live process on this journal acknowledged the
-        latch. Returns each with the seconds it took (``None``: no answer within ``wait_s``).
-        Processes that died without closing the journal are skipped."""
-        t0 = self.clock.monotonic()
-        others = [r for r in self._j.running(exclude=self.session_id) if _alive(r.pid)]
-        waiting = {r.session_id: r for r in others}
-        took: dict[str, float] = {}
-        while waiting and self.clock.monotonic() - t0 < wait_s:
-            for r in self._j.running(exclude=self.session_id):
-                if r.session_id in waiting and r.kill_seen_ms is not None:
-                    took[r.session_id] = self.clock.monotonic() - t0
-                    del waiting[r.session_id]
-            if waiting:
-                await asyncio.sleep(0.05)
-        return [(r, took.get(r.session_id)) for r in others]
-
-    async def verify_contained(self) -> None:
-        """Run the cleanup again until REST shows nothing open (after others stopped)."""
-        self.kill_switch.mark_contained(False)
-        await self.containment.contain(self._j, self._stopping)
 
     # ------------------------------------------------------------------ venue events (exec.account)
     @property
@@ -858,17 +630,6 @@ class ExecutionManager:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped_events += 1
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 __all__ = [
