@@ -8,6 +8,7 @@ connection lifetime or a funding cycle passes in seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -54,6 +55,25 @@ class ScaledClock:
         return (time.monotonic() - self._real0) * self.speed
 
 
+class VenueClock:
+    """The venue's clock as seen from here: ``time_ms`` is ``venue_ms()`` (the local clock
+    corrected by the measured offset, ``RestCore.venue_time_ms``); ``monotonic`` is the local
+    one. One source for REST ``Request-Time`` and the WebSocket login's ``reqTime`` (ux finding
+    8). ``speed`` is forwarded when the local clock has one."""
+
+    def __init__(self, local: Clock, venue_ms: Callable[[], int]) -> None:
+        self.local = local
+        self._venue_ms = venue_ms
+        if hasattr(local, "speed"):
+            self.speed = float(local.speed)
+
+    def time_ms(self) -> int:
+        return self._venue_ms()
+
+    def monotonic(self) -> float:
+        return self.local.monotonic()
+
+
 SYSTEM_CLOCK = SystemClock()
 
-__all__ = ["SYSTEM_CLOCK", "Clock", "ScaledClock", "SystemClock"]
+__all__ = ["SYSTEM_CLOCK", "Clock", "ScaledClock", "SystemClock", "VenueClock"]

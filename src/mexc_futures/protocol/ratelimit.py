@@ -82,6 +82,16 @@ class RateLimiter:
             self._states[bucket.name] = st
         return st
 
+    def peek(self, bucket: BucketLike, now: float) -> float:
+        """Seconds until ``bucket`` would have a send slot, without reserving it."""
+        st = self._state(bucket)
+        slot = max(now, st.blocked_until)
+        if st.sent:
+            slot = max(slot, st.sent[-1])
+        if len(st.sent) >= st.capacity:
+            slot = max(slot, st.sent[-st.capacity] + st.window * st.multiplier)
+        return slot - now
+
     def acquire(self, bucket: BucketLike, now: float) -> float:
         """Reserve the next send slot of ``bucket``; return the seconds to wait before sending.
 

@@ -46,7 +46,8 @@ from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.execution.alerts import Alert
 from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
-from mexc_futures.marketdata.facade import MarketData, PrivateStream
+from mexc_futures.marketdata.facade import MarketData
+from mexc_futures.marketdata.private_stream import LoginError, PrivateStream
 from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
@@ -158,10 +159,7 @@ class StrategySession:
             for channel in self.strategy.channels:
                 params = {"interval": self.strategy.kline_interval} if channel == "kline" else {}
                 await self.md.subscribe(channel, sym, **params)
-        self.private = await stack.enter_async_context(
-            PrivateStream(self.env, self.credentials, PRIVATE_CHANNELS, self.strategy.symbols,
-                          clock=self.clock)  # the login is signed with the session's time
-        )
+        self.private = await self._open_private(stack)
         self.engine = StrategyEngine(
             self.strategy,
             _Timed(self.execution, self.clock, self.on_latency, self.on_intent),
@@ -178,6 +176,28 @@ class StrategySession:
         self.md.on(self.engine.feed_market)
         if self.on_market is not None:
             self.md.on(self.on_market)
+
+    async def _open_private(self, stack: contextlib.AsyncExitStack) -> PrivateStream:
+        """The private stream, its login signed with the venue's clock (the REST client's
+        offset: one source, ux finding 8), measured just before; a login refused for its time
+        window is retried after re-measuring (an emulator with ``--speed`` drifts fast)."""
+        for attempt in range(3):
+            # one sample: a best-of-3 could keep the first ping's offset after waiting seconds
+            # for the ping bucket, stale by then on a fast emulator clock
+            await self.rest.sync_clock(samples=1)
+            stream = PrivateStream(
+                self.env,
+                self.credentials,
+                PRIVATE_CHANNELS,
+                self.strategy.symbols,
+                clock=self.rest.venue_clock,
+            )
+            try:
+                return await stack.enter_async_context(stream)
+            except LoginError as e:
+                if "reqTime" not in str(e) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _seed_account(self) -> None:
         """The strategy starts knowing its account (ux finding 2): positions and balances as

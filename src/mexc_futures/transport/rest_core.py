@@ -47,7 +47,7 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from mexc_futures.clock import SYSTEM_CLOCK, Clock
+from mexc_futures.clock import SYSTEM_CLOCK, Clock, VenueClock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import (
     ApiError,
@@ -197,6 +197,9 @@ class RestCore:
         #: waits, computed on ``clock``, are divided by it before sleeping.
         self.time_scale = time_scale or float(getattr(clock, "speed", 1.0))
         self.offset_ms = 0
+        self._sample: tuple[float, float] | None = None  # (local ms, venue ms) of the last sync
+        self._first_sample: tuple[float, float] | None = None
+        self._rate = 1.0  # venue ms per local ms: 1.0 unless clearly scaled
         self.rtt_ms = 0.0
         self.clock_syncs = 0
         #: Raw keep-alive connections for the order endpoints (None: disabled or no credentials).
@@ -235,8 +238,26 @@ class RestCore:
 
     # ------------------------------------------------------------------ core
     def request_time(self) -> str:
-        """``Request-Time`` header value: local ms + measured server offset (spec §3.4)."""
-        return str(self.clock.time_ms() + self.offset_ms)
+        """``Request-Time`` header value: the venue's time (spec §3.4, ``venue_time_ms``)."""
+        return str(self.venue_time_ms())
+
+    def venue_time_ms(self) -> int:
+        """The venue's clock now: local ms + the offset measured by ``sync_clock`` (spec §3.4);
+        the one source for REST ``Request-Time`` and the WebSocket login (ux finding 8). When
+        two syncs show the venue's clock running clearly faster or slower than ours (> 5 %: an
+        emulator started with ``--speed``), the last sample is extrapolated at that rate, so a
+        WebSocket re-login long after the last sync is still inside the venue's window. A real
+        venue's clock runs at ours: then no rate is applied (noise would only hurt)."""
+        now = self.clock.time_ms()
+        if self._rate == 1.0 or self._sample is None:
+            return now + self.offset_ms
+        local0, venue0 = self._sample
+        return round(venue0 + (now - local0) * self._rate)
+
+    @property
+    def venue_clock(self) -> VenueClock:
+        """A ``Clock`` whose ``time_ms`` is ``venue_time_ms`` (give it to ``PrivateStream``)."""
+        return VenueClock(self.clock, self.venue_time_ms)
 
     async def call(
         self,
@@ -489,22 +510,40 @@ class RestCore:
         assert isinstance(err, MexcError)  # nosec B101  # the codec's errors are MexcErrors
         return err
 
+    async def _ping_slot(self) -> None:
+        """Sleep until the ping bucket has room (the slot is not taken)."""
+        wait = self.limiter.peek(endpoint("ping").bucket, self.clock.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait / self.time_scale)
+
+    def _learn_rate(self, local_ms: float, venue_ms: float) -> None:
+        """Keep this sample; the venue clock's rate from the first one (longest baseline)."""
+        self._sample = (local_ms, venue_ms)
+        first = self._first_sample
+        if first is None:
+            self._first_sample = self._sample
+        elif local_ms - first[0] >= 200:
+            rate = (venue_ms - first[1]) / (local_ms - first[0])
+            self._rate = rate if rate > 0 and abs(rate - 1.0) > 0.05 else 1.0
+
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:
         if self.observer is not None:
             self.observer.rest_outcome(ep, status, code, ok)
 
     async def sync_clock(self, samples: int = 3) -> int:
         """Measure the server clock offset (RTT-corrected, best of ``samples``); returns ms."""
-        best: tuple[float, float] | None = None
+        best: tuple[float, float, float] | None = None
         for _ in range(samples):
+            await self._ping_slot()  # wait for the bucket first: the sample is then fresh
             m0, t0 = self.clock.monotonic(), self.clock.time_ms()
             server = await self.call("ping")
             rtt_ms = (self.clock.monotonic() - m0) * 1000
             offset = int(server) - (t0 + rtt_ms / 2)
             if best is None or rtt_ms < best[0]:
-                best = (rtt_ms, offset)
+                best = (rtt_ms, offset, t0 + rtt_ms / 2)
         assert best is not None
         self.rtt_ms, self.offset_ms = best[0], round(best[1])
+        self._learn_rate(best[2], best[2] + best[1])
         self.clock_syncs += 1
         log.info("clock offset %d ms (rtt %.1f ms)", self.offset_ms, self.rtt_ms)
         return self.offset_ms

@@ -220,7 +220,7 @@ class PrivateEndpoints(RestCore):
 
     async def get_plan_orders(self, symbol: str | None = None) -> list[w.PlanOrderData]:
         """Untriggered plan orders (state 1)."""
-        now = self.clock.time_ms() + self.offset_ms
+        now = self.venue_time_ms()
         params = {
             "symbol": symbol,
             "states": "1",

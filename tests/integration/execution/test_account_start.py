@@ -4,6 +4,7 @@ and a resting order placed elsewhere (the "web UI")."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -86,3 +87,19 @@ async def test_item7_strategy_starts_knowing_its_account_and_cleans_up_only_its_
     ours = [r for r in ex.truth.orders() if r["externalOid"].startswith("mf")]
     assert len(ours) == 1
     assert ours[0]["state"] == 4  # our own order: cancelled by on_stop's CancelAll
+
+
+async def test_item8_ws_login_signed_with_the_venue_clock_on_a_fast_emulator(
+    tmp_path: Path,
+) -> None:
+    """Ux finding 8: against an emulator whose clock runs 20x, REST signed with the measured
+    server time but the WebSocket login used the local clock ("reqTime outside the allowed
+    window"). One offset source (``RestClient.venue_clock``) for both: the session opens."""
+    async with Emulator(seed=8, symbols=[SYMBOL], speed=20) as emu:
+        await asyncio.sleep(1.0)  # the venue's clock is now ~19 s ahead of ours
+        strategy = Probe(Decimal(1000))
+        async with StrategySession(
+            strategy, emu.env, emu.credentials, journal_path=tmp_path / "j.db"
+        ) as session:
+            await session.run(0.3)
+        assert strategy.seen["own"] == 0
