@@ -9,6 +9,8 @@ Every open order on the account is accounted for after a reconciliation pass; no
   filled) is **adopted**: the tracked order takes the new id (``OrderTracker.amend``) and the
   venue's row, or — if the tracked order already ended — the replacement is tracked as its own
   order and journaled. Expected amends are forgotten after ``amend_memory`` seconds.
+* **a journaled order the tracker dropped** (journaled final, e.g. ``invalid`` after a restart's
+  lookups missed a create still in flight) is tracked again from its journal row (``_revive``).
 * **anything else** (the web UI, another bot, another journal) is *foreign*: visible in
   ``foreign`` (newest row per order id) with one warning and one journal event per order, never
   counted as ours and never touched — unless ``ExecutionConfig.foreign_orders == "cancel"`` (an
@@ -121,6 +123,8 @@ class Adopter:
     async def sweep(self, untracked: list[OrderUpdate]) -> None:
         """Account for open rows no tracked order claims: adopt, then watch or cancel."""
         for row in untracked:
+            if self._revive(row):
+                continue
             exp = self._claiming(row)
             if exp is not None:
                 self.adopt_replacement(exp.order, row)
@@ -149,6 +153,26 @@ class Adopter:
         seen = {r.order_id for r in untracked}
         for oid in [o for o in self.foreign if o not in seen]:
             del self.foreign[oid]  # no longer open
+
+    def _revive(self, row: OrderUpdate) -> bool:
+        """An open order whose externalOid *is* in the journal, as a final row: a create that
+        reached the venue after a restart had concluded "never accepted". Track it again."""
+        journal = self._journal()
+        if journal is None or not row.external_oid:
+            return False
+        known = journal.get(row.external_oid)
+        if known is None:
+            return False
+        self.tracker.add(known.tracked())
+        self._apply_update(row)
+        log.warning(
+            "open order %s (%s) was journaled as %s: the venue has it, tracking it again",
+            row.order_id,
+            row.external_oid,
+            known.state.value,
+        )
+        self._event("order_revived", row.external_oid, f"{row.order_id}: was {known.state.value}")
+        return True
 
     # ------------------------------------------------------------------ helpers
     def _live_expectations(self) -> list[ExpectedAmend]:

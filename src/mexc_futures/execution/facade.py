@@ -217,8 +217,12 @@ class ExecutionManager(OrderOps, KillWatch):
         rec = self.journal.load_kill()
         if rec is not None:
             self.kill_switch.restore(rec)
+        started = self.clock.monotonic()
         for row in self.journal.orders():
             self.tracker.add(row.tracked())
+            # an earlier process may have written it just before dying: "not found" counts only
+            # after the read-after-write grace from now
+            self.reconciler.sent_at.setdefault(row.external_oid, started)
         self.conditionals.load(CondJournal(self.journal))
         # terminal orders whose fills a crash kept from the journal (D8): fetched by reconcile
         for row in self.journal.short_of_fills():

@@ -36,6 +36,7 @@ from tests.integration.execution.exec_helpers import (
     create_calls,
     crossing,
     manager,
+    rest_for,
     resting,
 )
 from tests.integration.execution.garble_proxy import NESTED, Proxy
@@ -362,3 +363,40 @@ async def test_d2_foreign_open_orders_are_visible_and_left_alone(
     cancel = dataclasses.replace(FAST, foreign_orders="cancel")
     async with manager(ex, tmp_path / "j2.db", config=cancel) as em:
         assert [r["state"] for r in ex.truth.orders("web-ui-order-1")] == [4]
+
+
+async def test_d4_a_create_landing_after_the_restart_verdict_is_tracked_again(
+    ex: Emulator, tmp_path: Path
+) -> None:
+    """Found by rerunning the crash campaign: a restart resolved a journaled create "never
+    accepted" (``invalid``), then the request the dead process had written reached the venue.
+    The open order carries a journaled externalOid: it is tracked again (never foreign, never
+    untracked), and its state follows the venue."""
+    journal = tmp_path / "j.db"
+    async with manager(ex, tmp_path / "probe.db") as probe:
+        intent = await resting(probe, away="0.8")
+    j = Journal(journal)
+    j.start_session("crashed-session", 0)
+    oid, seq = j.new_oid(None)
+    j.record_intent(oid, seq, intent, 0)
+    j.close()
+    async with manager(ex, journal) as em:
+        assert em.order(oid) is not None
+        assert em.order(oid).state is OrderState.INVALID  # type: ignore[union-attr]
+    async with rest_for(ex) as rest:  # the late request lands
+        await rest.create_order(
+            symbol=SYMBOL,
+            side=int(intent.side),
+            order_type=int(intent.kind),
+            vol=intent.vol,
+            price=intent.price,
+            open_type=1,
+            leverage=10,
+            external_oid=oid,
+        )
+    async with manager(ex, journal) as em:
+        order = em.order(oid)
+        assert order is not None, "the journaled order was not tracked again"
+        assert order.state in (OrderState.PENDING, OrderState.OPEN)
+        assert untracked_live(ex, em) == []
+        assert em.foreign_orders == {}
