@@ -244,8 +244,8 @@ class RestCore:
     def venue_time_ms(self) -> int:
         """The venue's clock now: local ms + the offset measured by ``sync_clock`` (spec §3.4);
         the one source for REST ``Request-Time`` and the WebSocket login (ux finding 8). When
-        two syncs show the venue's clock running clearly faster or slower than ours (> 5 %: an
-        emulator started with ``--speed``), the last sample is extrapolated at that rate, so a
+        two syncs show the venue's clock running clearly faster than ours (> 5 %: an emulator
+        started with ``--speed``), the last sample is extrapolated at that rate, so a
         WebSocket re-login long after the last sync is still inside the venue's window. A real
         venue's clock runs at ours: then no rate is applied (noise would only hurt)."""
         now = self.clock.time_ms()
@@ -524,7 +524,9 @@ class RestCore:
             self._first_sample = self._sample
         elif local_ms - first[0] >= 200:
             rate = (venue_ms - first[1]) / (local_ms - first[0])
-            self._rate = rate if rate > 0 and abs(rate - 1.0) > 0.05 else 1.0
+            # only a venue clock clearly *faster* than ours (an emulator's --speed): a local
+            # clock that jumps or drifts is a fault to report (S21), not a rate to follow
+            self._rate = rate if 1.05 < rate <= 100_000 else 1.0
 
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:
         if self.observer is not None:
