@@ -53,6 +53,9 @@ class ExecutionConfig:
     #: open orders this journal did not place: ``watch`` (visible in ``foreign_orders``, never
     #: touched) or ``cancel`` (an account dedicated to this process; D2, ux finding 2)
     foreign_orders: str = "watch"
+    #: how long a journaled create resolved "never accepted" at start-up is looked up again on
+    #: each pass (a request written just before a crash can reach the venue late)
+    late_create_window: float = 60.0
 
 
 __all__ = [

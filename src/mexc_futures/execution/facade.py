@@ -95,7 +95,7 @@ from mexc_futures.model.killswitch import (
     KillSwitch,
     KillSwitchConfig,
 )
-from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
+from mexc_futures.model.orders import OrderEvent, OrderState, OrderTracker, TrackedOrder
 from mexc_futures.model.risk import RiskGate, RiskLimits, RiskView
 from mexc_futures.protocol import rest as w
 from mexc_futures.protocol.endpoints import Endpoint
@@ -223,6 +223,8 @@ class ExecutionManager(OrderOps, KillWatch):
             # an earlier process may have written it just before dying: "not found" counts only
             # after the read-after-write grace from now
             self.reconciler.sent_at.setdefault(row.external_oid, started)
+            if row.state in (OrderState.PENDING_SUBMIT, OrderState.UNKNOWN):
+                self.reconciler.restored.add(row.external_oid)
         self.conditionals.load(CondJournal(self.journal))
         # terminal orders whose fills a crash kept from the journal (D8): fetched by reconcile
         for row in self.journal.short_of_fills():

@@ -67,6 +67,10 @@ class Reconciler:
         self.config = config
         self.clock = clock
         self.sent_at: dict[str, float] = {}
+        #: Orders restored from the journal unresolved (an earlier process may have written
+        #: them just before dying): a "not found" verdict on one is re-checked until then.
+        self.restored: set[str] = set()
+        self._recheck: dict[str, tuple[TrackedOrder, float]] = {}
         #: Open rows no tracked order claims (``exec.adopt.Adopter.sweep``; D2).
         self.on_untracked: Callable[[list[OrderUpdate]], Awaitable[None]] | None = None
 
@@ -90,6 +94,9 @@ class Reconciler:
                     elapsed = self.clock.monotonic() - sent
                     if misses >= 2 and elapsed >= self.config.not_found_grace:
                         self.sink.transition(order, OrderEvent.NOT_FOUND)
+                        if order.external_oid in self.restored:
+                            until = self.clock.monotonic() + self.config.late_create_window
+                            self._recheck[order.external_oid] = (order, until)
                         return order
             except TransportError:
                 pass
@@ -112,6 +119,7 @@ class Reconciler:
         """Resolve unknowns, then align open orders, fills and positions with REST."""
         for order in self.tracker.unresolved():
             await self.resolve(order)
+        await self._recheck_late_creates()
         seen: set[str] = set()
         untracked: list[OrderUpdate] = []
         for row in await self.rest.get_open_orders():
@@ -130,6 +138,32 @@ class Reconciler:
         for order in list(self.tracker.by_oid.values()):
             await self.catch_up_fills(order)
         self.sink.replace_positions([position_update(p) for p in await self.rest.get_positions()])
+
+    async def _recheck_late_creates(self) -> None:
+        """A create written by a process that died can reach the venue after the restart
+        concluded "never accepted" (seen in the crash campaign: 1.3 s late). Such orders are
+        looked up again on each pass for ``late_create_window`` seconds; one that appears
+        (open, or already filled) is tracked with its fills."""
+        now = self.clock.monotonic()
+        for oid, (order, until) in list(self._recheck.items()):
+            if now > until or order.state is not OrderState.INVALID:
+                del self._recheck[oid]
+                continue
+            try:
+                row = await self.rest.get_order_by_external(order.symbol, oid)
+            except (ApiError, TransportError):
+                continue  # still not there (or no answer): next pass
+            del self._recheck[oid]
+            upd = order_update(row)
+            log.warning(
+                "order %s, resolved 'never accepted' after a restart, reached the venue late "
+                "(state %d): tracking it",
+                oid,
+                upd.state,
+            )
+            if upd.order_id:
+                await self._fetch_fills(order, upd.order_id, upd.deal_vol)
+            self.sink.apply_update(upd)
 
     async def catch_up_fills(self, order: TrackedOrder) -> None:
         """Fetch the fills of ``order`` when its ``dealVol`` is ahead of the fills applied."""

@@ -400,3 +400,37 @@ async def test_d4_a_create_landing_after_the_restart_verdict_is_tracked_again(
         assert order.state in (OrderState.PENDING, OrderState.OPEN)
         assert untracked_live(ex, em) == []
         assert em.foreign_orders == {}
+
+
+async def test_d4_a_late_create_that_filled_at_once_is_tracked_with_its_fills(
+    ex: Emulator, tmp_path: Path
+) -> None:
+    """The same late create, crossing the book: it never rests, so only the re-check of the
+    restart's "never accepted" verdicts can find it. It is tracked ``filled`` with its fills."""
+    journal = tmp_path / "j.db"
+    async with manager(ex, tmp_path / "probe.db") as probe:
+        intent = await crossing(probe, vol=1)
+    j = Journal(journal)
+    j.start_session("crashed-session", 0)
+    oid, seq = j.new_oid(None)
+    j.record_intent(oid, seq, intent, 0)
+    j.close()
+    async with manager(ex, journal) as em:
+        order = em.order(oid)
+        assert order is not None
+        assert order.state is OrderState.INVALID
+        await em.rest.create_order(  # the dead process's request lands now
+            symbol=SYMBOL,
+            side=int(intent.side),
+            order_type=int(intent.kind),
+            vol=intent.vol,
+            price=intent.price,
+            open_type=1,
+            leverage=10,
+            external_oid=oid,
+        )
+        await em.reconcile()
+        assert order.state is OrderState.FILLED
+        assert order.fill_sum == intent.vol
+        assert em.journal is not None
+        assert em.journal.fill_count() == 1
