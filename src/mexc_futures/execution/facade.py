@@ -226,6 +226,12 @@ class ExecutionManager(OrderOps, KillWatch):
             if row.state in (OrderState.PENDING_SUBMIT, OrderState.UNKNOWN):
                 self.reconciler.restored.add(row.external_oid)
         self.conditionals.load(CondJournal(self.journal))
+        # resolved "never accepted" by an earlier process moments ago: the create may still land
+        window_ms = int(self.config.late_create_window * 1000)
+        for row in self.journal.not_found_since(self.clock.time_ms() - window_ms):
+            if self.tracker.get(external_oid=row.external_oid) is None:
+                order = self.tracker.add(row.tracked())
+                self.reconciler.recheck(order, self.config.late_create_window)
         # terminal orders whose fills a crash kept from the journal (D8): fetched by reconcile
         for row in self.journal.short_of_fills():
             if self.tracker.get(external_oid=row.external_oid) is None:

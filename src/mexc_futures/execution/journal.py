@@ -343,6 +343,17 @@ class Journal:
         rows = self._rows(self._db.execute(_Q_SHORT, _TERMINAL))
         return [r for r in rows if r.fill_sum < r.filled]
 
+    def not_found_since(self, since_ms: int) -> list[JournalOrder]:
+        """Orders resolved "never accepted" (``invalid``, no venue id, no venue error code)
+        since ``since_ms``: a create written just before a crash may still land."""
+        cur = self._db.execute(
+            "SELECT external_oid, session_id, seq, symbol, side, kind, vol, price, state,"
+            " order_id, filled, created_ms FROM orders WHERE state='invalid' AND order_id IS NULL"
+            " AND error_code=0 AND updated_ms>=? ORDER BY created_ms, seq",
+            (since_ms,),
+        )
+        return self._rows(cur)
+
     def _with_fills(self, r: JournalOrder) -> JournalOrder:
         fills = self._db.execute(_Q_FILLS, (r.external_oid, r.order_id)).fetchall()
         if not fills:

@@ -139,6 +139,10 @@ class Reconciler:
             await self.catch_up_fills(order)
         self.sink.replace_positions([position_update(p) for p in await self.rest.get_positions()])
 
+    def recheck(self, order: TrackedOrder, seconds: float) -> None:
+        """Look ``order`` (resolved "never accepted") up again for ``seconds``."""
+        self._recheck[order.external_oid] = (order, self.clock.monotonic() + seconds)
+
     async def _recheck_late_creates(self) -> None:
         """A create written by a process that died can reach the venue after the restart
         concluded "never accepted" (seen in the crash campaign: 1.3 s late). Such orders are

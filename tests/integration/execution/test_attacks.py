@@ -434,3 +434,37 @@ async def test_d4_a_late_create_that_filled_at_once_is_tracked_with_its_fills(
         assert order.fill_sum == intent.vol
         assert em.journal is not None
         assert em.journal.fill_count() == 1
+
+
+async def test_d4_a_late_create_is_found_by_the_next_process_too(
+    ex: Emulator, tmp_path: Path
+) -> None:
+    """The late create lands after the process that resolved it "never accepted" stopped:
+    the next start (within ``late_create_window``) looks it up again and tracks it, filled."""
+    journal = tmp_path / "j.db"
+    async with manager(ex, tmp_path / "probe.db") as probe:
+        intent = await crossing(probe, vol=1)
+    j = Journal(journal)
+    j.start_session("crashed-session", 0)
+    oid, seq = j.new_oid(None)
+    j.record_intent(oid, seq, intent, 0)
+    j.close()
+    async with manager(ex, journal) as em:
+        assert em.order(oid).state is OrderState.INVALID  # type: ignore[union-attr]
+    async with rest_for(ex) as rest:
+        await rest.create_order(
+            symbol=SYMBOL,
+            side=int(intent.side),
+            order_type=int(intent.kind),
+            vol=intent.vol,
+            price=intent.price,
+            open_type=1,
+            leverage=10,
+            external_oid=oid,
+        )
+    async with manager(ex, journal) as em:
+        order = em.order(oid)
+        assert order is not None
+        assert order.state is OrderState.FILLED
+        assert em.journal is not None
+        assert em.journal.fill_count() == 1
