@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import ctl  # noqa: E402
+from common import ctl
 
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.execution import ExecutionConfig, ExecutionManager

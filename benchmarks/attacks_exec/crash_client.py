@@ -20,11 +20,10 @@ import os
 import random
 import signal
 import sys
-from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 from mexc_futures.config import Credentials, Environment
+from mexc_futures.errors import MexcError
 from mexc_futures.execution import ExecutionConfig, ExecutionManager, RiskRejected
 from mexc_futures.execution.journal import Journal
 from mexc_futures.model.intents import (
@@ -35,7 +34,6 @@ from mexc_futures.model.intents import (
     PlaceOrder,
     TradeSide,
 )
-from mexc_futures.errors import MexcError
 from mexc_futures.transport.rest import RestClient
 
 SYMBOLS = ("BTC_USDT", "ETH_USDT")

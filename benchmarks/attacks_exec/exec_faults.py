@@ -19,14 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import KEY, SECRET, ctl, free_port, start_emulator, stop  # noqa: E402
-from proxy import Proxy  # noqa: E402
+from common import KEY, SECRET, ctl, free_port, start_emulator, stop
+from proxy import Proxy
 
-from mexc_futures.execution.alerts import RecordingAlert
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import KillSwitchActive, MexcError
 from mexc_futures.execution import ExecutionConfig, ExecutionManager
-from mexc_futures.model.intents import AmendOrder, CancelOrder, OrderKind, PlaceOrder, TradeSide
+from mexc_futures.execution.alerts import RecordingAlert
+from mexc_futures.model.intents import AmendOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.killswitch import KillSwitchConfig
 from mexc_futures.model.risk import RiskLimits
 from mexc_futures.transport.rest import RestClient

@@ -262,6 +262,8 @@ def place(
             confirm_live(t, what, yes)
             async with execution(t, rest, sym) as ex:
                 tracked = await ex.submit(intent)
+                if tracked is not None and kind in ("market", "ioc", "fok"):
+                    tracked = await ex.settle(tracked)  # they end at once: say how
             if tracked is None:
                 raise CliError("The order was not placed.")
             return {
@@ -277,6 +279,8 @@ def place(
                 "stop_loss": None if stop_loss is None else str(stop_loss),
                 "take_profit": None if take_profit is None else str(take_profit),
                 "reduce_only": reduce_only,
+                "avg_price": str(tracked.avg_price) if tracked.avg_price else None,
+                "outcome": tracked.outcome,
             }
 
     result = run(go())

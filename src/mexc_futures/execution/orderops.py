@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from mexc_futures.execution.account import AccountBook
 from mexc_futures.execution.adopt import Adopter
 from mexc_futures.execution.common import ExecutionConfig, RiskRejected
 from mexc_futures.execution.journal import oid_prefix
+from mexc_futures.execution.reconcile import Reconciler
 from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import AmendOrder, CancelOrder
 from mexc_futures.model.orders import OrderEvent, OrderTracker, TrackedOrder
@@ -37,6 +39,7 @@ class OrderOps:
     tracker: OrderTracker
     account: AccountBook
     adopter: Adopter
+    reconciler: Reconciler
     config: ExecutionConfig
     session_id: str
 
@@ -47,6 +50,32 @@ class OrderOps:
         def end_create(self) -> None: ...
 
         async def resolve(self, order: TrackedOrder) -> TrackedOrder: ...
+
+    async def settle(self, order: TrackedOrder, wait_s: float = 3.0) -> TrackedOrder:
+        """Wait (≤ ``wait_s``) until ``order`` is final, looking it up by venue id, and fetch
+        its fills: state, filled volume and average price are then the venue's (ux finding 6;
+        meant for market / IOC / FOK orders, which end at once). Returns ``order``."""
+        if order.order_id is None or order.state.terminal:
+            return order
+        deadline = asyncio.get_running_loop().time() + wait_s
+        delay = 0.05
+        oid = order.order_id
+        while True:
+            try:
+                row = order_update(await self.rest.get_order(oid))
+            except (ApiError, TransportError) as e:
+                log.info("settle %s: lookup failed (%s)", order.external_oid, e)
+            else:
+                self.account.apply_update(row)
+            late = asyncio.get_running_loop().time() + delay > deadline
+            if _final(order) or late:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        if order.filled > order.fill_sum:
+            with contextlib.suppress(ApiError, TransportError):
+                await self.reconciler.catch_up_fills(order)
+        return order
 
     async def _amend(self, a: AmendOrder) -> TrackedOrder:
         order = self.tracker.get(order_id=a.order_id)
@@ -200,6 +229,10 @@ class OrderOps:
                 order, OrderEvent.CANCEL_REQUEST
             ):
                 self.account.record(order)
+
+
+def _final(order: TrackedOrder) -> bool:
+    return order.state.terminal
 
 
 __all__ = ["OrderOps"]

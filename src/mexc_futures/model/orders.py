@@ -242,6 +242,25 @@ class TrackedOrder:
             deal_vol = self.vol
         self.filled = max(self.filled, deal_vol)
 
+    @property
+    def outcome(self) -> str:
+        """What happened, as a trader reads it: ``filled 1 @ 2400.54``, ``partly filled 1 of 2
+        @ 2400.5, rest cancelled``, ``cancelled, nothing filled``, ``open``… (ux finding 6)."""
+        kind = {3: "IOC", 4: "FOK", 5: "market"}.get(self.kind, "")
+        at = f" @ {self.avg_price.normalize():f}" if self.avg_price else ""
+        filled = self.filled.normalize()
+        if self.state is OrderState.FILLED:
+            return f"filled {filled:f}{at}"
+        if self.state in (OrderState.CANCELLED, OrderState.INVALID):
+            ended = "cancelled" if self.state is OrderState.CANCELLED else "rejected"
+            if self.filled > 0:
+                return f"partly filled {filled:f} of {self.vol.normalize():f}{at}, rest {ended}"
+            why = f" ({kind} not filled)" if kind in ("IOC", "FOK") else ""
+            return f"{ended}, nothing filled{why}"
+        if self.filled > 0:
+            return f"{self.state.value}, {filled:f} of {self.vol.normalize():f} filled{at}"
+        return str(self.state.value)
+
     def amend(self, price: Decimal, vol: Decimal) -> None:
         """Apply an accepted ``change_limit_order`` (quantity never below filled)."""
         if vol < self.filled:

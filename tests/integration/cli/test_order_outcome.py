@@ -1,0 +1,53 @@
+"""``order place`` says what happened to market / IOC / FOK orders (issue #12 item 9, ux-audit
+finding 6): they end at once, so the command waits for the venue's final state and fills."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mexc_futures.emulator.server.server import Emulator
+from tests.integration.cli.cli_support import ThreadedEmulator, env_for, invoke
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    with ThreadedEmulator(seed=4, symbols=["ETH_USDT"]) as ex:
+        yield ex
+
+
+@pytest.fixture
+def env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
+    return env_for(emu, tmp_path / "home")
+
+
+def place(env: dict[str, str], *args: str) -> dict[str, object]:
+    res = invoke(["order", "place", "ETH_USDT", "--leverage", "10", "--json", *args], env)
+    assert res.exit_code == 0, res.output
+    out: dict[str, object] = json.loads(res.output)
+    return out
+
+
+def test_item9_market_ioc_fok_report_their_outcome(env: dict[str, str]) -> None:
+    book = json.loads(invoke(["book", "ETH_USDT", "--limit", "1", "--json"], env).output)
+    bid, ask = float(book["bids"][0][0]), float(book["asks"][0][0])
+    market = place(env, "--side", "sell", "--vol", "1", "--type", "market")
+    assert market["state"] == "filled", market
+    assert market["filled"] == "1"
+    assert market["avg_price"] is not None
+    assert str(market["outcome"]).startswith("filled 1 @ ")
+    ioc = place(env, "--side", "buy", "--vol", "1", "--type", "ioc", "--price", f"{ask * 1.01:.2f}")
+    assert ioc["state"] == "filled", ioc
+    assert str(ioc["outcome"]).startswith("filled 1 @ ")
+    fok = place(env, "--side", "buy", "--vol", "1", "--type", "fok", "--price", f"{bid * 0.9:.2f}")
+    assert fok["state"] == "cancelled", fok
+    assert fok["filled"] == "0"
+    assert fok["outcome"] == "cancelled, nothing filled (FOK not filled)"
+    table = invoke(
+        ["order", "place", "ETH_USDT", "--side", "sell", "--vol", "1", "--type", "market"], env
+    )
+    assert table.exit_code == 0, table.output
+    assert "filled 1 @ " in table.output
