@@ -394,14 +394,26 @@ def yes_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def margin_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--margin isolated|cross``."""
+    """Add ``--margin isolated|cross`` (default: keep the contract's current mode)."""
     return click.option(
         "--margin",
         type=click.Choice(["isolated", "cross"]),
-        default="isolated",
-        show_default=True,
-        help="Margin mode.",
+        default=None,
+        help="Margin mode. Default: the mode the contract already has on this account "
+        "(never switched silently).",
     )(fn)
+
+
+async def open_type_for(rest: RestClient, symbol: str, margin: str | None, side: int) -> int:
+    """The ``openType`` to send: 1 isolated / 2 cross as asked, else the account's current mode
+    for that position side (``position/leverage``), isolated when the venue shows none (ux
+    finding 13: a default must not switch a cross symbol to isolated)."""
+    if margin is not None:
+        return 1 if margin == "isolated" else 2
+    for row in await rest.get_leverage(symbol):
+        if row.position_type == side and row.open_type in (1, 2):
+            return int(row.open_type)
+    return 1
 
 
 def params_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -452,6 +464,7 @@ __all__ = [
     "kill_help",
     "margin_option",
     "open_target",
+    "open_type_for",
     "options",
     "params_option",
     "run",

@@ -27,6 +27,7 @@ from mexc_futures.cli.common import (
     journal_path,
     json_option,
     margin_option,
+    open_type_for,
     options,
     run,
     symbol_filter_option,
@@ -197,7 +198,7 @@ def place(
     take_profit: Decimal | None,
     trigger_type: str,
     reduce_only: bool,
-    margin: str,
+    margin: str | None,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -241,6 +242,7 @@ def place(
                 size = notional_to_contracts(notional, spec, at)
             vol_ = size if size is not None else Decimal(0)
             spec.validate_order(vol_, price if kind != "market" else None, leverage)
+            long_side = 1 if SIDE_NAMES[side] in (TradeSide.OPEN_LONG, TradeSide.CLOSE_LONG) else 2
             intent = PlaceOrder(
                 symbol=sym,
                 side=SIDE_NAMES[side],
@@ -248,7 +250,7 @@ def place(
                 vol=vol_,
                 price=price if kind != "market" else None,
                 leverage=leverage,
-                margin_mode=MarginMode.ISOLATED if margin == "isolated" else MarginMode.CROSS,
+                margin_mode=MarginMode(await open_type_for(rest, sym, margin, long_side)),
                 reduce_only=reduce_only,
                 stop_loss_price=stop_loss,
                 take_profit_price=take_profit,

@@ -15,7 +15,7 @@ from tests.integration.cli.cli_support import ThreadedEmulator, env_for, invoke
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with ThreadedEmulator(seed=4, symbols=["ETH_USDT"]) as ex:
+    with ThreadedEmulator(seed=4, symbols=["ETH_USDT", "BTC_USDT"]) as ex:
         yield ex
 
 
@@ -24,8 +24,8 @@ def env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
     return env_for(emu, tmp_path / "home")
 
 
-def place(env: dict[str, str], *args: str) -> dict[str, object]:
-    res = invoke(["order", "place", "ETH_USDT", "--leverage", "10", "--json", *args], env)
+def place(env: dict[str, str], *args: str, symbol: str = "ETH_USDT") -> dict[str, object]:
+    res = invoke(["order", "place", symbol, "--leverage", "10", "--json", *args], env)
     assert res.exit_code == 0, res.output
     out: dict[str, object] = json.loads(res.output)
     return out
@@ -51,3 +51,19 @@ def test_item9_market_ioc_fok_report_their_outcome(env: dict[str, str]) -> None:
     )
     assert table.exit_code == 0, table.output
     assert "filled 1 @ " in table.output
+
+
+def test_item10_defaults_keep_the_contracts_margin_mode(
+    emu: Emulator, env: dict[str, str]
+) -> None:
+    """Ux finding 13: ``leverage --set`` and ``order place`` without ``--margin`` switched a
+    cross-margin contract to isolated. Now the contract's current mode is kept."""
+    res = invoke(["leverage", "BTC_USDT", "--set", "5", "--side", "both", "--margin", "cross"], env)
+    assert res.exit_code == 0, res.output
+    res = invoke(["leverage", "BTC_USDT", "--set", "9", "--side", "both", "--json"], env)
+    assert res.exit_code == 0, res.output
+    modes = {row["openType"] for row in json.loads(res.output)}
+    assert modes == {2}, res.output
+    placed = place(env, "--side", "buy", "--vol", "1", "--type", "market", symbol="BTC_USDT")
+    rows = [r for r in emu.truth.orders() if r["orderId"] == placed["order_id"]]
+    assert rows[-1]["openType"] == 2
