@@ -153,17 +153,45 @@ class Environment:
         )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Credentials:
-    """An API key pair. ``repr``/``str`` show the key masked (``mx0v…EY01``), never the secret."""
+    """An API key pair. ``repr``/``str`` show the key masked (``mx0v…EY01``), never the secret.
+
+    Deliberately not a dataclass (reliability D15): ``dataclasses.asdict``/``astuple`` and any
+    field dump would copy the secret out; here they raise, as do ``vars()``, pickling and
+    ``copy.deepcopy``. Immutable; ``secret`` is a read-only property."""
+
+    __slots__ = ("_secret", "api_key", "source")
 
     api_key: str
-    secret: str
-    source: str = "explicit"
+    source: str
+    _secret: str
 
-    def __post_init__(self) -> None:
-        if not self.api_key.strip() or not self.secret.strip():
+    def __init__(self, api_key: str, secret: str, source: str = "explicit") -> None:
+        if not api_key.strip() or not secret.strip():
             raise ConfigError("API key and secret must both be non-empty. " + _SETUP_HELP)
+        object.__setattr__(self, "api_key", api_key)
+        object.__setattr__(self, "_secret", secret)
+        object.__setattr__(self, "source", source)
+
+    @property
+    def secret(self) -> str:
+        """The API secret (only for signing; never print it)."""
+        return self._secret
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Credentials are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return (self.api_key, self._secret, self.source) == (
+            other.api_key,
+            other._secret,
+            other.source,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.api_key, self._secret, self.source))
 
     @property
     def masked_key(self) -> str:

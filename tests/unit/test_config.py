@@ -168,6 +168,23 @@ def test_masked_repr_never_shows_secret() -> None:
         C.Credentials(api_key=KEY, secret="  ")
 
 
+def test_d15_no_field_dump_exposes_the_secret() -> None:
+    """Reliability D15: ``dataclasses.asdict``/``astuple`` (any field dump) copied the secret out
+    of the old dataclass. Every generic dump now refuses; the secret stays usable for signing."""
+    import copy
+    import dataclasses
+
+    creds = C.Credentials(api_key=KEY, secret=SECRET)
+    for dump in (dataclasses.asdict, dataclasses.astuple, vars, copy.deepcopy):
+        with pytest.raises(TypeError):
+            dump(creds)  # type: ignore[call-overload]
+    assert not dataclasses.is_dataclass(creds)
+    with pytest.raises(AttributeError):
+        creds.api_key = "other"  # type: ignore[misc]
+    assert creds.secret == SECRET
+    assert creds == C.Credentials(api_key=KEY, secret=SECRET)
+
+
 def test_reject_cli_secrets() -> None:
     C.reject_cli_secrets(["order", "--symbol", "BTC_USDT", "--vol", "1"], environ={})
     for argv in (

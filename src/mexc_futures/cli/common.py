@@ -109,10 +109,12 @@ class Options:
         return "emulator-" + re.sub(r"[^A-Za-z0-9.]+", "-", where).strip("-")
 
     def home(self) -> Path:
-        """Directory for the journal and the kill-switch latch of this target (0700)."""
+        """Directory for the journal and the kill-switch latch of this target (0700, in a base
+        directory created 0700; ux finding 14, reliability D15)."""
         base = self.state_dir or Path(os.environ.get(ENV_HOME) or Path.home() / ".mexc-futures")
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = base / self.target_key
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.mkdir(exist_ok=True, mode=0o700)
         return path
 
     @property

@@ -67,3 +67,23 @@ def test_item10_defaults_keep_the_contracts_margin_mode(
     placed = place(env, "--side", "buy", "--vol", "1", "--type", "market", symbol="BTC_USDT")
     rows = [r for r in emu.truth.orders() if r["orderId"] == placed["order_id"]]
     assert rows[-1]["openType"] == 2
+
+
+def test_item10_each_emulator_has_its_own_kill_switch(emu: Emulator, tmp_path: Path) -> None:
+    """Ux finding 14: ``kill`` against one emulator blocked every other emulator (one latch
+    under ``~/.mexc-futures/emulator/``). The latch and journal are now per emulator address;
+    the state directories are owner-only."""
+    home = tmp_path / "home"
+    with ThreadedEmulator(seed=5, symbols=["ETH_USDT"]) as other:
+        first, second = env_for(emu, home), env_for(other, home)
+        assert invoke(["kill", "--reason", "test"], first).exit_code == 0
+        assert "TRIPPED" in invoke(["kill", "--status"], first).output
+        assert "ARMED" in invoke(["kill", "--status"], second).output
+        placed = place(second, "--side", "buy", "--vol", "1", "--type", "market")
+        assert placed["state"] == "filled"
+        assert invoke(["kill", "--reset"], first).exit_code == 0
+    assert home.stat().st_mode & 0o077 == 0
+    for d in home.iterdir():
+        assert d.stat().st_mode & 0o077 == 0, d
+        for f in d.glob("journal.sqlite*"):
+            assert f.stat().st_mode & 0o077 == 0, f
