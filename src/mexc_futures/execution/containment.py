@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from mexc_futures.clock import Clock
-from mexc_futures.errors import MexcError
+from mexc_futures.errors import ApiError, MexcError
 from mexc_futures.execution.alerts import Alert
 from mexc_futures.execution.common import ExecutionConfig, StrategyEvent
 from mexc_futures.execution.journal import Journal
@@ -81,7 +81,13 @@ class Containment:
         """One cleanup round; True when REST shows nothing open (and flat, if flattening)."""
         rest = self.rest
         flatten = self.kill_switch.config.flatten_on_trip
-        await rest.cancel_all()
+        try:
+            await rest.cancel_all()
+        except ApiError as e:  # fidelity row 2: whichever reading the venue takes, by id works
+            log.warning("cancel_all refused (%s): cancelling the open orders by id", e)
+            ids = [str(r.order_id) for r in await rest.get_open_orders()]
+            for i in range(0, len(ids), 50):
+                await rest.cancel_orders(ids[i : i + 50])
         await rest.cancel_all_plan_orders()
         await rest.cancel_all_stop_orders()
         await rest.cancel_track_order()  # no symbol, no id: every trailing order (§5.8)

@@ -104,6 +104,7 @@ from mexc_futures.transport.rest import RestClient
 log = logging.getLogger("mexc_futures.execution")
 
 ORDER_PATH = "/api/v1/private/order/"
+SIGNATURE_REJECTED = 602
 SERVER_CODES = frozenset({500, 501, 9999})
 
 
@@ -523,6 +524,14 @@ class ExecutionManager(OrderOps, KillWatch):
             self._trading_off(f"venue refused orders: {err}")
         elif err.code in PERMISSION_CODES:
             self._trading_off(f"API key lacks permission: {err}")
+        elif err.code == SIGNATURE_REJECTED and self.capabilities.can_read:
+            # fidelity row 9: signed GETs pass, a signed POST gets 602 -> the venue does not
+            # allow trading through the API for this key/account (not a signing bug)
+            self._trading_off(
+                "API trading is disabled for this key or account: the venue accepts its signed "
+                "reads but answers 602 to orders. Enable trading for the API key (or ask MEXC "
+                f"whether futures API trading is open to the account). Venue said: {err}"
+            )
 
     # ------------------------------------------------------------------ resolution (exec.reconcile)
     async def resolve(self, order: TrackedOrder) -> TrackedOrder:

@@ -4,7 +4,7 @@
   volume when none is given; ``reduce_only`` in one-way mode).
 * ``create_body`` — the ``order/create`` body of a ``PlaceOrder`` (spec §5.3): the journaled
   ``externalOid``, the leverage of the position when an opening order names none, ``reduceOnly``
-  only in one-way mode.
+  only in one-way mode, and always the account's ``positionMode`` (fidelity row 1).
 * ``point_view`` — the risk view refreshed from the tracker's incremental aggregates (O(1) per
   intent) before the risk gate runs.
 
@@ -52,6 +52,7 @@ def create_body(o: PlaceOrder, oid: str, view: RiskView) -> CreateOrderBody:
         side=int(o.side),
         type=int(o.kind),
         open_type=int(o.margin_mode),
+        position_mode=view.position_mode,  # always (fidelity row 1)
         external_oid=oid,
         position_id=o.position_id,
         reduce_only=True if o.reduce_only and view.position_mode == ONE_WAY else None,

@@ -40,7 +40,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol, Self
 
 import aiohttp
@@ -75,7 +77,29 @@ from mexc_futures.transport.rest_lane import LaneDispatch
 log = logging.getLogger("mexc_futures.rest")
 
 #: The JSON encoder of request bodies (compact, decimals as numbers): ``encode_body`` unwrapped.
-ENCODE = msgspec.json.Encoder(decimal_format="number").encode
+_ENCODE_FAST = msgspec.json.Encoder(decimal_format="number").encode
+_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]")
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return msgspec.Raw(format(obj, "f").encode())
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def ENCODE(body: object) -> bytes:
+    """Compact JSON with decimals as plain numbers, **never exponent form** (fidelity row 18:
+    msgspec writes ``Decimal("0.00000010")`` as ``1.0E-7``): the fast encoding, redone with
+    fixed-point numbers only when it shows a digit-exponent pattern anywhere."""
+    out = _ENCODE_FAST(body)
+    if _EXPONENT.search(out) is None:
+        return out
+    plain = _plain(msgspec.to_builtins(body, builtin_types=(Decimal,)))
+    return _ENCODE_FAST(plain)
 
 #: Observer code for a 2xx answer that did not decode (counts as a failure for the kill switch).
 UNDECODABLE = -2

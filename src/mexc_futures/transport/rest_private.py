@@ -29,6 +29,9 @@ class CreateOrderBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     side: int
     type: int
     open_type: int = msgspec.field(name="openType")
+    #: always sent by the execution manager (fidelity row 1: v1 "default: user's setting" vs v2
+    #: "default dual-side"; stating the account's mode is right under both readings)
+    position_mode: int | None = msgspec.field(default=None, name="positionMode")
     external_oid: str | None = msgspec.field(default=None, name="externalOid")
     position_id: int | None = msgspec.field(default=None, name="positionId")
     reduce_only: bool | None = msgspec.field(default=None, name="reduceOnly")
@@ -149,8 +152,9 @@ class PrivateEndpoints(RestCore):
         return rows(await self.call("order_cancel_external", body=body))
 
     async def cancel_all(self, symbol: str | None = None) -> None:
-        """Cancel every open order (of ``symbol``)."""
-        await self.call("order_cancel_all", body=drop_none({"symbol": symbol}))
+        """Cancel every open order (of ``symbol``; all contracts: ``"symbol": ""``, which v2 —
+        where the key is required — reads as "every contract" and v1 as absent: fidelity row 2)."""
+        await self.call("order_cancel_all", body={"symbol": symbol or ""})
 
     async def get_order(self, order_id: str) -> w.OrderData:
         """One order by venue id."""

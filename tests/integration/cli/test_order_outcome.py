@@ -33,7 +33,7 @@ def place(env: dict[str, str], *args: str, symbol: str = "ETH_USDT") -> dict[str
 
 def test_item9_market_ioc_fok_report_their_outcome(env: dict[str, str]) -> None:
     book = json.loads(invoke(["book", "ETH_USDT", "--limit", "1", "--json"], env).output)
-    bid, ask = float(book["bids"][0][0]), float(book["asks"][0][0])
+    bid, ask = float(book["bids"][0]["price"]), float(book["asks"][0]["price"])
     market = place(env, "--side", "sell", "--vol", "1", "--type", "market")
     assert market["state"] == "filled", market
     assert market["filled"] == "1"
@@ -62,8 +62,8 @@ def test_item10_defaults_keep_the_contracts_margin_mode(
     assert res.exit_code == 0, res.output
     res = invoke(["leverage", "BTC_USDT", "--set", "9", "--side", "both", "--json"], env)
     assert res.exit_code == 0, res.output
-    modes = {row["openType"] for row in json.loads(res.output)}
-    assert modes == {2}, res.output
+    modes = {row["margin_mode"] for row in json.loads(res.output)}
+    assert modes == {"cross"}, res.output
     placed = place(env, "--side", "buy", "--vol", "1", "--type", "market", symbol="BTC_USDT")
     rows = [r for r in emu.truth.orders() if r["orderId"] == placed["order_id"]]
     assert rows[-1]["openType"] == 2
