@@ -250,7 +250,7 @@ def place(
                 vol=vol_,
                 price=price if kind != "market" else None,
                 leverage=leverage,
-                margin_mode=MarginMode(await open_type_for(rest, sym, margin, long_side)),
+                margin_mode=MarginMode.ISOLATED if margin != "cross" else MarginMode.CROSS,
                 reduce_only=reduce_only,
                 stop_loss_price=stop_loss,
                 take_profit_price=take_profit,
@@ -263,6 +263,9 @@ def place(
                 what += f" (stop-loss {stop_loss or '-'}, take-profit {take_profit or '-'})"
             confirm_live(t, what, yes)
             async with execution(t, rest, sym) as ex:
+                if margin is None:  # keep the contract's current mode (ux finding 13)
+                    mode = MarginMode(await open_type_for(rest, sym, None, long_side))
+                    intent = msgspec.structs.replace(intent, margin_mode=mode)
                 tracked = await ex.submit(intent)
                 if tracked is not None and kind in ("market", "ioc", "fok"):
                     tracked = await ex.settle(tracked)  # they end at once: say how
