@@ -50,8 +50,8 @@ def test_create_body_uses_the_position_leverage_for_an_opening_order() -> None:
     wire = msgspec.json.decode(msgspec.json.encode(body))
     assert wire == {
         "symbol": "BTC_USDT", "price": "65000.5", "vol": "3", "leverage": 20, "side": 3,
-        "type": 1, "openType": 2, "externalOid": "mx-1",
-    }  # reduceOnly only in one-way mode; None fields omitted
+        "type": 1, "openType": 2, "positionMode": 1, "externalOid": "mx-1",
+    }  # reduceOnly only in one-way mode; None fields omitted; positionMode always (fidelity 1)
 
 
 def test_create_body_keeps_an_explicit_leverage_and_sends_reduce_only_in_one_way_mode() -> None:
