@@ -273,7 +273,7 @@ async def main() -> None:
         except Exception as e:  # record and continue
             r = {"seed": seed, "error": f"{type(e).__name__}: {e}",
                  "tb": traceback.format_exc()[-1500:]}
-        with out.open("a") as f:  # noqa: ASYNC230 - one short append per seed
+        with out.open("a") as f:
             f.write(json.dumps(r) + "\n")
         print(json.dumps({k: r.get(k) for k in ("seed", "recovered", "published_mismatch",
                                                   "published_mismatch_unexplained",
