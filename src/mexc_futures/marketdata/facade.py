@@ -40,7 +40,8 @@ from mexc_futures.config import Environment
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata.config import MarketDataConfig
 from mexc_futures.marketdata.private_stream import LoginError, PrivateStream
-from mexc_futures.marketdata.router import ProbeQuiet, Route, Router
+from mexc_futures.marketdata.route import ProbeQuiet, Route
+from mexc_futures.marketdata.router import Router
 from mexc_futures.marketdata.subscription import BookView, Callback, EventQueue, Subscription
 from mexc_futures.model.booksync import BookSync, FullBookSync
 from mexc_futures.model.events import MarketEvent
