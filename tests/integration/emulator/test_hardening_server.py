@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 import mexc_futures.emulator.server.rest_app as rest_app
-import mexc_futures.emulator.server.server as server
+import mexc_futures.emulator.server.ws_edge as ws_edge
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.server.faults import ClockOffset
 from mexc_futures.emulator.server.limits import WsLimits
@@ -56,7 +56,7 @@ async def test_closed_connections_are_trimmed_and_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """D7: every closed connection was kept forever with its last 10 000 frames (1 MB each)."""
-    monkeypatch.setattr(server, "CLOSED_LINKS_KEEP", 3)
+    monkeypatch.setattr(ws_edge, "CLOSED_LINKS_KEEP", 3)
     big = json.dumps({"method": "x", "pad": "a" * 200_000})
     limits = WsLimits(max_messages=None)
     async with Emulator(symbols=["BTC_USDT"], limits=limits) as ex, aiohttp.ClientSession() as s:
