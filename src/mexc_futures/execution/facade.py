@@ -508,13 +508,27 @@ class ExecutionManager(OrderOps, KillWatch):
                 raise
             order.error_code = err.code
             self.account.transition(order, OrderEvent.REJECT)
-            self._venue_refused(err)
+            self._venue_refused(err, order.symbol)
             raise
         self.tracker.bind(order, res.order_id)
         self.account.transition(order, OrderEvent.ACK)
         return order
 
-    def _venue_refused(self, err: ApiError) -> None:
+    def _venue_refused(self, err: ApiError, symbol: str = "") -> None:
+        spec = self.specs.get(symbol)
+        if err.code == 1002 and spec is not None and spec.api_allowed is False:
+            # fidelity row 17: apiAllowed=false is tried once; the venue's 1002 is its answer
+            reason = (
+                f"{symbol} does not accept API orders: contract/detail says apiAllowed=false and "
+                f"the venue answered {err.code} to the one order tried. Trade it on the website "
+                "or pick another contract; other symbols keep trading."
+            )
+            self.risk.switch_off(symbol, reason)
+            self.capabilities.contracts[symbol] = reason
+            log.error("trading switched off for %s: %s", symbol, reason)
+            if self.journal is not None:
+                self.journal.event("symbol_off", None, reason, self.clock.time_ms())
+            return
         if isinstance(err, ClockSkewError):  # 513 even after re-measuring the offset (S21)
             reason = f"unrecoverable clock skew: {err}"
             if not self.trading_off_reason:

@@ -70,10 +70,8 @@ async def probe_symbol(
     """Contract rules, leverage per side and reference price of one symbol."""
     spec = contract_spec(await rest.get_contract(symbol))
     specs[symbol] = spec
-    why = "ok"
-    if not spec.api_allowed:
-        why = "apiAllowed=false: the venue refuses API orders (spec §11)"
-    elif spec.state != 0:
+    why = "ok"  # apiAllowed=false: tried once, the venue's answer decides (fidelity row 17)
+    if spec.state != 0:
         why = f"contract state {spec.state} (not enabled)"
     caps.contracts[symbol] = why
     for row in await rest.get_leverage(symbol):

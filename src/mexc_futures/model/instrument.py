@@ -260,7 +260,7 @@ class ContractSpec(msgspec.Struct, frozen=True, kw_only=True):
     # --- validation ---------------------------------------------------------------------------
 
     def check_tradable(self) -> None:
-        """Raise ``ValidationError`` unless the contract is enabled and accepts API orders."""
+        """Raise ``ValidationError`` unless the contract is enabled (``state`` 0)."""
         if self.state != 0:
             label = CONTRACT_STATES.get(self.state, f"state {self.state}")
             raise ValidationError(
@@ -269,14 +269,8 @@ class ContractSpec(msgspec.Struct, frozen=True, kw_only=True):
                 field="state",
                 limit="state=0",
             )
-        if not self.api_allowed:
-            raise ValidationError(
-                f"{self.symbol} does not accept API orders (apiAllowed=false in contract/detail, "
-                "spec §11); the venue would answer 1002. Trade it on the website or pick another "
-                "contract.",
-                field="api_allowed",
-                limit="apiAllowed=true",
-            )
+        # apiAllowed=false is not refused here (fidelity row 17): the execution manager tries
+        # once and switches the symbol off when the venue answers 1002.
 
     def validate_order(
         self,
@@ -284,7 +278,7 @@ class ContractSpec(msgspec.Struct, frozen=True, kw_only=True):
         price: Decimal | None = None,
         leverage: int | Decimal | None = None,
     ) -> None:
-        """Check an order before sending it: contract tradable via API, ``vol`` on the
+        """Check an order before sending it: contract enabled, ``vol`` on the
         ``volUnit`` grid within ``[minVol, maxVol]``, ``price`` (when given) positive and on the
         ``priceUnit`` grid, ``leverage`` (when given) within ``[minLeverage, maxLeverage]``."""
         self.check_tradable()

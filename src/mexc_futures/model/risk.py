@@ -3,7 +3,9 @@
 Checks (spec §5.3 order object, §4.1 contract rules, §10 enums):
 
 * instrument rules — ``ContractSpec.validate_order(vol, price, leverage)`` (grid, bounds,
-  leverage range), plus ``apiAllowed``/``state`` when the spec carries them;
+  leverage range), plus ``state`` when the spec carries it. ``apiAllowed=false`` is *not* a
+  refusal (fidelity row 17: it was false on contracts that traded over the API in 2026): the
+  order is tried once, and a venue refusal (1002) switches that symbol off (``switch_off``);
 * leverage consistency — an open must use the leverage of the existing position on that side
   (the venue would answer 2021), and opens need a leverage at all;
 * position mode — ``reduce_only`` on an *open* side is refused; in hedge mode the flag is never
@@ -124,6 +126,11 @@ class RiskGate:
         self.limits = limits
         self.specs = specs
         self._rules: dict[str, _SymbolRules] = {}
+        self.off: dict[str, str] = {}
+
+    def switch_off(self, symbol: str, reason: str) -> None:
+        """Refuse further placements on ``symbol`` (the venue refused them), saying why."""
+        self.off.setdefault(symbol, reason)
 
     def rules(self, symbol: str) -> _SymbolRules:
         """The precomputed per-symbol constants (recomputed when the spec object changes)."""
@@ -157,14 +164,14 @@ class RiskGate:
         return None
 
     def _spec(self, symbol: str) -> InstrumentRules | Rejection:
+        if symbol in self.off:
+            return Rejection("symbol_off", self.off[symbol])
         return self.rules(symbol).verdict
 
     @staticmethod
     def _verdict(symbol: str, spec: InstrumentRules | None) -> InstrumentRules | Rejection:
         if spec is None:
             return Rejection("unknown_symbol", f"no contract rules for {symbol}")
-        if getattr(spec, "api_allowed", True) is False:
-            return Rejection("api_not_allowed", f"{symbol} does not accept API orders")
         if getattr(spec, "state", 0) not in (0, None):
             return Rejection("contract_state", f"{symbol} state {getattr(spec, 'state', '?')}")
         return spec

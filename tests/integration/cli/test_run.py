@@ -112,14 +112,16 @@ def test_paper_run_by_name_on_an_external_emulator_and_trading_off_is_explained(
         assert "Ground truth" not in res.output  # that needs the emulator in-process
         res = invoke(["run", "market_maker", "-s", "ETH_USDT", "--duration", "1"], env)
         assert res.exit_code == 0, res.output
-        assert "Trading:          OFF — ETH_USDT: apiAllowed=false" in res.output
+        # fidelity row 17: apiAllowed=false is tried once; the venue's 1002 switches it off
+        assert "Trading:          OFF — ETH_USDT: ETH_USDT does not accept API orders" in res.output
+        assert "apiAllowed=false and the venue answered 1002" in res.output
         assert "Orders placed:    0" in res.output
         place = ["order", "place", "ETH_USDT", "--side", "buy", "--vol", "1", "--price", "100"]
         res = invoke(place, env)
         assert res.exit_code == 1
-        assert "ETH_USDT does not accept API orders (apiAllowed=false" in res.output
-        assert "pick another contract" in res.output
-        assert "Nothing was sent" in res.output
+        assert "MEXC error 1002" in res.output  # sent once; the venue's answer is shown
+        assert "apiAllowed=false" in res.output
+        assert "trade another contract" in res.output
         bad_key = invoke(["balance"], {**env, "MEXC_API_KEY": "mx0vwrong"})
         assert bad_key.exit_code == 1
         assert "An emulator accepts only its own test keys" in bad_key.output

@@ -166,9 +166,7 @@ def test_validate_order() -> None:
 
 def test_not_tradable() -> None:
     blocked = msgspec.structs.replace(BTC, api_allowed=False)
-    with pytest.raises(ValidationError, match=r"apiAllowed=false.*§11") as info:
-        blocked.validate_order(D(1))
-    assert info.value.limit == "apiAllowed=true"
+    blocked.validate_order(D(1))  # fidelity row 17: tried once, the venue decides
     paused = msgspec.structs.replace(BTC, state=4)
     with pytest.raises(ValidationError, match="paused"):
         paused.validate_order(D(1))

@@ -85,9 +85,13 @@ def test_rules(intent: PlaceOrder, expected: str) -> None:
     assert rule(intent) == expected
 
 
-def test_api_not_allowed_contract() -> None:
+def test_api_not_allowed_contract_is_tried_then_switched_off() -> None:
+    """Fidelity row 17: apiAllowed=false goes out once; the venue's refusal switches it off."""
     spec = msgspec_replace(SPEC, api_allowed=False)
-    assert rule(place(), g=gate(BTC_USDT=spec)) == "api_not_allowed"
+    g = gate(BTC_USDT=spec)
+    assert rule(place(), g=g) is None
+    g.switch_off("BTC_USDT", "venue said 1002")
+    assert rule(place(), g=g) == "symbol_off"
 
 
 def msgspec_replace(spec: ContractSpec, **kw: object) -> ContractSpec:
