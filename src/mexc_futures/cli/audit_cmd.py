@@ -41,7 +41,7 @@ from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.errors import ApiError, MexcError
 from mexc_futures.model.intents import OrderKind, TradeSide
 from mexc_futures.protocol.endpoints import Endpoint, build_path
-from mexc_futures.protocol.signing import canonical_query
+from mexc_futures.protocol.signing import canonical_query, get_signing_string
 from mexc_futures.transport.rest import RestClient
 
 
@@ -63,7 +63,8 @@ class RawFetcher:
             if self.signer is None:
                 raise CliError("the audit of private endpoints needs keys")
             rt = self.rest.request_time()
-            headers = self.signer.auth_headers(rt, self.signer.sign_bytes(rt, qs.encode()))
+            sig = self.signer.sign_bytes(rt, get_signing_string(qs).encode())
+            headers = self.signer.auth_headers(rt, sig)
         url = self.base + build_path(ep, **path) + (f"?{qs}" if qs else "")
         async with self.session.request(
             ep.method,

@@ -119,6 +119,33 @@ class _SymbolRules:
     notional_limit: Decimal
 
 
+# contract/detail ``positionOpenType`` -> the margin modes (openType 1 isolated, 2 cross) an open
+# may use. Fidelity row 10: REST detail says 1 isolated, 2 cross, 3 both; the v2 WebSocket
+# ``push.contract`` table says 1 both, 2 cross, 3 isolated. The value is read from REST detail,
+# so the REST reading applies; under it 1 refuses cross where the WS reading would allow it (the
+# narrower, safer answer). docs/execution.md "positionOpenType" explains the choice.
+OPEN_TYPES_ALLOWED: dict[int, frozenset[int]] = {
+    1: frozenset({1}),
+    2: frozenset({2}),
+    3: frozenset({1, 2}),
+}
+_MODE_NAME = {1: "isolated", 2: "cross"}
+
+
+def _check_open_type(o: PlaceOrder, position_open_type: int) -> Rejection | None:
+    allowed = OPEN_TYPES_ALLOWED.get(position_open_type)
+    mode = int(o.margin_mode)
+    if allowed is None or mode in allowed:
+        return None
+    only = " or ".join(_MODE_NAME[m] for m in sorted(allowed))
+    return Rejection(
+        "margin_mode",
+        f"{o.symbol} accepts only {only} margin (positionOpenType={position_open_type} in "
+        f"contract/detail); this open asked for {_MODE_NAME.get(mode, str(mode))}. Use the "
+        f"contract's margin mode (fidelity row 10: the venue would answer 2002/2027).",
+    )
+
+
 class RiskGate:
     """Checks intents against instrument rules and limits (see module docstring)."""
 
@@ -199,6 +226,8 @@ class RiskGate:
             return None
         if o.reduce_only:
             return Rejection("reduce_only", "reduce_only on an opening side")
+        if rej := _check_open_type(o, getattr(spec, "position_open_type", 3)):
+            return rej
         if o.leverage is None and key not in view.leverage:
             return Rejection("leverage", "an open needs a leverage (none known for this side)")
         held_lev = view.leverage.get(key)

@@ -4,9 +4,11 @@
 
 * GET/DELETE: ``paramString`` is the business parameters sorted by key (ASCII, Java ``TreeMap``),
   ``None`` values dropped, booleans as ``true``/``false``, path parameters never included, values
-  percent-encoded like Java ``URLEncoder`` (unreserved ``A-Z a-z 0-9 - _ . *``, upper-case
-  ``%XX`` of the UTF-8 bytes) with ``+`` replaced by ``%20``. The same string is sent as the URL
-  query, so signed == sent. The server's real choice is [UNCONFIRMED] (§3.3); see docs/signing.md.
+  **raw** (``order_ids=1,2``) as MEXC's 2026 demo SDKs sign them (§3.3 table, fidelity row 16).
+  The URL query is sent percent-encoded like Java ``URLEncoder`` (unreserved
+  ``A-Z a-z 0-9 - _ . *``, upper-case ``%XX``, ``%20`` for space): ``order_ids=1%2C2``. Only comma
+  lists (``order_ids``, ``states``) differ between the two. The server's real choice is
+  [UNCONFIRMED]; see docs/signing.md.
 * POST: the exact body bytes sent; an empty body signs ``""``.
 * WS login (§7.6): ``apiKey + reqTime``.
 
@@ -26,7 +28,8 @@ import hmac
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from urllib.parse import quote, quote_plus
+from typing import Literal
+from urllib.parse import quote, quote_plus, unquote
 
 from mexc_futures.errors import ConfigError
 
@@ -34,9 +37,11 @@ __all__ = [
     "DEFAULT_RECV_WINDOW_MS",
     "MAX_AHEAD_MS",
     "MAX_RECV_WINDOW_MS",
+    "GetSigning",
     "Signer",
     "canonical_query",
     "encode_value",
+    "get_signing_string",
     "mask_key",
     "parse_recv_window",
     "render_value",
@@ -129,6 +134,16 @@ def canonical_query(
     return "&".join(parts)
 
 
+def get_signing_string(query: str) -> str:
+    """The string a GET is signed over, from the encoded ``query`` it sends: the same pairs with
+    raw values (``order_ids=1%2C2`` -> ``order_ids=1,2``), as MEXC's 2026 demo SDKs sign
+    (fidelity row 16; ``canonical_query(params, encode=False)`` of the same params)."""
+    if "%" not in query and "+" not in query:
+        return query
+    pairs = (part.partition("=") for part in query.split("&"))
+    return "&".join(f"{k}={unquote(v)}" if sep else k for k, sep, v in pairs)
+
+
 class Signer:
     """HMAC-SHA256 signer for one API key (spec §3.2, §7.6).
 
@@ -182,9 +197,13 @@ class Signer:
         """Return ``(query_string, signature)`` for GET/DELETE business ``params`` (path
         parameters must not be in ``params``). Send ``query_string`` verbatim as the URL query
         (no leading ``?``; empty when there are no parameters)."""
-        query = canonical_query(params) if params else ""
+        if not params:
+            query = signed = ""
+        else:
+            query = canonical_query(params)
+            signed = get_signing_string(query)  # raw values: 2026 demo SDKs (fidelity row 16)
         mac = self._base.copy()
-        mac.update(f"{request_time}{query}".encode())
+        mac.update(f"{request_time}{signed}".encode())
         return query, mac.hexdigest()
 
     def sign_post(self, request_time: str, body: bytes | str) -> str:
@@ -238,6 +257,9 @@ def _python_variant(params: Mapping[str, object], quoter: object) -> str:
     return "&".join(parts)
 
 
+GetSigning = Literal["any", "raw", "encoded"]
+
+
 def verify_get(
     signer: Signer,
     request_time: str,
@@ -245,18 +267,24 @@ def verify_get(
     signature: str,
     *,
     raw_query: str | None = None,
+    accept: GetSigning = "any",
 ) -> bool:
     """True if ``signature`` matches any accepted GET variant (§3.3): Java-encoded with ``%20``,
     Java-encoded with ``+``, raw values, Python ``quote``/``quote_plus`` (ccxt, typed-mexc), or
-    the exact received ``raw_query``. ``params`` are the decoded query parameters."""
-    variants = {
-        canonical_query(params),
-        canonical_query(params, plus_for_space=True),
-        canonical_query(params, encode=False),
-        _python_variant(params, quote),
-        _python_variant(params, quote_plus),
-    }
-    if raw_query is not None:
+    the exact received ``raw_query``. ``params`` are the decoded query parameters.
+    ``accept="raw"`` takes only the raw-value string, ``"encoded"`` only the percent-encoded
+    ones (fidelity row 16: an emulator that can refuse the client's choice)."""
+    variants: set[str] = set()
+    if accept != "raw":
+        variants |= {
+            canonical_query(params),
+            canonical_query(params, plus_for_space=True),
+            _python_variant(params, quote),
+            _python_variant(params, quote_plus),
+        }
+    if accept != "encoded":
+        variants.add(canonical_query(params, encode=False))
+    if raw_query is not None and accept == "any":
         variants.add(raw_query.lstrip("?"))
     return _digest_matches(signer, request_time, (v.encode() for v in variants), signature)
 

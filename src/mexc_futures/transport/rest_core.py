@@ -70,7 +70,7 @@ from mexc_futures.protocol import rest as w
 from mexc_futures.protocol.codec import decode_response
 from mexc_futures.protocol.endpoints import Endpoint, build_path, endpoint
 from mexc_futures.protocol.ratelimit import RateLimiter
-from mexc_futures.protocol.signing import Signer, canonical_query
+from mexc_futures.protocol.signing import Signer, canonical_query, get_signing_string
 from mexc_futures.transport.order_lane import LaneResponse, LaneUnavailable, OrderLane
 from mexc_futures.transport.rest_lane import LaneDispatch
 
@@ -425,7 +425,7 @@ class RestCore:
         if ep.signed:
             assert self._signer is not None  # nosec B101  # checked in begin
             rt = self.request_time()
-            signed = query if ep.method == "GET" else payload
+            signed = get_signing_string(query) if ep.method == "GET" else payload
             sig = self._signer.sign_bytes(
                 rt, signed.encode() if isinstance(signed, str) else signed
             )

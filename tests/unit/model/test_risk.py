@@ -12,6 +12,7 @@ from mexc_futures.model.intents import (
     CancelAll,
     CancelOrder,
     ClosePosition,
+    MarginMode,
     OrderKind,
     PlaceOrder,
     TradeSide,
@@ -155,3 +156,30 @@ def test_close_position() -> None:
     assert rule(ClosePosition(symbol="BTC_USDT", position_side=2), view) is None
     assert rule(ClosePosition(symbol="BTC_USDT", position_side=2, vol=D(4)), view) == "reduce_only"
     assert rule(ClosePosition(symbol="BTC_USDT", position_side=1), view) == "no_position"
+
+
+@pytest.mark.parametrize(
+    ("open_type", "mode", "expected"),
+    [
+        (1, MarginMode.ISOLATED, None),
+        (1, MarginMode.CROSS, "margin_mode"),
+        (2, MarginMode.CROSS, None),
+        (2, MarginMode.ISOLATED, "margin_mode"),
+        (3, MarginMode.ISOLATED, None),
+        (3, MarginMode.CROSS, None),
+    ],
+)
+def test_open_type_checked_against_position_open_type(
+    open_type: int, mode: MarginMode, expected: str | None
+) -> None:
+    """Fidelity row 10: an open in a margin mode the contract refuses was sent (2002/2027 live);
+    the REST-detail reading of ``positionOpenType`` decides (docs/execution.md)."""
+    spec = msgspec_replace(SPEC, position_open_type=open_type)
+    assert rule(place(margin_mode=mode), g=gate(BTC_USDT=spec)) == expected
+
+
+def test_open_type_never_blocks_a_close() -> None:
+    spec = msgspec_replace(SPEC, position_open_type=2)
+    view = RiskView(positions={("BTC_USDT", 1): D(5)}, leverage={("BTC_USDT", 1): 20})
+    close = place(side=TradeSide.CLOSE_LONG, vol=D(1), margin_mode=MarginMode.ISOLATED)
+    assert rule(close, view, g=gate(BTC_USDT=spec)) is None

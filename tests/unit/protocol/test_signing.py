@@ -30,16 +30,27 @@ def test_get_vectors(case: dict[str, Any]) -> None:
     params = case["business_params"]
     query, sig = SIGNER.sign_get(case["request_time"], params)
     assert query == case["url_query_sent"] == case["param_string_encoded"]
-    assert sig == case["signature_encoded"] == case["headers"]["Signature"]
-    assert SIGNER.sign(case["request_time"], query) == sig
+    # fidelity row 16: signed over raw values like the 2026 demo SDKs, sent encoded
     raw = S.canonical_query(params, encode=False)
     assert raw == case.get("param_string_raw", case["param_string_encoded"])
+    assert S.get_signing_string(query) == raw
     raw_sig = SIGNER.sign(case["request_time"], raw)
     assert raw_sig == case.get("signature_raw", case["signature_encoded"])
+    assert sig == raw_sig
+    assert SIGNER.sign(case["request_time"], query) == case["signature_encoded"]
     # emulator accepts both variants, rejects anything else
     assert S.verify_get(SIGNER, case["request_time"], params, sig)
-    assert S.verify_get(SIGNER, case["request_time"], params, raw_sig)
+    assert S.verify_get(SIGNER, case["request_time"], params, case["signature_encoded"])
     assert not S.verify_get(SIGNER, case["request_time"], params, "0" * 64)
+    # the emulator's one-reading switch (VenueRules.get_signing)
+    enc = case["signature_encoded"]
+    differs = raw_sig != enc
+    assert S.verify_get(SIGNER, case["request_time"], params, raw_sig, accept="raw")
+    assert S.verify_get(SIGNER, case["request_time"], params, enc, accept="raw") is not differs
+    assert S.verify_get(SIGNER, case["request_time"], params, enc, accept="encoded")
+    assert S.verify_get(SIGNER, case["request_time"], params, raw_sig, accept="encoded") is not (
+        differs
+    )
     assert not S.verify_get(SIGNER, "1700000000001", params, sig)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mexc_futures.protocol.signing import (
+    GetSigning,
     Signer,
     parse_recv_window,
     request_time_in_window,
@@ -99,6 +100,7 @@ def authenticate(
     body: bytes,
     now_ms: int,
     trade: bool,
+    get_signing: GetSigning = "any",
 ) -> ApiKey:
     """Check one signed request; return the key or raise ``AuthFailure`` (spec §12.2 order)."""
     key = keys.get(headers.get("ApiKey"))
@@ -111,7 +113,7 @@ def authenticate(
     sig = headers.get("Signature", "")
     if method == "GET":
         exact = raw_query if _keys_sorted(raw_query) else None
-        ok = verify_get(key.signer, req_time, query, sig, raw_query=exact)
+        ok = verify_get(key.signer, req_time, query, sig, raw_query=exact, accept=get_signing)
     else:
         ok = verify_post(key.signer, req_time, body, sig)
     if not ok:

@@ -33,6 +33,7 @@ from mexc_futures.emulator.server.faults import (
 from mexc_futures.emulator.server.limits import RATE_LIMIT_CODE, RATE_LIMIT_MESSAGE, RestLimiter
 from mexc_futures.emulator.venue.venue import NO_DATA, VenueError
 from mexc_futures.protocol import endpoints
+from mexc_futures.protocol.signing import GetSigning
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,12 @@ class RestApp:
         )
         return response
 
+    def _get_signing(self) -> GetSigning:
+        """``VenueRules.get_signing`` of the venue (fidelity row 16); ``"any"`` without one."""
+        rules = getattr(getattr(self.venue, "config", None), "rules", None)
+        mode: GetSigning = getattr(rules, "get_signing", "any")
+        return mode
+
     async def _answer(
         self,
         request: web.Request,
@@ -155,6 +162,7 @@ class RestApp:
                     body=body,
                     now_ms=self.clock.time_ms(),
                     trade=is_trade_endpoint(ep.name, ep.method),
+                    get_signing=self._get_signing(),
                 )
             except AuthFailure as exc:
                 return envelope_error(exc.code, exc.message)

@@ -1,4 +1,4 @@
-"""Venue behaviours where the evidence conflicts (fidelity audit rows 1, 2, 11, 12, 20).
+"""Venue behaviours where the evidence conflicts (fidelity audit rows 1, 2, 11, 12, 16, 20).
 
 The default of each is the most likely reading (docs/emulator.md "Conflicting evidence"); the
 other reading is one switch away so that client tests can run against both.
@@ -29,6 +29,10 @@ class VenueRules:
     # row 20: closing more than the closable volume — envelope 2008 (default) or accepted then
     # cancelled with order errorCode 10 (CN v1)
     close_overflow: Literal["reject", "cancel"] = "reject"
+    # row 16: GET values with commas (``order_ids=1,2``) — every signing variant accepted
+    # (default), or only the raw-value string (2026 demo SDKs), or only the percent-encoded ones
+    # (the docs' Java code)
+    get_signing: Literal["any", "raw", "encoded"] = "any"
 
 
 EC_CLOSE_OVERFLOW = 10
