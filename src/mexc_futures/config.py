@@ -16,6 +16,7 @@ ever appears in a message.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -310,12 +311,35 @@ _SECRET_OPTION = re.compile(
 _SECRET_ASSIGN = re.compile(r"^MEXC_API_(?:KEY|SECRET)=", re.IGNORECASE)
 
 
-def reject_cli_secrets(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> None:
+def _configured_secrets(
+    env: Mapping[str, str], env_file: Path | None, use_keyring: bool
+) -> list[str]:
+    """Every secret ``load_credentials`` could use: the environment's, ``env_file``'s (default
+    ``./.env``) and the keyring's (reliability-audit D15: only the environment's was known)."""
+    found = [env.get(ENV_API_SECRET, "").strip()]
+    path = env_file if env_file is not None else Path(".env")
+    if path.is_file():
+        # an unreadable .env is reported by load_credentials itself
+        with contextlib.suppress(ConfigError, OSError, UnicodeDecodeError):
+            found.append(parse_env_file(path, check_mode=False).get(ENV_API_SECRET, "").strip())
+    if use_keyring:
+        found.append((_keyring_lookup(ENV_API_SECRET) or "").strip())
+    return [secret for secret in found if len(secret) >= 8]
+
+
+def reject_cli_secrets(
+    argv: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: Path | None = None,
+    use_keyring: bool = True,
+) -> None:
     """Raise ``ConfigError`` if ``argv`` carries a secret: an option such as ``--api-secret`` /
-    ``--key=``, a ``MEXC_API_SECRET=...`` assignment, or the configured secret's value itself.
-    The message names the argument position, never its value."""
+    ``--key=``, a ``MEXC_API_SECRET=...`` assignment, or the value of a configured secret
+    (from the environment, ``.env`` or the keyring). The message names the argument position,
+    never its value."""
     env = os.environ if environ is None else environ
-    secret = env.get(ENV_API_SECRET, "").strip()
+    secrets = _configured_secrets(env, env_file, use_keyring)
     for index, arg in enumerate(argv):
         option = arg.split("=", 1)[0]
         if _SECRET_OPTION.match(arg) or _SECRET_ASSIGN.match(arg):
@@ -323,7 +347,7 @@ def reject_cli_secrets(argv: Sequence[str], environ: Mapping[str, str] | None = 
                 f"argument {index} ({option!s}) would put a secret on the command line, where "
                 "shell history and process lists expose it. " + _SETUP_HELP
             )
-        if secret and len(secret) >= 8 and secret in arg:
+        if any(secret in arg for secret in secrets):
             raise ConfigError(
                 f"argument {index} contains the API secret; remove it. " + _SETUP_HELP
             )

@@ -203,3 +203,23 @@ def test_reject_cli_secrets() -> None:
     with pytest.raises(ConfigError) as info2:
         C.reject_cli_secrets([f"--secret={SECRET}"], environ={})
     assert SECRET not in str(info2.value)
+
+
+def test_reject_cli_secrets_from_dotenv_and_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reliability-audit D15: the secret's value on argv was refused only when it came from the
+    environment; from ``.env`` or the keyring, ``mexc-futures ticker <secret>`` went through."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"MEXC_API_KEY={KEY}\nMEXC_API_SECRET={SECRET}\n")
+    env_file.chmod(0o600)
+    monkeypatch.setattr(C, "_keyring_lookup", lambda name: None)
+    monkeypatch.chdir(tmp_path)  # the CLI reads ./.env
+    with pytest.raises(ConfigError, match="argument 1 contains the API secret") as info:
+        C.reject_cli_secrets(["ticker", SECRET], environ={})
+    assert SECRET not in str(info.value)
+    C.reject_cli_secrets(["ticker", "BTC_USDT"], environ={})
+    env_file.unlink()
+    monkeypatch.setattr(C, "_keyring_lookup", lambda name: SECRET if "SECRET" in name else KEY)
+    with pytest.raises(ConfigError, match="argument 2 contains the API secret"):
+        C.reject_cli_secrets(["book", "BTC_USDT", f"x{SECRET}"], environ={})

@@ -4,12 +4,10 @@ code before its fix."""
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
-
 from typing import Literal
 
 import aiohttp
+import pytest
 
 from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.emulator.venue.rules import VenueRules
@@ -20,8 +18,8 @@ from tests.integration.execution.exec_helpers import (
     SYMBOL,
     create_calls,
     manager,
-    resting,
     rest_for,
+    resting,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -70,7 +68,7 @@ async def test_fidelity16_comma_lists_against_a_venue_taking_one_signing(
     venue refuses it with 602, which shows the switch bites."""
     rules = VenueRules(get_signing=accept)
     async with Emulator(seed=16, symbols=[SYMBOL], venue_options={"rules": rules}) as emu:
-        other = "encoded" if accept == "raw" else "raw"
+        other: Literal["raw", "encoded"] = "encoded" if accept == "raw" else "raw"
         assert await _code_signed_as(emu, accept) == 0
         assert await _code_signed_as(emu, other) == 602
         async with rest_for(emu) as rest:
