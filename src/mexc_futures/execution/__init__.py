@@ -5,7 +5,9 @@ Users import from here: ``from mexc_futures.execution import ExecutionManager, E
 Why this cut: every part that must never lose an order sits in one room (it was ``execution.py``
 plus a second package ``exec/`` plus loose ``journal.py`` and ``alerts.py``).
 
-* ``facade`` — ``ExecutionManager``: submit / amend / cancel, the kill switch, lifecycle.
+* ``facade`` — ``ExecutionManager``: its state, lifecycle (start-up reconciliation, stop), views.
+* ``placement`` — intent dispatch, the gate, journal-then-``order/create`` (I1, S16).
+* ``switches`` — what switches trading off: probe, venue refusals, kill-switch feed, trip/reset.
 * ``common`` — configuration, the manager's own errors, the strategy event type.
 * ``requests`` — from intent to request, pure: close orders, ``order/create`` bodies, the risk view.
 * ``journal`` — the SQLite write-ahead journal of intents and orders (I1).
