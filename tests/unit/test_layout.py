@@ -44,6 +44,7 @@ FLOOR = {
     "backtest": 5,  # #17: strategy sessions against an emulator playing a recording
     "cli": 6,
     "testing": 5,
+    "bus": 5,  # #18: the opt-in Redis bus, above the engine it plugs into, below cli
 }
 PART_ALIAS = {"strategies": "strategy"}  # the built-in strategies sit beside the engine
 BASE = {"errors", "config", "clock", "_speedups"}  # _speedups: which depth path (#19)
