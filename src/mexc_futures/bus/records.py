@@ -65,25 +65,32 @@ class CtlEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     req: str = ""
 
 
+SnapWhat = Literal["depth", "depth_commits", "deals"]
+
+
 class SnapRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A consumer asks the gateway for ``symbol``'s book; the answer goes to
-    ``names.snapshot_reply(symbol, req)``."""
+    """A consumer asks the gateway for what its book sync would ask REST (``what``): ``depth``
+    is answered from the gateway's exact book, ``depth_commits``/``deals`` (reconnect bridging,
+    deal-gap recovery) through the gateway's own REST budget. The answer is pushed to the list
+    ``names.snapshot_reply(symbol, req)`` (expires after 30 s)."""
 
     symbol: str
     req: str
+    what: SnapWhat = "depth"
     limit: int | None = None
     ts_ns: int = 0
 
 
-class SnapReply(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The gateway's answer: ``depth`` in the REST ``depth`` shape (``protocol.rest.DepthData``
-    JSON: ``{"asks": [[price, vol, count]...], "bids": ..., "version": N, "timestamp": ms}``), or
-    ``error`` when the gateway holds no exact book (not subscribed, not yet synced)."""
+class SnapReply(msgspec.Struct, frozen=True, kw_only=True):
+    """The gateway's answer: ``body`` in the REST ``data`` shape of ``what`` (``depth``:
+    ``{"asks": [[price, vol]...], "bids": ..., "version": N, "timestamp": ms}``), or ``error``
+    when it has none (not subscribed, book not synced yet, the venue refused)."""
 
     symbol: str
     req: str
-    depth: msgspec.Raw | None = None
+    body: msgspec.Raw = msgspec.Raw(b"null")
     error: str = ""
+    version: int = 0
     ts_ns: int = 0
 
 

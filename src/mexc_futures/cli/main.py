@@ -199,6 +199,7 @@ def _load() -> None:
         account_cmds,
         audit_cmd,
         backtest_cmd,
+        bus_cmds,
         cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         demo_cmd,
         kill_cmd,
@@ -238,6 +239,8 @@ def _load() -> None:
             record_cmd.record,
             replay_cmd.replay,
             backtest_cmd.backtest,
+            bus_cmds.gateway,
+            bus_cmds.bus,
         ]
     )
 
