@@ -30,8 +30,10 @@ Contract:
   synchronously (when a connection is idle and the limiter has a slot) and returns the awaitable
   that completes the call.
 
-The typed endpoint methods live in ``rest_public`` / ``rest_private``; ``transport.rest`` composes
-them with this core into ``RestClient``.
+Reading an answer (status, envelope, undecodable bodies) is ``transport.rest_answer``; the
+venue clock (``sync_clock``, ``venue_time_ms``) is ``transport.rest_clock``; both are mixed into
+``RestCore``. The typed endpoint methods live in ``rest_public`` / ``rest_private``;
+``transport.rest`` composes them with this core into ``RestClient``.
 """
 
 from __future__ import annotations
@@ -49,29 +51,22 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from mexc_futures.clock import SYSTEM_CLOCK, Clock, VenueClock
+from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import (
-    ApiError,
     ClockSkewError,
     ConfigError,
-    MalformedAnswer,
-    MalformedFrame,
-    MexcError,
-    OrderNotFoundError,
-    ProtocolDriftError,
     RateLimitError,
     ServerError,
     TransportError,
-    error_from_http_status,
-    escape_exchange_text,
 )
 from mexc_futures.protocol import rest as w
-from mexc_futures.protocol.codec import decode_response
 from mexc_futures.protocol.endpoints import Endpoint, build_path, endpoint
 from mexc_futures.protocol.ratelimit import RateLimiter
 from mexc_futures.protocol.signing import Signer, canonical_query, get_signing_string
 from mexc_futures.transport.order_lane import LaneResponse, LaneUnavailable, OrderLane
+from mexc_futures.transport.rest_answer import AnswerReader
+from mexc_futures.transport.rest_clock import RestClockSync
 from mexc_futures.transport.rest_lane import LaneDispatch
 
 log = logging.getLogger("mexc_futures.rest")
@@ -100,20 +95,6 @@ def ENCODE(body: object) -> bytes:
         return out
     plain = _plain(msgspec.to_builtins(body, builtin_types=(Decimal,)))
     return _ENCODE_FAST(plain)
-
-#: Observer code for a 2xx answer that did not decode (counts as a failure for the kill switch).
-UNDECODABLE = -2
-
-#: Order lookups whose ``success:true, data:null`` answer means "no such order (yet)".
-LOOKUPS = frozenset({"order_get", "order_get_external"})
-
-
-def _data_is_null(raw: bytes) -> bool:
-    try:
-        env = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
-        return False
-    return isinstance(env, dict) and env.get("success") is True and env.get("data") is None
 
 
 #: Endpoints that put a new order on the book: ``send_gate`` is consulted before each attempt.
@@ -173,7 +154,7 @@ def drop_none(d: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-class RestCore:
+class RestCore(RestClockSync, AnswerReader):
     """Transport core shared by the endpoint method sets (``rest_public``, ``rest_private``):
     session, signing, limiter, clock offset, retries, error classification and the order-lane
     dispatch. Users build ``RestClient`` (``transport.rest``), which composes it with them."""
@@ -261,28 +242,6 @@ class RestCore:
             await self._session.close()
 
     # ------------------------------------------------------------------ core
-    def request_time(self) -> str:
-        """``Request-Time`` header value: the venue's time (spec §3.4, ``venue_time_ms``)."""
-        return str(self.venue_time_ms())
-
-    def venue_time_ms(self) -> int:
-        """The venue's clock now: local ms + the offset measured by ``sync_clock`` (spec §3.4);
-        the one source for REST ``Request-Time`` and the WebSocket login (ux finding 8). When
-        two syncs show the venue's clock running clearly faster than ours (> 5 %: an emulator
-        started with ``--speed``), the last sample is extrapolated at that rate, so a
-        WebSocket re-login long after the last sync is still inside the venue's window. A real
-        venue's clock runs at ours: then no rate is applied (noise would only hurt)."""
-        now = self.clock.time_ms()
-        if self._rate == 1.0 or self._sample is None:
-            return now + self.offset_ms
-        local0, venue0 = self._sample
-        return round(venue0 + (now - local0) * self._rate)
-
-    @property
-    def venue_clock(self) -> VenueClock:
-        """A ``Clock`` whose ``time_ms`` is ``venue_time_ms`` (give it to ``PrivateStream``)."""
-        return VenueClock(self.clock, self.venue_time_ms)
-
     async def call(
         self,
         name: str,
@@ -457,119 +416,6 @@ class RestCore:
         ms = (self.clock.monotonic() - t0) * 1000
         return self._finish(ep, status, raw, ms, changes_state, "aiohttp")
 
-    def _finish(
-        self, ep: Endpoint, status: int, raw: bytes, ms: float, changes_state: bool, via: str
-    ) -> Any:
-        """Classify one answer (HTTP status, envelope) into ``data`` or an ``ApiError``;
-        ``via`` (``lane`` / ``aiohttp``) is logged."""
-        if status != 200:
-            self._notify(ep, status, status, False)
-            err = error_from_http_status(
-                status,
-                raw.decode("utf-8", "replace"),
-                endpoint=ep.name,
-                state_changing=changes_state,
-            )
-            log.warning(
-                "%s %s -> HTTP %d (%s) in %.1f ms via %s",
-                ep.method,
-                ep.name,
-                status,
-                type(err).__name__,
-                ms,
-                via,
-            )
-            raise err
-        try:
-            data = decode_response(ep, raw)
-        except ApiError as err:
-            self._notify(ep, 200, err.code, False)
-            if isinstance(err, ServerError):
-                err.fate_unknown = changes_state
-                err.retryable = not changes_state
-            log.info("%s %s -> code %d in %.1f ms via %s", ep.method, ep.name, err.code, ms, via)
-            raise
-        except (MalformedFrame, ProtocolDriftError, RecursionError, ValueError) as err:
-            raise self._undecodable(ep, raw, err, changes_state, ms, via) from None
-        self._notify(ep, 200, 0, True)
-        self.limiter.on_success(ep.bucket, self.clock.monotonic())
-        log.debug("%s %s -> ok in %.1f ms via %s", ep.method, ep.name, ms, via)
-        return data
-
-    def _undecodable(
-        self,
-        ep: Endpoint,
-        raw: bytes,
-        err: Exception,
-        changes_state: bool,
-        ms: float,
-        via: str,
-    ) -> MexcError:
-        """A 2xx body that does not decode (D12): counted as a failed request (kill switch's
-        error rate); fate-unknown on a state-changing call; ``data:null`` on an order lookup
-        is "not found yet" (fidelity row 4); never a raw ``RecursionError``."""
-        self._notify(ep, 200, UNDECODABLE, False)
-        what = "nested too deeply" if isinstance(err, RecursionError) else str(err)
-        log.warning(
-            "%s %s -> HTTP 200 but undecodable (%s) in %.1f ms via %s",
-            ep.method,
-            ep.name,
-            escape_exchange_text(what, 200),
-            ms,
-            via,
-        )
-        if changes_state:
-            return MalformedAnswer(
-                f"{ep.name}: the answer could not be read ({escape_exchange_text(what, 200)}); "
-                "the venue may have acted: resolving by lookup",
-                fate_unknown=True,
-                endpoint=ep.name,
-            )
-        if ep.name in LOOKUPS and _data_is_null(raw):
-            return OrderNotFoundError(
-                5002, "data:null (not found yet)", endpoint=ep.name
-            )
-        if isinstance(err, RecursionError):
-            return MalformedFrame(f"{ep.name}: answer nested too deeply to decode")
-        assert isinstance(err, MexcError)  # nosec B101  # the codec's errors are MexcErrors
-        return err
-
-    async def _ping_slot(self) -> None:
-        """Sleep until the ping bucket has room (the slot is not taken)."""
-        wait = self.limiter.peek(endpoint("ping").bucket, self.clock.monotonic())
-        if wait > 0:
-            await asyncio.sleep(wait / self.time_scale)
-
-    def _learn_rate(self, local_ms: float, venue_ms: float) -> None:
-        """Keep this sample; the venue clock's rate from the first one (longest baseline)."""
-        self._sample = (local_ms, venue_ms)
-        first = self._first_sample
-        if first is None:
-            self._first_sample = self._sample
-        elif local_ms - first[0] >= 200:
-            rate = (venue_ms - first[1]) / (local_ms - first[0])
-            # only a venue clock clearly *faster* than ours (an emulator's --speed): a local
-            # clock that jumps or drifts is a fault to report (S21), not a rate to follow
-            self._rate = rate if 1.05 < rate <= 100_000 else 1.0
-
     def _notify(self, ep: Endpoint, status: int, code: int, ok: bool) -> None:
         if self.observer is not None:
             self.observer.rest_outcome(ep, status, code, ok)
-
-    async def sync_clock(self, samples: int = 3) -> int:
-        """Measure the server clock offset (RTT-corrected, best of ``samples``); returns ms."""
-        best: tuple[float, float, float] | None = None
-        for _ in range(samples):
-            await self._ping_slot()  # wait for the bucket first: the sample is then fresh
-            m0, t0 = self.clock.monotonic(), self.clock.time_ms()
-            server = await self.call("ping")
-            rtt_ms = (self.clock.monotonic() - m0) * 1000
-            offset = int(server) - (t0 + rtt_ms / 2)
-            if best is None or rtt_ms < best[0]:
-                best = (rtt_ms, offset, t0 + rtt_ms / 2)
-        assert best is not None
-        self.rtt_ms, self.offset_ms = best[0], round(best[1])
-        self._learn_rate(best[2], best[2] + best[1])
-        self.clock_syncs += 1
-        log.info("clock offset %d ms (rtt %.1f ms)", self.offset_ms, self.rtt_ms)
-        return self.offset_ms
