@@ -12,8 +12,9 @@ Data flow::
 
 Contract:
 
-* Queues: ``strategy.inbox`` (conflation, bounds, dispatch order); tunables, counters and
-  reports: ``strategy.health``; this module is the wiring.
+* Queues: ``strategy.inbox`` (conflation, bounds, dispatch order); the intent queue and its
+  worker: ``strategy.outbox``; tunables, counters and reports: ``strategy.health``; this module
+  is the wiring.
 * ``feed_market`` never blocks and never awaits: a market-data reader calls it inline. A
   ``BookUpdate`` replaces the pending one of its symbol (the strategy sees the newest version; the
   count of skipped versions is ``stats.conflated``). Other market events go to a deque of
@@ -57,14 +58,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
-from mexc_futures.errors import KillSwitchActive
 from mexc_futures.model.events import (
     AccountEvent,
     BookResync,
@@ -73,13 +73,7 @@ from mexc_futures.model.events import (
     KillSwitchTripped,
     MarketEvent,
 )
-from mexc_futures.model.intents import (
-    CancelAll,
-    CancelConditional,
-    CancelOrder,
-    CloseAll,
-    Intent,
-)
+from mexc_futures.model.intents import Intent
 from mexc_futures.strategy.account import AccountState
 from mexc_futures.strategy.api import (
     DepthReader,
@@ -97,26 +91,14 @@ from mexc_futures.strategy.guard import (
 )
 from mexc_futures.strategy.health import EngineConfig, EngineStats, HealthReport, log_report
 from mexc_futures.strategy.inbox import EventInbox
+from mexc_futures.strategy.outbox import Executor, IntentOutbox, default_is_kill_error
 
 if TYPE_CHECKING:
     from mexc_futures.execution.conditional import TrackedConditional
     from mexc_futures.model.instrument import ContractSpec
 
 
-class Executor(Protocol):
-    """Where intents go: ``ExecutionManager`` satisfies it."""
-
-    async def submit(self, intent: Intent) -> object:
-        """Execute one intent; raise on failure."""
-        ...
-
-
-def _is_cancel(intent: Intent) -> bool:
-    """Intents that only remove orders or exposure: still sent once the engine halted."""
-    return isinstance(intent, CancelOrder | CancelAll | CancelConditional | CloseAll)
-
-
-class StrategyEngine:
+class StrategyEngine(IntentOutbox):
     """Runs one strategy against a market source, an account source and an executor."""
 
     def __init__(
@@ -154,7 +136,7 @@ class StrategyEngine:
         )
         self._sinks = tuple(account_sinks)
         self._on_report = on_report or log_report
-        self._is_kill_error = is_kill_error or _default_is_kill_error
+        self._is_kill_error = is_kill_error or default_is_kill_error
         self._on_submit = on_submit
         self._inbox = EventInbox(self.config.market_queue)
         self._acct_space = asyncio.Event()
@@ -315,45 +297,6 @@ class StrategyEngine:
             )
             self.stop()
 
-    def emit(self, intents: Iterable[Intent], *, origin: float | None = None) -> None:
-        """Queue intents for the executor (dropping non-cancels when halted).
-
-        ``origin``: monotonic arrival time of the event that caused them (default: now).
-        """
-        born = self.clock.monotonic() if origin is None else origin
-        for intent in intents:
-            self.stats.intents_emitted += 1
-            if self.halted and not _is_cancel(intent):
-                self.stats.intents_blocked += 1
-                continue
-            try:
-                self._intents.put_nowait((intent, born))
-            except asyncio.QueueFull:
-                self.stats.intents_rejected += 1
-                self._report(
-                    "intent_queue_full",
-                    f"{self.pending_intents} intents waiting for the executor; "
-                    f"{type(intent).__name__} rejected",
-                    1,
-                )
-
-    def halt(self, reason: str) -> None:
-        """Stop intent flow (kill switch): drop queued non-cancel intents; cancels still go."""
-        if self.halted:
-            return
-        self.halted = True
-        kept: list[tuple[Intent, float]] = []
-        while not self._intents.empty():
-            item = self._intents.get_nowait()
-            self._intents.task_done()
-            if _is_cancel(item[0]):
-                kept.append(item)
-            else:
-                self.stats.intents_blocked += 1
-        for item in kept:
-            self._intents.put_nowait(item)
-        self._report("halted", reason, 1)
-
     # ------------------------------------------------------------------ tasks
 
     async def _dispatch_loop(self) -> None:
@@ -363,40 +306,6 @@ class StrategyEngine:
                 await self._wake.wait()
             else:
                 await asyncio.sleep(0)  # let producers run between events
-
-    async def _intent_worker(self) -> None:
-        while True:
-            intent, origin = await self._intents.get()
-            try:
-                await self._send(intent, origin)
-            finally:
-                self.submitting_origin = None
-                self._intents.task_done()
-
-    async def _send(self, intent: Intent, origin: float) -> None:
-        if self.halted and not _is_cancel(intent):
-            self.stats.intents_blocked += 1
-            return
-        waited = self.clock.monotonic() - origin
-        self.stats.max_tick_to_submit_s = max(self.stats.max_tick_to_submit_s, waited)
-        self.tick_to_submit_ms.append(waited * 1000)
-        if self._on_submit is not None:
-            self._on_submit(intent, waited)
-        self.submitting_origin = origin
-        try:
-            result = await self.executor.submit(intent)
-            self.stats.intents_sent += 1
-            for one in result if isinstance(result, list) else (result,):  # a batch: a list
-                order_id = getattr(one, "order_id", None)
-                if isinstance(order_id, str) and order_id:
-                    self._submitted.add(order_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.stats.intents_failed += 1
-            self._report("intent_failed", f"{type(intent).__name__}: {exc}", 1)
-            if self._is_kill_error(exc):
-                self.halt(f"executor refused: {exc}")
 
     async def _pump_market(self, source: AsyncIterable[MarketEvent]) -> None:
         async for event in source:
@@ -505,9 +414,6 @@ class StrategyEngine:
         self._last_report[kind] = now
         self._on_report(HealthReport(kind, detail, value, trace))
 
-
-def _default_is_kill_error(exc: BaseException) -> bool:
-    return isinstance(exc, KillSwitchActive)
 
 
 __all__ = ["EngineConfig", "EngineStats", "Executor", "HealthReport", "StrategyEngine"]
