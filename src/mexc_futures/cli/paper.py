@@ -20,7 +20,8 @@ later one is counted. It ends after ``duration`` seconds, on Ctrl-C, or after ``
 strategy errors — all paths stop the strategy, whose ``on_stop`` cancels its orders, and wait for
 the cancels to be confirmed. Then it reconciles the local view with the venue's REST answers and,
 for an in-process emulator, with the venue's own truth (orders by ``externalOid``, reliability I1;
-open orders, positions, fills) — see ``cli.reconcile``.
+open orders, positions, fills) — see ``cli.reconcile``. The summary it prints and the exit
+status: ``cli.run_summary``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from typing import TypeVar
 import click
 from rich.live import Live
 
-from mexc_futures.cli import fmt
 from mexc_futures.cli.activity import Activity, Entry, log_sink
 from mexc_futures.cli.common import (
     Target,
@@ -58,13 +58,19 @@ from mexc_futures.cli.reconcile import (
     truth_snapshot,
     venue_snapshot,
 )
+from mexc_futures.cli.run_summary import (
+    EXIT_MISMATCH,
+    EXIT_STRATEGY_FAILED,
+    RunOutcome,
+    strategy_title,
+    summary_lines,
+)
 from mexc_futures.cli.state import refuse_if_killed
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.alerts import WebhookAlert
 from mexc_futures.model.risk import RiskLimits
 from mexc_futures.protocol import convert
 from mexc_futures.strategy.api import Strategy
-from mexc_futures.strategy.guard import display_name
 from mexc_futures.strategy.health import EngineConfig, HealthReport
 from mexc_futures.strategy.session import StrategySession
 from mexc_futures.transport.rest import RestClient
@@ -74,8 +80,6 @@ SCREEN_FPS = 2  # frames per second of the live screen (drawn off the event loop
 TICKER_POLL_S = 5.0  # the screen's mark price and funding when the ticker is not streamed
 DEMO_FLOW_RATE = 12.0  # synthetic taker flow of the in-process emulator (trades per second)
 VIEWS = ("dashboard", "plain", "quiet")
-EXIT_MISMATCH = 1  # the local view and the venue disagree after the run
-EXIT_STRATEGY_FAILED = 3  # the strategy raised or returned something that is not an intent
 
 
 @dataclass(frozen=True)
@@ -125,32 +129,9 @@ class Notifier:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-@dataclass
-class RunOutcome:
-    """What a run produced: the summary, whether the views reconciled, strategy errors."""
-
-    lines: list[str]
-    reconciled: bool
-    strategy_errors: int
-
-    @property
-    def exit_code(self) -> int:
-        """0, ``EXIT_STRATEGY_FAILED`` or ``EXIT_MISMATCH`` (a mismatch wins)."""
-        if not self.reconciled:
-            return EXIT_MISMATCH
-        return EXIT_STRATEGY_FAILED if self.strategy_errors else 0
-
-
 def default_view() -> str:
     """``dashboard`` on a terminal, ``plain`` when stdout is a pipe or a file."""
     return "dashboard" if sys.stdout.isatty() else "plain"
-
-
-def strategy_title(strategy: Strategy, params: dict[str, str] | None = None) -> str:
-    """``market_maker size=2``; a class that kept the default name shows its class name."""
-    name = display_name(strategy)
-    extra = " ".join(f"{k}={v}" for k, v in (params or {}).items())
-    return f"{name} {extra}".strip()
 
 
 def paper_command(
@@ -351,93 +332,6 @@ async def _reconcile(
             )
         )
     return recs
-
-
-def summary_lines(
-    session: StrategySession,
-    model: ViewModel,
-    recs: list[Reconciliation],
-    seconds: tuple[float, float],
-    target: Target,
-    params: dict[str, str] | None = None,
-) -> list[str]:
-    """The end-of-run summary (plain text); ``seconds``: (ran, ran + shutdown and checks)."""
-    acct = session.engine.account
-    stats = session.engine.stats
-    net, entry, unreal = model.position()
-    total = acct.realised + unreal
-    if target.live:
-        where = f"LIVE account at {target.env.rest_url}"
-    elif target.emulator is not None:
-        where = "paper account on the in-process emulator"
-    else:
-        where = f"paper account on the emulator at {target.env.rest_url}"
-    dp, vp = model.price_decimals, model.vol_decimals
-    legs = model.legs()
-    held = f"{fmt.vol(net, vp, sign=True)} contracts" + (
-        f" @ {fmt.price(entry, dp)}" if entry is not None else ""
-    )
-    if len(legs) > 1:
-        held += " (" + ", ".join(legs) + ")"
-    off = session.trading_off()
-    ran, total_s = seconds
-    out = acct.outcomes()
-    title = strategy_title(session.strategy, params)
-    lines = [
-        f"Summary after {ran:.0f} s on {', '.join(session.strategy.symbols)}: {title}",
-        f"  Account:          {where}",
-    ]
-    if total_s - ran >= 1:
-        lines[0] += f" (+{total_s - ran:.0f} s to stop and check)"
-    if acct.orders_seen() == 0 and stats.intents_emitted == 0:
-        lines.append("  Orders:           none (this strategy sent no order)")
-    else:
-        partly = f" ({out['partly_filled']} of them partly filled)" if out["partly_filled"] else ""
-        lines += [
-            f"  Orders placed:    {acct.orders_seen()} = {out['filled']} filled + "
-            f"{out['cancelled']} cancelled{partly} + {out['invalid']} rejected + "
-            f"{out['open']} open",
-            f"  Fills:            {acct.fill_count} on {acct.filled_orders()} orders",
-            f"  Position:         {held}",
-            f"  PnL:              realised {_signed(acct.realised)}, unrealised {_signed(unreal)}, "
-            f"total {_signed(total)} USDT (fees {fmt.fixed(acct.fees, 4)})",
-            *_latency_lines(model),
-        ]
-    lines += [
-        f"  Trading:          {'on' if off is None else 'OFF — ' + off}",
-        f"  Engine:           {stats.handled} events handled, {stats.conflated} book updates "
-        f"conflated, max handler {stats.max_handler_s * 1000:.2f} ms, "
-        f"{stats.intents_sent} intents sent, {stats.intents_failed} failed",
-        _errors_line(stats.handler_errors, stats.bad_intents, stats.first_failure, title),
-        *("  " + r.line for r in recs),
-    ]
-    return lines
-
-
-def _latency_lines(model: ViewModel) -> list[str]:
-    lines = []
-    for tick, title in ((True, "Tick→order p50"), (False, "REST RTT p50")):
-        vals = model.medians(tick)
-        if vals:
-            text = ", ".join(f"{k} {v:.2f} ms" for k, v in vals.items())
-            lines.append(f"  {title + ':':<18}{text}")
-    return lines or ["  Latency:          no orders sent"]
-
-
-def _errors_line(raised: int, refused: int, first: object, name: str) -> str:
-    if not raised and not refused:
-        return "  Strategy errors:  none"
-    where = f"; first: {first.line(name)}" if first is not None and hasattr(first, "line") else ""
-    return (
-        f"  Strategy errors:  {raised} exception(s), {refused} refused return value(s){where} "
-        f"— FAILED (exit status {EXIT_STRATEGY_FAILED})"
-    )
-
-
-def _signed(x: object) -> str:
-    """``+1.2345`` / ``-1.2345``, and ``+0.0000`` rather than ``-0.0000``."""
-    text = f"{float(str(x)):+.4f}"
-    return "+0.0000" if text == "-0.0000" else text
 
 
 async def _show(
