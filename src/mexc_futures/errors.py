@@ -23,9 +23,9 @@ Contract:
 The code tables themselves (§6.1 meanings and hints, §6.2 order ``errorCode`` names, translations)
 are data in ``mexc_futures.protocol.error_codes``; this module is the import path for all of it.
 
-Length: close to 500 lines because the second half is a table — one ``ApiError`` subclass per
-family of §6 codes, each a few lines of flags and a what-to-do hint. It stays in one module so
-that ``except mexc_futures.errors.X`` finds every class in one place (issue #11).
+Layout: table module — the second half is one ``ApiError`` subclass per family of §6 codes, each
+a few lines of flags and a what-to-do hint. It stays in one module so that
+``except mexc_futures.errors.X`` finds every class in one place (issue #11).
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ the design. Then it checks:
 * the emulator imports only ``protocol``, ``model``, ``errors``, ``config``, ``clock`` and
   itself, and only ``cli`` and ``testing`` import the emulator; inside it, ``venue/`` and
   ``market/`` never import ``server/``;
-* nothing imports a deprecated alias module (the old flat paths kept for one release).
+* nothing imports a deprecated alias module (the old flat paths kept for one release);
+* no module is over ``MAX_LINES`` (500) lines unless its docstring declares it a table with a
+  line ``Layout: table module — <why>`` (a long module is a sign of two jobs in one room).
 
 ``mexc_futures/__init__.py`` (the lazy public surface) re-exports from every part and is exempt.
 """
@@ -24,6 +26,7 @@ the design. Then it checks:
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,3 +333,54 @@ def test_test_folders_mirror_src() -> None:
         if d.is_dir() and d.name != "__pycache__"
     }
     assert folders <= packages, sorted(str(f.parent) for f in folders - packages)
+
+
+# -- module size ----------------------------------------------------------------------------------
+
+MAX_LINES = 500
+#: The docstring line that lets a module be long: ``Layout: table module — <why>`` (the reason
+#: is required: a dash or colon, then at least a few words).
+TABLE_MARK = re.compile(r"^Layout: table module\s*[—:-]+\s*\S.{15,}", re.MULTILINE)
+SIZE_FIX = (
+    "split it along a real seam (one owner per module: a mixin or a helper module, see "
+    "docs/architecture.md), or, if it is long because it is a table, say so in its module "
+    "docstring with a line 'Layout: table module — <why it is one table>'"
+)
+
+
+def long_modules(src: Path = SRC) -> list[str]:
+    """Modules over ``MAX_LINES`` lines whose docstring does not declare them a table."""
+    found = []
+    for path in sorted((src / ROOT).rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        if lines <= MAX_LINES:
+            continue
+        doc = ast.get_docstring(ast.parse(text, filename=str(path))) or ""
+        if TABLE_MARK.search(doc) is None:
+            found.append(f"{path.relative_to(src).as_posix()}: {lines} lines")
+    return found
+
+
+def test_no_module_over_500_lines_unless_a_table() -> None:
+    """Issue #11: no module over ~500 lines; a module long because it is a table says so."""
+    long = long_modules()
+    assert not long, f"over {MAX_LINES} lines ({SIZE_FIX}):\n  " + "\n  ".join(long)
+
+
+@pytest.mark.parametrize(
+    ("doc", "flagged"),
+    [
+        ("A module.", True),
+        ("A table.\n\nLayout: table module", True),  # the reason is required
+        ("A table.\n\nLayout: table module — one row per MEXC endpoint (spec §4, §5).", False),
+        ("A table.\n\nLayout: table module: one class per family of §6 codes.", False),
+    ],
+)
+def test_size_check_catches(tmp_path: Path, doc: str, flagged: bool) -> None:
+    body = "\n".join(f"X{i} = {i}" for i in range(MAX_LINES))
+    files = {"__init__.py": "", "model/__init__.py": "", "model/t.py": f'"""{doc}"""\n{body}\n'}
+    src = _tree(tmp_path, files)
+    assert bool(long_modules(src)) is flagged
+    short = _tree(tmp_path, {"model/t.py": f'"""{doc}"""\n'})
+    assert not long_modules(short)
