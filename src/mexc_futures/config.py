@@ -8,7 +8,9 @@
   and never the secret.
 * ``load_credentials``: ``MEXC_API_KEY``/``MEXC_API_SECRET`` from the environment, then a ``.env``
   file that must be mode 0600, then the OS keyring (service ``mexc-futures``). Secrets are never
-  taken from command-line arguments; ``reject_cli_secrets(argv)`` lets the CLI enforce that.
+  taken from command-line arguments; ``reject_cli_secrets(argv)`` lets the CLI enforce that, and
+  ``reject_loaded_secret(argv, creds)`` checks a loaded secret (the CLI reads ``.env`` and the
+  keyring only for commands that need credentials).
 
 Every failure raises ``ConfigError`` with the command or setting that fixes it; no secret value
 ever appears in a message.
@@ -45,6 +47,7 @@ __all__ = [
     "load_credentials",
     "parse_env_file",
     "reject_cli_secrets",
+    "reject_loaded_secret",
 ]
 
 log = logging.getLogger(__name__)
@@ -333,13 +336,32 @@ def reject_cli_secrets(
     *,
     env_file: Path | None = None,
     use_keyring: bool = True,
+    stored: bool = True,
 ) -> None:
     """Raise ``ConfigError`` if ``argv`` carries a secret: an option such as ``--api-secret`` /
     ``--key=``, a ``MEXC_API_SECRET=...`` assignment, or the value of a configured secret
     (from the environment, ``.env`` or the keyring). The message names the argument position,
-    never its value."""
+    never its value.
+
+    ``stored=False`` checks only the options and the environment's secret: no ``.env`` read,
+    no keyring query. The CLI starts with that (most commands need no secret) and checks the
+    secret it loads with ``reject_loaded_secret`` when a command needs credentials."""
     env = os.environ if environ is None else environ
-    secrets = _configured_secrets(env, env_file, use_keyring)
+    if stored:
+        secrets = _configured_secrets(env, env_file, use_keyring)
+    else:
+        secrets = [s for s in [env.get(ENV_API_SECRET, "").strip()] if len(s) >= 8]
+    _refuse(argv, secrets)
+
+
+def reject_loaded_secret(argv: Sequence[str], credentials: Credentials) -> None:
+    """Raise ``ConfigError`` if ``argv`` contains the secret of ``credentials`` (just loaded from
+    the environment, ``.env`` or the keyring; reliability-audit D15, checked lazily)."""
+    secret = credentials.secret.strip()
+    _refuse(argv, [secret] if len(secret) >= 8 else [])
+
+
+def _refuse(argv: Sequence[str], secrets: Sequence[str]) -> None:
     for index, arg in enumerate(argv):
         option = arg.split("=", 1)[0]
         if _SECRET_OPTION.match(arg) or _SECRET_ASSIGN.match(arg):

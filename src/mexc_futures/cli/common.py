@@ -43,7 +43,8 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from mexc_futures.config import Credentials, Environment, load_credentials
+from mexc_futures.cli.keys import load_cli_credentials
+from mexc_futures.config import Credentials, Environment
 from mexc_futures.errors import (
     ApiError,
     AuthError,
@@ -177,18 +178,19 @@ async def open_target(
     symbols: Sequence[str] | None = None,
     venue_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[Target]:
-    """Connect to the chosen target; ``keys`` loads credentials (``ConfigError`` says how).
+    """Connect to the chosen target; ``keys`` loads credentials (``cli.keys``; ``ConfigError``
+    says how).
 
     ``symbols`` limits an in-process emulator to those contracts (checked to exist first);
     ``venue_options`` go to its venue (e.g. ``{"flow_rate": 12.0}``).
     """
     if opts.live:
-        creds = load_credentials() if keys else None
+        creds = load_cli_credentials() if keys else None
         yield Target(Environment.from_env(), creds, None, opts)
         return
     url = emulator_url(opts)
     if url:
-        creds = load_credentials() if keys else None
+        creds = load_cli_credentials() if keys else None
         yield Target(_local_env(url), creds, None, opts)
         return
     from mexc_futures.emulator.server.server import Emulator

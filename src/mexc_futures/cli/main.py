@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mexc_futures.cli.common import CliError, Options, setup_logging
+from mexc_futures.cli.keys import remember_argv
 from mexc_futures.cli.logs import FORMATS, setup_logs
 from mexc_futures.config import reject_cli_secrets
 from mexc_futures.errors import ConfigError
@@ -60,9 +61,12 @@ class RootGroup(click.Group):
         cut = _command_index(args)
         checked = args[:cut] if cut is not None and args[cut] == "emulator" else args
         try:
-            reject_cli_secrets(checked)
+            # no .env read, no keyring query here: a command that needs keys checks the secret
+            # it loads against these arguments (cli.keys)
+            reject_cli_secrets(checked, stored=False)
         except ConfigError as exc:
             raise CliError(str(exc)) from None
+        remember_argv(ctx, checked)
         if cut is not None:
             args = self._hoist(ctx, args, cut)
         return super().parse_args(ctx, args)

@@ -29,10 +29,10 @@ from mexc_futures.cli.common import (
     params_option,
     run,
 )
+from mexc_futures.cli.keys import load_cli_credentials
 from mexc_futures.cli.paper import RunExtras, RunOutcome, default_view, paper_command, run_paper
 from mexc_futures.cli.runconfig import RunConfig, load_config
 from mexc_futures.cli.state import refuse_if_killed
-from mexc_futures.config import load_credentials
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.alerts import WebhookAlert
 from mexc_futures.strategy.api import Strategy
@@ -170,7 +170,7 @@ def run_strategy(
         )
         return
     try:
-        load_credentials()
+        load_cli_credentials()
     except MexcError as exc:
         raise CliError(f"run --live refused: {exc}") from None
     live_opts = dataclasses.replace(opts, live=True, emulator_url=None)
