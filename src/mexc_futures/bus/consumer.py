@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -332,4 +332,25 @@ class BusMarketData(MarketData):
                     self.route_entries(key, entries)
 
 
-__all__ = ["BusMarketData", "BusPool", "BusStats", "bus_config"]
+
+
+@contextlib.asynccontextmanager
+async def bus_market_data(url: Any, env: Environment, clock: Clock = SYSTEM_CLOCK, *,
+                          name: str | None = None,
+                          on_bus: Callable[[BusHealth], None] | None = None,
+                          config: MarketDataConfig | None = None,
+                          lag_sample_every: int = 1) -> AsyncIterator[BusMarketData]:
+    """Open a ``BusConnection`` to ``url`` (a ``BusURL``) and a ``BusMarketData`` on it; the
+    ``StrategySession(market_data=...)`` factory of ``run --bus``. Lag is sampled on every
+    routed frame by default (gateway receive -> routed here, wall clock of this machine)."""
+    import time
+
+    async with BusConnection(url, name=name or "strategy") as bus, \
+            BusMarketData(env, bus, clock=clock, config=config, name=name,
+                          lag_sample_every=lag_sample_every, now_ns=time.time_ns) as md:
+        if on_bus is not None:
+            md.on_bus(on_bus)
+        yield md
+
+
+__all__ = ["BusMarketData", "BusPool", "BusStats", "bus_config", "bus_market_data"]

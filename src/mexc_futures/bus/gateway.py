@@ -170,9 +170,11 @@ def check_channels(channels: Sequence[str]) -> list[str]:
 async def _heartbeat(md: GatewayMarketData, every: float) -> None:
     key = names.gateway_heartbeat(md.name)
     while True:
+        sync = md.sync_progress()
         info = {"name": md.name, "pid": _pid(), "frames": md.stats.frames,
                 "published": md.writer.published, "dropped": md.writer.dropped,
-                "streams": len(md.sequences()), "ts_ns": time.time_ns()}
+                "streams": len(md.sequences()), "books": int(sync.get("books", 0)),
+                "synced": int(sync.get("synced", 0)), "ts_ns": time.time_ns()}
         if md.bus.up:
             with contextlib.suppress(Exception):
                 await md.bus.call(functools.partial(_set, key, msgspec.json.encode(info),

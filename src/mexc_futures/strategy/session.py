@@ -26,6 +26,11 @@ the instant a request is written, so the tick-to-order figure stops at the hand-
 ms)`` every intent once ``submit`` returned (``outcome``: its result or the exception it raised):
 the CLI's activity log and live view are built from them.
 
+``market_data`` replaces the session's own ``MarketData`` (a factory ``(env, clock) -> async
+context manager yielding a MarketData``): ``run --bus`` passes one that yields a
+``bus.consumer.BusMarketData``, so the engine reads a gateway's frames over Redis through the same
+router and book sync (docs/bus.md); the default builds the usual ``MarketData``.
+
 Why trading is off, when it is: ``trading_off()`` — the kill switch, the execution manager's
 ``trading_off_reason`` (e.g. the venue answered 1002) or the capability probe's finding for one of
 our contracts (``apiAllowed`` false, contract not enabled).
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
 
@@ -72,6 +78,8 @@ from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, S
 from mexc_futures.transport.rest import RestClient
 
 PRIVATE_CHANNELS = ("order", "order.deal", "position", "asset")
+#: ``(env, clock) -> async context manager yielding a MarketData`` (``run --bus``: the bus's)
+MarketDataFactory = Callable[[Environment, Clock], AbstractAsyncContextManager[MarketData]]
 ACCOUNT_TYPES = (OrderUpdate, Fill, PositionUpdate, BalanceUpdate, KillSwitchTripped)
 
 
@@ -94,8 +102,10 @@ class StrategySession:
         on_intent: Callable[[Intent, object, float], None] | None = None,
         risk: RiskLimits | None = None,
         alerts: Alert | None = None,
+        market_data: MarketDataFactory | None = None,
     ) -> None:
         self.strategy = strategy
+        self.market_data = market_data
         self.env = env
         self.credentials = credentials
         self.journal_path = journal_path
@@ -153,7 +163,8 @@ class StrategySession:
         )
         self.execution.on(self._on_execution_event)
         self.md = await stack.enter_async_context(
-            MarketData(self.env, rest=self.rest, clock=self.clock)
+            self.market_data(self.env, self.clock) if self.market_data is not None
+            else MarketData(self.env, rest=self.rest, clock=self.clock)
         )
         for sym in self.strategy.symbols:
             for channel in self.strategy.channels:
