@@ -34,12 +34,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.live import Live
 
 from mexc_futures.cli.activity import Activity, Entry, log_sink
+from mexc_futures.cli.bus_run import bus_summary, market_data_factory
 from mexc_futures.cli.common import (
     Target,
     console,
@@ -89,6 +90,7 @@ class RunExtras:
     risk: RiskLimits | None = None
     webhook: WebhookAlert | None = None
     alert_events: tuple[str, ...] = ()
+    bus: Any = None  # run --bus: a BusURL; market data from a gateway (cli/bus_run.py)
 
 
 ALERT_KINDS = {"KILL": "kill_switch", "ERROR": "strategy_error", "FILL": "fill"}
@@ -239,6 +241,8 @@ async def run_paper(
         on_intent=activity.decision,
         risk=extras.risk,
         alerts=extras.webhook if "kill_switch" in extras.alert_events else None,
+        market_data=None if extras.bus is None else market_data_factory(
+            extras.bus, f"run-{strategy.name}", on_report),
     )
     async with session:
         for sym, spec in session.specs.items():
@@ -279,6 +283,8 @@ async def run_paper(
         await notifier.drain()
         recs = await _reconcile(session, target, since)
         lines = summary_lines(session, model, recs, (ran, loop.time() - t0), target, params)
+        at = len(lines) - len(recs)  # the bus line goes before the reconciliation lines
+        lines[at:at] = bus_summary(session.md)
         stats = session.engine.stats
     return RunOutcome(lines, all(r.ok for r in recs), stats.handler_errors + stats.bad_intents)
 

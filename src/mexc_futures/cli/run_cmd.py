@@ -23,6 +23,7 @@ from mexc_futures.cli.common import (
     CliError,
     Options,
     confirm_live,
+    emulator_url,
     explained,
     open_target,
     options,
@@ -94,6 +95,12 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     type=click.IntRange(min=1),
     help="Stop the run (cancelling its orders) after this many strategy exceptions [default: 10].",
 )
+@click.option(
+    "--bus",
+    "bus_url",
+    help="Market data from a `mexc-futures gateway` over this Redis bus "
+    "(redis://HOST:PORT/DB; or MEXC_BUS_URL, or [bus] url in --config).",
+)
 @click.option("--show-params", is_flag=True, help="List the strategy's parameters and exit.")
 @click.option("--yes", is_flag=True, help="Do not ask before going live.")
 @click.pass_context
@@ -107,6 +114,7 @@ def run_strategy(
     duration: float | None,
     view: str | None,
     max_errors: int | None,
+    bus_url: str | None,
     show_params: bool,
     yes: bool,
 ) -> None:
@@ -134,6 +142,8 @@ def run_strategy(
       mexc-futures run --config mm.toml            # strategy, params, risk, alerts in a file
       mexc-futures --emulator-url http://127.0.0.1:8000 run market_maker   # keys from env
       mexc-futures run market_maker --live      # keys from env / .env / keyring
+      mexc-futures --emulator-url http://127.0.0.1:8000 run market_maker \
+          --bus redis://127.0.0.1:6379/0        # market data from `mexc-futures gateway`
 
     Ctrl-C stops it; its orders are cancelled before it exits.
     """
@@ -155,6 +165,9 @@ def run_strategy(
         chosen = [s.upper() for s in symbols] or list(cfg.symbols if cfg else ())
         strategy = build_strategy(cls, chosen, given)
         extras = _extras(cfg)
+        bus = _bus(bus_url, cfg, opts)
+        if bus is not None:
+            extras = dataclasses.replace(extras, bus=bus)
     view = view or (cfg.view if cfg else None) or default_view()
     duration = duration if duration is not None else (cfg.duration if cfg else None)
     max_errors = max_errors or (cfg.max_errors if cfg else None) or 10
@@ -204,6 +217,21 @@ async def _live(
             max_errors=max_errors,
             extras=extras,
         )
+
+
+def _bus(given: str | None, cfg: RunConfig | None, opts: Options) -> object | None:
+    """``--bus`` / ``MEXC_BUS_URL`` / ``[bus] url`` -> ``BusURL`` (None: no bus, the default)."""
+    import os
+
+    from mexc_futures.bus.url import resolve_bus_url
+
+    url = resolve_bus_url(given, os.environ, cfg.bus_url if cfg else None,
+                          cfg.path if cfg else None)
+    if url is not None and not opts.live and not emulator_url(opts):
+        raise CliError(
+            "run --bus takes its market data from `mexc-futures gateway`, which must read the "
+            "same venue: give --emulator-url URL (the emulator the gateway reads) or --live.")
+    return url
 
 
 def _extras(cfg: RunConfig | None) -> RunExtras:

@@ -20,6 +20,9 @@ One file describes a strategy run instead of repeated options::
     max_open_orders_per_symbol = 4
     position_by_symbol = { BTC_USDT = 6 }
 
+    [bus]                              # run --bus: market data from a gateway (docs/bus.md)
+    url = "redis://127.0.0.1:6379/0"   # no password here: MEXC_BUS_PASSWORD
+
     [alerts]
     webhook_url = "https://hooks.example.com/T000/B000"   # https only (http only for loopback)
     events = ["kill_switch", "strategy_error", "fill"]    # which events alert
@@ -55,6 +58,7 @@ SECTIONS = {
         "notional_by_symbol",
     },
     "alerts": {"webhook_url", "events"},
+    "bus": {"url"},
 }
 ALERT_EVENTS = ("kill_switch", "strategy_error", "fill", "order_refused", "connection")
 VIEWS = ("dashboard", "plain", "quiet")
@@ -75,6 +79,7 @@ class RunConfig:
     risk: RiskLimits | None = None
     webhook_url: str | None = None
     alert_events: tuple[str, ...] = ()
+    bus_url: str | None = None
 
 
 def _fail(path: Path, where: str, text: str) -> ConfigError:
@@ -194,6 +199,9 @@ def load_config(path: Path) -> RunConfig:
     if not isinstance(events, list) or any(e not in ALERT_EVENTS for e in events):
         raise _fail(path, "alerts.events", f"expected a list of: {', '.join(ALERT_EVENTS)}")
     params = raw.get("params", {})
+    bus_url = raw.get("bus", {}).get("url")
+    if bus_url is not None and not isinstance(bus_url, str):
+        raise _fail(path, "bus.url", 'expected a string like "redis://127.0.0.1:6379/0"')
     return RunConfig(
         path=path,
         strategy=strategy,
@@ -207,6 +215,7 @@ def load_config(path: Path) -> RunConfig:
         risk=_risk(path, raw["risk"]) if "risk" in raw else None,
         webhook_url=url,
         alert_events=tuple(events),
+        bus_url=bus_url,
     )
 
 

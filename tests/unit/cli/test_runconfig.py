@@ -61,7 +61,7 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
     [
         (
             "[runn]\nstrategy='x'",
-            "[runn]: unknown section (known: [run], [params], [risk], [alerts])",
+            "[runn]: unknown section (known: [run], [params], [risk], [alerts], [bus])",
         ),
         ("[run]\nstrategyy='x'", "run.strategyy: unknown key (known: duration, max_errors"),
         ("[run]\nview='fancy'", "run.view: expected one of dashboard, plain, quiet"),
@@ -87,3 +87,13 @@ def test_mistakes_name_the_key_and_what_is_allowed(tmp_path: Path, text: str, me
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_bus_section_gives_the_bus_url_and_refuses_a_password_key(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, '[bus]\nurl = "redis://127.0.0.1:6379/0"\n'))
+    assert cfg.bus_url == "redis://127.0.0.1:6379/0"
+    assert load_config(write(tmp_path, GOOD)).bus_url is None
+    with pytest.raises(ConfigError, match=r"bus\.password"):
+        load_config(write(tmp_path, '[bus]\nurl = "redis://h"\npassword = "x"\n'))
+    with pytest.raises(ConfigError, match=r"bus\.url"):
+        load_config(write(tmp_path, "[bus]\nurl = 5\n"))
