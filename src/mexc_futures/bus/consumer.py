@@ -170,6 +170,11 @@ class BusMarketData(MarketData):
         self._now_ns = now_ns
         self._wake = asyncio.Event()
 
+    def bridge_ok(self) -> bool:
+        """Never bridge a returning book with ``depth_commits``: a gateway snapshot costs the venue
+        nothing, commits would spend the gateway's REST budget once per consumer."""
+        return False
+
     @property
     def bus_state(self) -> str:
         return self.bus.state

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mexc_futures.bus")
 
 REPLY_TTL_MS = 30_000
+SHARE_S = 1.0
 _ENC = msgspec.json.Encoder()
 _BODY: dict[str, Any] = {"depth": w.DepthData, "depth_commits": list[w.DepthCommit],
                          "deals": list[w.DealData]}
@@ -57,7 +58,11 @@ class SnapshotService:
         self.rest = rest
         self.answered = 0
         self.refused = 0
+        self.rest_calls = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        #: one REST answer serves every consumer asking the same within ``SHARE_S`` (a deal gap
+        #: seen by N consumers is one venue request, not N)
+        self._shared: dict[tuple[str, str, int | None], tuple[float, asyncio.Future[bytes]]] = {}
 
     def depth_body(self, symbol: str, limit: int | None) -> tuple[bytes, int]:
         """The gateway's exact book of ``symbol`` in the REST ``depth`` shape, and its version;
@@ -79,12 +84,8 @@ class SnapshotService:
         try:
             if req.what == "depth":
                 body, version = self.depth_body(req.symbol, req.limit)
-            elif req.what == "depth_commits":
-                data = await self.rest.get_depth_commits(req.symbol, req.limit or 1000)
-                body, version = _ENC.encode(data), 0
             else:
-                data = await self.rest.get_deals(req.symbol, req.limit)
-                body, version = _ENC.encode(data), 0
+                body, version = await self._rest(req), 0
             reply = records.SnapReply(symbol=req.symbol, req=req.req, body=msgspec.Raw(body),
                                       version=version, ts_ns=time.time_ns())
             self.answered += 1
@@ -105,6 +106,31 @@ class SnapshotService:
             await self.bus.call(push)
         except BusUnavailable:
             return
+
+    async def _rest(self, req: records.SnapRequest) -> bytes:
+        key = (req.what, req.symbol, req.limit)
+        now = time.monotonic()
+        hit = self._shared.get(key)
+        if hit is not None and now - hit[0] < SHARE_S:
+            return await asyncio.shield(hit[1])
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._shared[key] = (now, fut)
+        for k in [k for k, (t, _) in self._shared.items() if now - t >= SHARE_S]:
+            del self._shared[k]
+        try:
+            self.rest_calls += 1
+            if req.what == "depth_commits":
+                data = await self.rest.get_depth_commits(req.symbol, req.limit or 1000)
+            else:
+                data = await self.rest.get_deals(req.symbol, req.limit)
+            body = _ENC.encode(data)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: later askers re-raise it, nobody logs it as lost
+            self._shared.pop(key, None)
+            raise
+        fut.set_result(body)
+        return body
 
     def _spawn(self, req: records.SnapRequest) -> None:
         task = asyncio.create_task(self.answer(req), name=f"gw-snap-{req.symbol}")
@@ -145,6 +171,7 @@ class GatewaySource:
         self.timeout = timeout
         self._ids = itertools.count(1)
         self.asked = 0
+        self.asked_by: dict[str, int] = {}
         self.failed = 0
 
     async def _ask(self, what: records.SnapWhat, symbol: str, limit: int | None) -> Any:
@@ -153,6 +180,7 @@ class GatewaySource:
                                   ts_ns=time.time_ns())
         key = names.snapshot_reply(symbol, req)
         self.asked += 1
+        self.asked_by[what] = self.asked_by.get(what, 0) + 1
         try:
             await self.bus.call(lambda c: c.xadd(names.SNAP_REQUESTS, records.encode_msg(msg),
                                                  **CONTROL.xadd_kwargs(0)))

@@ -164,6 +164,8 @@ async def test_b7_redis_stopped_10s_consumers_report_and_resync_without_duplicat
             for c, n in zip(consumers, asked, strict=True):
                 assert c.md is not None
                 assert c.md.source.asked >= n + len(SYMS)  # re-synced from gateway snapshots
+                # ... and never bridged with depth_commits (the venue's budget, per consumer)
+                assert c.md.source.asked_by.get("depth_commits", 0) == 0, c.md.source.asked_by
                 for s in SYMS:
                     assert c.md.book(s).synced
                 late = [x for x in c.checked if x[1] > 0][-20:]
