@@ -140,6 +140,7 @@ class BusStats:
     bus_downs: int = 0
     ctl_events: int = 0
     lag_ns: list[int] = field(default_factory=list)  # receive-at-gateway -> routed here (sampled)
+    hop_ms: list[int] = field(default_factory=list)  # stored in Redis (entry id) -> routed here
 
 
 async def _xread(ids: dict[bytes, bytes], client: Any) -> Any:
@@ -261,7 +262,7 @@ class BusMarketData(MarketData):
         fast = codec.frame_fast_path()
         last_seq = self._last_seq
         lag_every = self._lag_every
-        for _entry_id, fields in entries:
+        for entry_id, fields in entries:
             stats.entries += 1
             try:
                 rec = records.decode_md(fields)
@@ -294,7 +295,9 @@ class BusMarketData(MarketData):
             stats.frames += 1
             route(msg)
             if lag_every and self._now_ns is not None and stats.frames % lag_every == 0:
-                stats.lag_ns.append(self._now_ns() - rec.recv_ns)
+                now = self._now_ns()
+                stats.lag_ns.append(now - rec.recv_ns)
+                stats.hop_ms.append(now // 1_000_000 - int(entry_id.split(b"-", 1)[0]))
 
     def _on_ctl(self, entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> None:
         for entry_id, fields in entries:
