@@ -13,6 +13,11 @@ Same guarantees as plain orders (``execution.facade``):
 * **Reconciled at start.** Rows left ``pending_submit`` (a crash between journal and send) or
   ``unknown`` are looked up before new orders are allowed; ``live`` rows are refreshed from the
   venue (triggered, cancelled, expired).
+* **Live pushes.** ``on_push`` folds ``push.personal.plan.order`` / ``stop.planorder`` /
+  ``track.order`` into the tracked rows as they arrive (the strategy view changes within one
+  push, not at the next reconciliation); a push that arrives before the placement's answer is
+  kept (bounded) and applied when the answer names the id; a ``stop.planorder`` for one of our
+  orders' attached TP/SL adopts it at once. Reconciliation stays the safety net.
 * **Kill switch.** New placements are refused once it tripped (the journal insert and the REST
   send gate check the latch); its clean-up (``execution.containment``) cancels every trigger,
   TP/SL and trailing order and verifies none is left; ``refresh`` then marks ours cancelled.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,6 +66,7 @@ from mexc_futures.model.intents import (
     ReversePosition,
 )
 from mexc_futures.protocol import rest as w
+from mexc_futures.protocol import ws
 from mexc_futures.protocol.bodies import (
     PlanOrderBody,
     ReverseBody,
@@ -73,6 +80,8 @@ log = logging.getLogger("mexc_futures.execution")
 _ENC = msgspec.json.Encoder(decimal_format="number")
 #: Intents that only reduce exposure or remove orders: allowed while the kill switch is tripped.
 _REDUCING = (CloseAll, CancelConditional)
+#: Pushes kept for ids no row is bound to yet (the push came before the placement's answer).
+EARLY_KEEP = 256
 
 
 @dataclass(slots=True)
@@ -154,6 +163,9 @@ class ConditionalManager:
         self._owned_order_ids = owned_order_ids
         self.journal: CondJournal | None = None
         self.by_key: dict[str, TrackedConditional] = {}
+        #: (kind, venue id) -> event of pushes no row was bound to when they arrived
+        self._early: OrderedDict[tuple[str, str], CondEvent] = OrderedDict()
+        self.pushes_applied = 0
 
     # ------------------------------------------------------------------ lifecycle
     def load(self, journal: CondJournal) -> None:
@@ -231,6 +243,7 @@ class ConditionalManager:
         self._in_flight(-1)
         c.venue_id = venue_id
         self._event(c, CondEvent.ACK if c.kind in RESTING else CondEvent.DONE)
+        self._apply_early(c)
         return c
 
     async def _position_for(self, intent: ConditionalIntent) -> tuple[int | None, Decimal | None]:
@@ -307,6 +320,7 @@ class ConditionalManager:
                     event, venue_id = found
                     c.venue_id = venue_id or c.venue_id
                     self._event(c, event)
+                    self._apply_early(c)
                     return c
                 misses += 1
                 elapsed = (self.clock.time_ms() - c.created_ms) / 1000
@@ -386,33 +400,84 @@ class ConditionalManager:
         owned = self._owned_order_ids()
         if not owned:
             return
-        bound = self._j.bound_ids("stop")
         for row in await self.rest.get_stop_orders():
-            if row.order_id in owned and row.id not in bound:
-                body = StopOrderBody(
-                    position_id=int(row.position_id),
-                    vol=row.vol,
-                    stop_loss_price=row.stop_loss_price or None,
-                    take_profit_price=row.take_profit_price or None,
-                    loss_trend=row.loss_trend or 1,
-                    profit_trend=row.profit_trend or 1,
-                )
-                c = TrackedConditional(
-                    key=self._j.new_key(f"attached:{row.id}"),
-                    kind="stop",
-                    symbol=row.symbol,
-                    label=f"attached to order {row.order_id}",
-                    body=_ENC.encode(body).decode(),
-                    state=CondState.PENDING_SUBMIT,
-                    venue_id=row.id,
-                    created_ms=self.clock.time_ms(),
-                )
-                try:
-                    self._j.record(c.row(), c.created_ms, latch=False)
-                except DuplicateIntent:
-                    continue
-                self.by_key[c.key] = c
-                self._event(c, CondEvent.LIVE)
+            if row.order_id in owned:
+                self._adopt(row)
+
+    def _adopt(self, row: w.StopOrderData) -> TrackedConditional | None:
+        """Track the TP/SL the venue attached to one of our orders as a live stop (once)."""
+        if row.id in self._j.bound_ids("stop"):
+            return None
+        body = StopOrderBody(
+            position_id=int(row.position_id),
+            vol=row.vol,
+            stop_loss_price=row.stop_loss_price or None,
+            take_profit_price=row.take_profit_price or None,
+            loss_trend=row.loss_trend or 1,
+            profit_trend=row.profit_trend or 1,
+        )
+        c = TrackedConditional(
+            key=self._j.new_key(f"attached:{row.id}"),
+            kind="stop",
+            symbol=row.symbol,
+            label=f"attached to order {row.order_id}",
+            body=_ENC.encode(body).decode(),
+            state=CondState.PENDING_SUBMIT,
+            venue_id=row.id,
+            created_ms=self.clock.time_ms(),
+        )
+        try:
+            self._j.record(c.row(), c.created_ms, latch=False)
+        except DuplicateIntent:
+            return None
+        self.by_key[c.key] = c
+        self._event(c, CondEvent.LIVE)
+        return c
+
+    # ------------------------------------------------------------------ private pushes
+    def on_push(self, msg: object) -> bool:
+        """Fold one private push into the tracked rows as it arrives (module docstring);
+        ``False`` when ``msg`` is not a plan, stop or trailing push."""
+        row: w.PlanOrderData | w.StopOrderData | w.TrackOrderData
+        if isinstance(msg, ws.PlanOrderPush):
+            kind, row = "trigger", msg.data
+        elif isinstance(msg, ws.StopPlanOrderPush):
+            kind, row = "stop", msg.data
+        elif isinstance(msg, ws.TrackOrderPush):
+            kind, row = "trailing", msg.data
+        else:
+            return False
+        if self.journal is None:
+            return True  # not started (or stopped): reconciliation will catch up
+        event = state_of(kind, row)
+        c = next(
+            (t for t in self.by_key.values() if t.kind == kind and t.venue_id == row.id), None
+        )
+        if c is None:
+            if (
+                isinstance(row, w.StopOrderData)
+                and event is CondEvent.LIVE
+                and row.order_id is not None
+                and row.order_id in self._owned_order_ids()
+            ):
+                self._adopt(row)
+            else:
+                self._early[(kind, row.id)] = event
+                self._early.move_to_end((kind, row.id))
+                while len(self._early) > EARLY_KEEP:
+                    self._early.popitem(last=False)
+            return True
+        if TRANSITIONS.get((c.state, event), c.state) is not c.state:
+            self.pushes_applied += 1
+            self._event(c, event)
+        return True
+
+    def _apply_early(self, c: TrackedConditional) -> None:
+        """A push for ``c`` that came before its id was known: apply it now."""
+        event = self._early.pop((c.kind, c.venue_id or ""), None)
+        if event is not None and TRANSITIONS.get((c.state, event), c.state) is not c.state:
+            self.pushes_applied += 1
+            self._event(c, event)
 
 
 __all__ = ["ConditionalManager", "TrackedConditional"]

@@ -4,13 +4,14 @@
 (clock synced, contract specs loaded, every symbol checked), ``MarketData`` with the strategy's
 channels for each of its symbols, the ``ExecutionManager`` (journal, risk gate, kill switch) and a
 ``PrivateStream`` of account events. The :class:`StrategyEngine` reads both streams; account events
-also go to the execution manager (``on_account_event``). ``run(duration)`` runs until the time is
-up or ``stop()``; on the way out the strategy's ``on_stop`` cancels its orders and the session
-waits for the cancels to be confirmed. Before the first event the engine's account view holds the
-account's positions, balances and open orders (those placed elsewhere as ``foreign_orders``:
-visible, not owned; ``CancelAll`` and the clean-up touch only this run's orders). A kill switch
-— tripped here or latched by another process's ``mexc-futures kill`` on the same journal — ends
-``run`` the same way.
+also go to the execution manager (``on_account_event``); trigger, TP/SL and trailing pushes go to
+its ``conditionals`` (the view's ``conditionals(symbol)`` follows them push by push).
+``run(duration)`` runs until the time is up or ``stop()``; on the way out the strategy's ``on_stop``
+cancels its orders and the session waits for the cancels to be confirmed. Before the first event the
+engine's account view holds the account's positions, balances and open orders (those placed
+elsewhere as ``foreign_orders``: visible, not owned; ``CancelAll`` and the clean-up touch only this
+run's orders). A kill switch — tripped here or latched by another process's ``mexc-futures kill`` on
+the same journal — ends ``run`` the same way.
 
 Market events reach the engine through ``MarketData.on`` — synchronously, as each frame is
 decoded — so the engine's arrival time is the frame's arrival. Latency reported to ``on_latency``
@@ -77,7 +78,12 @@ from mexc_futures.strategy.api import Level, Strategy
 from mexc_futures.strategy.engine import EngineConfig, Executor, HealthReport, StrategyEngine
 from mexc_futures.transport.rest import RestClient
 
-PRIVATE_CHANNELS = ("order", "order.deal", "position", "asset")
+#: ``plan.order`` / ``stop.order`` / ``stop.planorder`` keep the strategy's view of its triggers and
+#: TP/SL current push by push (``push.personal.track.order`` has no filter key, spec §7.7: it
+#: comes unfiltered)
+PRIVATE_CHANNELS = (
+    "order", "order.deal", "position", "asset", "plan.order", "stop.order", "stop.planorder"
+)
 #: ``(env, clock) -> async context manager yielding a MarketData`` (``run --bus``: the bus's)
 MarketDataFactory = Callable[[Environment, Clock], AbstractAsyncContextManager[MarketData]]
 ACCOUNT_TYPES = (OrderUpdate, Fill, PositionUpdate, BalanceUpdate, KillSwitchTripped)
@@ -103,9 +109,12 @@ class StrategySession:
         risk: RiskLimits | None = None,
         alerts: Alert | None = None,
         market_data: MarketDataFactory | None = None,
+        execution_config: ExecutionConfig | None = None,
     ) -> None:
         self.strategy = strategy
         self.market_data = market_data
+        #: the execution manager's settings (``None``: its defaults for the strategy's symbols)
+        self.execution_config = execution_config
         self.env = env
         self.credentials = credentials
         self.journal_path = journal_path
@@ -155,7 +164,7 @@ class StrategySession:
                 self.rest,
                 journal_path=self.journal_path,
                 clock=self.clock,
-                config=ExecutionConfig(symbols=self.strategy.symbols),
+                config=self.execution_config or ExecutionConfig(symbols=self.strategy.symbols),
                 label=f"run {self.strategy.name}",
                 risk=self.risk,
                 alerts=self.alerts,
@@ -261,6 +270,8 @@ class StrategySession:
                 if self.on_account is not None:
                     self.on_account(event)
                 yield event
+            else:  # trigger / TP-SL / trailing pushes: the view's conditionals, as they come
+                self.execution.conditionals.on_push(event)
 
     async def run(self, duration: float | None = None) -> None:
         """Run the strategy for ``duration`` seconds (``None``: until ``stop()``)."""

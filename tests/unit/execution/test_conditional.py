@@ -179,3 +179,46 @@ def test_trigger_expiry_is_one_or_seven_days() -> None:
     assert body.execute_cycle == 2
     with pytest.raises(ValueError, match="1 or 7 days"):
         request_for(msgspec.structs.replace(t, expires_in_days=3), position_id=None, hold_vol=None)
+
+
+async def test_a_push_before_the_answer_is_applied_when_the_answer_names_the_id(
+    tmp_path: Path,
+) -> None:
+    """The venue's plan push can overtake the REST answer that names the plan: the push is kept
+    and applied once the answer binds the id (issue #15 item 2), not left to reconciliation."""
+    from mexc_futures.clock import SYSTEM_CLOCK
+    from mexc_futures.execution.common import ExecutionConfig
+    from mexc_futures.execution.conditional import ConditionalManager
+    from mexc_futures.protocol import ws
+
+    def plan_push(state: int) -> ws.PlanOrderPush:
+        row = w.PlanOrderData(
+            id="77", symbol="BTC_USDT", side=1, vol=Decimal(1), trigger_price=Decimal(50_000),
+            trigger_type=2, state=state,
+        )
+        return ws.PlanOrderPush(data=row, ts=1)
+
+    class Rest:
+        async def place_plan_order(self, body: object) -> str:
+            assert manager.on_push(plan_push(3))  # triggered before the answer is read
+            return "77"
+
+    manager = ConditionalManager(
+        Rest(),  # type: ignore[arg-type]
+        clock=SYSTEM_CLOCK,
+        config=ExecutionConfig(),
+        check_allowed=lambda _r: None,
+        check_risk=lambda _i: None,
+    )
+    j = Journal(tmp_path / "j.db")
+    j.start_session("s1", 0)
+    manager.load(CondJournal(j))
+    t = trigger(
+        "BTC_USDT", TradeSide.OPEN_LONG, 1, "50000", when=TriggerWhen.FALLS_TO, leverage=10
+    )
+    c = await manager.submit(t)
+    assert (c.venue_id, c.state) == ("77", CondState.DONE)
+    assert manager.on_push(plan_push(3))  # a repeat changes nothing
+    assert not manager.on_push(object())  # not a conditional push
+    assert manager.pushes_applied == 1
+    j.close()

@@ -7,7 +7,10 @@ absolute price distance). State 0 "not activated" until the trend price reaches 
 (at or above it for a selling order, at or below for a buying one; no ``activePrice``: active at
 once), then 1 "activated": the venue follows the extreme (the high for a sell, the low for a
 buy) and, when the price comes back by the callback, places a market order (state 2 with
-``orderId``, or 3 with the refusal's code in ``errorCode``). Cancelled: 4.
+``orderId``, or 3 with the refusal's code in ``errorCode``). Cancelled: 4. Every change
+(placed, edited, activated, triggered, failed, cancelled) is pushed as
+``push.personal.track.order`` with the row of ``trackorder/list/orders`` (spec §7.8; no filter key
+names it in §7.7, so it passes any ``personal.filter``).
 
 STP groups (§5.9) are the account's own named lists of uids; the venue restricts them to market
 makers, the emulator lets any account keep them (they affect no matching here).
@@ -137,7 +140,12 @@ def track_place(e: Engine, r: Req) -> Any:
         reduce_only=bool(body.get("reduceOnly")), create_time=r.now, update_time=r.now,
     )
     acct.tracks[t.track_id] = t
+    _push(e, acct, t)
     return str(t.track_id)
+
+
+def _push(e: Engine, acct: Account, t: TrackOrder) -> None:
+    e.push(acct, "personal.track.order", t.contract.symbol, t.row())
 
 
 def track_cancel(e: Engine, r: Req) -> Any:
@@ -151,6 +159,7 @@ def track_cancel(e: Engine, r: Req) -> Any:
             symbol is None or t.contract.symbol == symbol
         ):
             t.state, t.update_time = CANCELED, r.now
+            _push(e, acct, t)
     return NO_DATA
 
 
@@ -163,6 +172,7 @@ def track_change(e: Engine, r: Req) -> Any:
     terms = _terms(t.contract, body, t)  # validated in full before anything changes
     t.trend, t.back_type, t.back_value = terms["trend"], terms["back_type"], terms["back_value"]
     t.active_price, t.vol, t.update_time = terms["active_price"], terms["vol"], r.now
+    _push(e, acct, t)
     return NO_DATA
 
 
@@ -196,6 +206,7 @@ def check_tracks(e: Engine, acct: Account, now: int) -> None:
             if t.active_price and (p < t.active_price if t.sells else p > t.active_price):
                 continue
             t.state, t.extreme, t.update_time = ACTIVATED, p, now
+            _push(e, acct, t)
         t.extreme = max(t.extreme, p) if t.sells else min(t.extreme, p)
         back = t.back_value * t.extreme if t.back_type == 1 else t.back_value
         t.trigger_price = t.extreme - back if t.sells else t.extreme + back
@@ -212,6 +223,7 @@ def check_tracks(e: Engine, acct: Account, now: int) -> None:
         except VenueError as exc:
             t.state, t.error_code = TRIGGER_FAILED, exc.code
         t.update_time = now
+        _push(e, acct, t)
 
 
 # ------------------------------------------------------------------- others

@@ -137,3 +137,37 @@ def test_plan_change_stop_order_and_stp_groups() -> None:
     assert [g["blackList"] for g in call(v, "GET", stp)] == [["789"]]
     call(v, "POST", f"{stp}/delete", {"configName": "g1"})
     assert call(v, "GET", stp) == []
+
+
+def test_trailing_orders_are_pushed_on_every_change() -> None:
+    """``push.personal.track.order`` (spec §7.8) on place, edit, activation, trigger and cancel,
+    with the list row, and decodable by the client (issue #15 item 2)."""
+    from mexc_futures.protocol import ws
+    from mexc_futures.protocol.codec import decode_frame
+    from tests.unit.emulator._emulator import private
+
+    v = quiet_venue(flow_rate=0.0)
+    m = v.engine.markets["BTC_USDT"]
+    v.drain()
+    sell = {"symbol": "BTC_USDT", "side": 3, "vol": 1, "leverage": 10, "openType": 1,
+            "trend": 1, "backType": 1, "backValue": 0.01}
+    tid = call(v, "POST", f"{PRV}/trackorder/place", sell)
+    call(v, "POST", f"{PRV}/trackorder/change_order", {"trackOrderId": tid, "backValue": 0.012})
+    pubs = v.advance(START + 1000)  # active at once
+    high = m.last_price
+    m.last_price = high * 0.98  # back by 2 % > 1.2 %: triggered
+    pubs += v.advance(START + 2000)
+    other = call(v, "POST", f"{PRV}/trackorder/place", sell | {"activePrice": round(high * 2, 1)})
+    call(v, "POST", f"{PRV}/trackorder/cancel", {"trackOrderId": other})
+    pubs += v.drain()
+    pushed = [
+        (p.data["id"], p.data["state"]) for p in private(pubs) if p.topic == "personal.track.order"
+    ]
+    assert pushed == [(tid, 0), (tid, 0), (tid, 1), (tid, 2), (other, 0), (other, 4)]
+    frame = msgspec.json.encode(
+        {"channel": "push.personal.track.order", "data": call(
+            v, "GET", f"{PRV}/trackorder/list/orders")[0], "ts": START}
+    )
+    msg = decode_frame(frame)
+    assert isinstance(msg, ws.TrackOrderPush)
+    assert msg.data.id == other
