@@ -10,6 +10,7 @@ from mexc_futures.model.intents import (
     CloseAll,
     ConditionalIntent,
     PlaceBatch,
+    PlaceChase,
     PlaceStop,
     PlaceTrailing,
     PlaceTrigger,
@@ -29,11 +30,18 @@ def _pt(p: PriceType | None) -> str:
     return "" if p is None or p == PriceType.LAST else f" ({PRICE_TYPES[int(p)]} price)"
 
 
-def describe(intent: ConditionalIntent | PlaceBatch) -> str:
+def describe(intent: ConditionalIntent | PlaceBatch | PlaceChase) -> str:
     """``trigger BTC_USDT open long 1 when last price <= 80,000 (market)`` and the like."""
     match intent:
         case PlaceBatch():
             return f"batch of {len(intent.orders)} orders (stpMode {intent.stp_mode})"
+        case PlaceChase():
+            cap = "" if intent.limit_price is None else f" up to {_n(intent.limit_price)}"
+            start = "best price" if intent.price is None else _n(intent.price)
+            return (
+                f"chase {intent.symbol} {SIDES[int(intent.side)]} {_n(intent.vol)} from {start}"
+                f"{cap}"
+            )
         case PlaceTrigger():
             op = ">=" if intent.when == 1 else "<="
             at = "market" if intent.price is None else f"limit {_n(intent.price)}"

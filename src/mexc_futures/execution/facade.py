@@ -50,6 +50,7 @@ from mexc_futures.errors import MexcError
 from mexc_futures.execution.account import AccountBook
 from mexc_futures.execution.adopt import Adopter
 from mexc_futures.execution.alerts import Alert, LogAlert
+from mexc_futures.execution.chase import ChaseManager
 from mexc_futures.execution.common import ExecutionConfig, RiskRejected, StrategyEvent, TradingOff
 from mexc_futures.execution.cond_journal import CondJournal
 from mexc_futures.execution.conditional import ConditionalManager
@@ -161,6 +162,8 @@ class ExecutionManager(Placement, TradingSwitches, OrderOps, KillWatch):
             owned_order_ids=self._orders_with_tp_sl,
         )
         self._tp_sl_oids: set[str] = set()  # orders placed with an attached TP/SL
+        #: Chase-limit orders (``execution.chase``): journaled, moved to the best price.
+        self.chases = ChaseManager(self, self.submit)
         self._callbacks: list[Callable[[StrategyEvent], None]] = []
         self._queue: asyncio.Queue[StrategyEvent] = asyncio.Queue(self.config.event_queue)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -196,6 +199,7 @@ class ExecutionManager(Placement, TradingSwitches, OrderOps, KillWatch):
             if row.state in (OrderState.PENDING_SUBMIT, OrderState.UNKNOWN):
                 self.reconciler.restored.add(row.external_oid)
         self.conditionals.load(CondJournal(self.journal))
+        self.chases.load()
         # resolved "never accepted" by an earlier process moments ago: the create may still land
         window_ms = int(self.config.late_create_window * 1000)
         for row in self.journal.not_found_since(self.clock.time_ms() - window_ms):
@@ -256,6 +260,7 @@ class ExecutionManager(Placement, TradingSwitches, OrderOps, KillWatch):
     async def stop(self) -> None:
         """Cancel owned tasks and close the journal."""
         self._stopping.set()
+        await self.chases.aclose()
         tasks = list(self._tasks)
         for t in tasks:
             t.cancel()
@@ -288,6 +293,7 @@ class ExecutionManager(Placement, TradingSwitches, OrderOps, KillWatch):
         """Resolve unknowns, then align open orders, fills and positions with REST."""
         await self.reconciler.reconcile()
         await self.conditionals.reconcile()
+        self.chases.sync_all()
 
     async def _periodic(self) -> None:
         while not self._stopping.is_set():

@@ -1,7 +1,7 @@
 """Intent dispatch and placement of the execution manager (``ExecutionManager`` mixes it in).
 
 * ``submit(intent)`` routes one intent: conditional ones to ``execution.conditional``, batches to
-  ``execution.batch``, cancels and amends to ``execution.orderops``; a ``PlaceOrder`` or
+  ``execution.batch``, chase-limit orders to ``execution.chase``, cancels and amends to ``execution.orderops``; a ``PlaceOrder`` or
   ``ClosePosition`` passes the gate and is placed here.
 * The gate (``_gate``): trading allowed (started and reconciled, kill switch armed, trading not
   switched off), a close turned into its order, the risk gate (``model.risk``).
@@ -29,6 +29,7 @@ from mexc_futures.clock import Clock
 from mexc_futures.errors import ApiError, KillSwitchActive, TransportError
 from mexc_futures.execution.account import AccountBook
 from mexc_futures.execution.batch import place_batch
+from mexc_futures.execution.chase import ChaseManager, TrackedChase
 from mexc_futures.execution.common import ExecutionConfig, RiskRejected, TradingOff
 from mexc_futures.execution.cond_requests import risk_order
 from mexc_futures.execution.conditional import ConditionalManager, TrackedConditional
@@ -44,6 +45,7 @@ from mexc_futures.model.intents import (
     ConditionalIntent,
     Intent,
     PlaceBatch,
+    PlaceChase,
     PlaceOrder,
     PlaceTrailing,
     PlaceTrigger,
@@ -70,6 +72,7 @@ class Placement:
     account: AccountBook
     reconciler: Reconciler
     conditionals: ConditionalManager
+    chases: ChaseManager
     kill_switch: KillSwitch
     journal: Journal | None
     ready: bool
@@ -104,12 +107,14 @@ class Placement:
     @overload
     async def submit(self, intent: PlaceBatch) -> list[TrackedOrder]: ...
     @overload
+    async def submit(self, intent: PlaceChase) -> TrackedChase: ...
+    @overload
     async def submit(
         self, intent: PlaceOrder | CancelOrder | CancelAll | AmendOrder | ClosePosition
     ) -> TrackedOrder | None: ...
     async def submit(
         self, intent: Intent
-    ) -> TrackedOrder | TrackedConditional | list[TrackedOrder] | None:
+    ) -> TrackedOrder | TrackedConditional | TrackedChase | list[TrackedOrder] | None:
         """Carry out one intent (see the module docstring). Returns the order for order intents,
         the tracked row for conditional ones (``execution.conditional``), the orders of a batch
         (``execution.batch``)."""
@@ -117,6 +122,8 @@ class Placement:
             return await self.conditionals.submit(intent)
         if isinstance(intent, PlaceBatch):
             return await place_batch(self, intent)
+        if isinstance(intent, PlaceChase):
+            return await self.chases.submit(intent)
         if isinstance(intent, CancelOrder):
             return await self._cancel(intent)
         if isinstance(intent, CancelAll):

@@ -209,6 +209,30 @@ class CancelConditional(_Intent, frozen=True, kw_only=True):
     venue_id: str
 
 
+class PlaceChase(_Intent, frozen=True, kw_only=True):
+    """A chase-limit order: a limit order kept at the best price of its own side of the book
+    (best bid for a buy, best ask for a sell) until it fills or is cancelled (issue #15; the venue's
+    ``order/chase_limit_order``, spec §5.3, moves it). ``limit_price`` is the most it may chase
+    to: a buy is not moved while the best ask is above it, a sell while the best bid is below it
+    (the venue's target side is unconfirmed, fidelity row 11: both bests must be inside).
+    ``price`` is where it starts (``None``: today's best price of its side, capped at
+    ``limit_price``). ``min_interval``: seconds between two moves of this order (the endpoint
+    shares the 4-per-2-s budget of ``order/create``)."""
+
+    symbol: str
+    side: TradeSide
+    vol: Decimal
+    limit_price: Decimal | None = None
+    price: Decimal | None = None
+    post_only: bool = False
+    leverage: int | None = None
+    margin_mode: MarginMode = MarginMode.ISOLATED
+    reduce_only: bool = False
+    position_id: int | None = None
+    min_interval: float = 1.0
+    client_key: str | None = None
+
+
 class PlaceBatch(_Intent, frozen=True, kw_only=True):
     """Up to 50 orders in one ``order/submit_batch`` (spec §5.3): journaled in one transaction,
     one outcome per order. ``stp_mode`` (self-trade prevention, required by v2): 0 none,
@@ -244,6 +268,7 @@ Intent = (
     | AmendOrder
     | ClosePosition
     | PlaceBatch
+    | PlaceChase
     | ConditionalIntent
 )
 
@@ -261,6 +286,7 @@ __all__ = [
     "MarginMode",
     "OrderKind",
     "PlaceBatch",
+    "PlaceChase",
     "PlaceOrder",
     "PlaceStop",
     "PlaceTrailing",

@@ -8,7 +8,8 @@ Return the intent from a handler like any other::
 
 ``stop_loss`` / ``take_profit`` / ``protect`` put TP/SL on an open position (spec §5.7);
 ``trigger`` a plan order (§5.6); ``trailing`` a trailing stop (§5.8); ``reverse`` and
-``close_all`` act on positions (§5.2); ``cancel_conditional`` removes one of them. The view's
+``close_all`` act on positions (§5.2); ``cancel_conditional`` removes one of them; ``chase`` a
+chase-limit order kept at the best price (§5.3). The view's
 ``conditionals(symbol)`` lists the ones still live.
 """
 
@@ -20,6 +21,7 @@ from mexc_futures.model.intents import (
     CancelConditional,
     CloseAll,
     OrderKind,
+    PlaceChase,
     PlaceStop,
     PlaceTrailing,
     PlaceTrigger,
@@ -169,6 +171,38 @@ def close_all(*, label: str = "") -> CloseAll:
     return CloseAll(label=label)
 
 
+def chase(
+    symbol: str,
+    side: TradeSide,
+    vol: Num,
+    *,
+    limit: Num | None = None,
+    price: Num | None = None,
+    post_only: bool = False,
+    leverage: int | None = None,
+    reduce_only: bool = False,
+    min_interval: float = 1.0,
+    label: str = "",
+    client_key: str | None = None,
+) -> PlaceChase:
+    """A chase-limit order: rests at the best price of its side and is moved back there each
+    time the book leaves it behind, never past ``limit``; it starts at ``price`` (default: the
+    best price now). Moves are at most one per ``min_interval`` seconds."""
+    return PlaceChase(
+        symbol=symbol,
+        side=side,
+        vol=_dec(vol),
+        limit_price=_opt(limit),
+        price=_opt(price),
+        post_only=post_only,
+        leverage=leverage,
+        reduce_only=reduce_only,
+        min_interval=min_interval,
+        label=label,
+        client_key=client_key,
+    )
+
+
 def cancel_conditional(
     kind: str, symbol: str, venue_id: str, *, label: str = ""
 ) -> CancelConditional:
@@ -180,6 +214,7 @@ __all__ = [
     "LONG",
     "SHORT",
     "cancel_conditional",
+    "chase",
     "close_all",
     "protect",
     "reverse",

@@ -31,6 +31,7 @@ from mexc_futures.model.intents import (
     ClosePosition,
     Intent,
     PlaceBatch,
+    PlaceChase,
     PlaceOrder,
 )
 
@@ -41,11 +42,12 @@ INTENT_TYPES = (
     AmendOrder,
     ClosePosition,
     PlaceBatch,
+    PlaceChase,
     *CONDITIONAL_TYPES,
 )
 HELPERS = (
     "post_only(), limit(), market(), cancel(), stop_loss(), take_profit(), trigger(), "
-    "trailing(), close_all() from mexc_futures.strategy.api"
+    "trailing(), chase(), close_all() from mexc_futures.strategy.api"
 )
 
 

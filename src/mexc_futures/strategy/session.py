@@ -71,6 +71,7 @@ from mexc_futures.model.intents import (
     CancelOrder,
     ClosePosition,
     Intent,
+    PlaceChase,
     PlaceOrder,
 )
 from mexc_futures.model.risk import RiskLimits
@@ -194,6 +195,7 @@ class StrategySession:
         )
         await self._seed_account()
         self.md.on(self.engine.feed_market)
+        self.md.on(self.execution.chases.on_market)  # chase-limit orders follow the book
         if self.on_market is not None:
             self.md.on(self.on_market)
 
@@ -324,6 +326,7 @@ _KINDS: dict[type, str] = {
     CancelAll: "cancel all",
     AmendOrder: "amend",
     ClosePosition: "close",
+    PlaceChase: "chase",
 }
 
 __all__ = ["PRIVATE_CHANNELS", "StrategySession", "intent_kind"]

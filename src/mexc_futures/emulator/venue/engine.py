@@ -92,7 +92,8 @@ class Engine(FillEngine):
 
     def chase(self, acct: Account, order: Order, ticks: int, now: int) -> None:
         """Move a resting limit order to ``ticks`` in place (same id, back of the new level's
-        queue, version + 1); 2005 when an opening order's margin at the new price is not there."""
+        queue, version + 1); 2005 when an opening order's margin at the new price is not there.
+        A price that crosses the book takes what is there first (a post-only one is cancelled)."""
         if opens(order.side):
             before = order.order_margin
             after = order.margin_for_price(order.contract.price(ticks), order.vol)
@@ -102,9 +103,18 @@ class Engine(FillEngine):
         book = self.books[order.symbol]
         book.remove(order.order_id, now)
         order.price = order.contract.price(ticks)
+        buy = is_buy(order.side)
+        if book.would_cross(buy, ticks):  # rules.chase_side "opposite": it takes what is there
+            if order.order_type == POST_ONLY:
+                self.finish(acct, order, CANCELLED, EC_POST_ONLY, now)
+                return
+            self.taker_fills(acct, order, book.match(buy, ticks, order.remain, now), now)
+            if order.remain:
+                book.add(Resting(order.order_id, acct.api_key, BID if buy else ASK, ticks,
+                                 order.remain), now)
+            return
         book.add(
-            Resting(order.order_id, acct.api_key, BID if is_buy(order.side) else ASK, ticks,
-                    order.remain),
+            Resting(order.order_id, acct.api_key, BID if buy else ASK, ticks, order.remain),
             now,
         )
         order.version += 1

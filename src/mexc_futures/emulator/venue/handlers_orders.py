@@ -2,7 +2,7 @@
 
 Choices (docs/emulator.md): an unknown order on ``get``/``external`` answers 2040
 ``"order not exist"``; ``change_limit_order`` cancels the old order and creates a new one with a new
-id and an auto ``externalOid``; ``chase_limit_order`` reprices to the same-side best price.
+id and an auto ``externalOid``; ``chase_limit_order`` reprices to a best price (``rules``).
 """
 
 from __future__ import annotations
@@ -285,16 +285,19 @@ def change_limit_order(e: Engine, r: Req) -> Any:
 
 
 def chase_limit_order(e: Engine, r: Req) -> Any:
-    """``chase_limit_order`` ``{orderId}``: reprice to the same-side best price; no data.
+    """``chase_limit_order`` ``{orderId}``: reprice to the best price; no data.
 
-    Default (rules.chase "in_place", fidelity row 11): the order keeps its id and externalOid;
-    "replace": cancel and place a new order (new id, new auto externalOid)."""
+    Fidelity row 11, defaults: in place (``rules.chase`` "in_place": the order keeps its id and
+    externalOid; "replace": cancel and place a new order, new id, new auto externalOid) at the
+    best price of the order's own side (``rules.chase_side`` "same"; "opposite": the other
+    side's best, where the order crosses and takes what is there)."""
     acct = _acct(r)
     old = _find(acct, _order_id(_body_obj(r).get("orderId")))
     if not old.active or old.order_type not in (1, 2):
         raise fail(2041, "order state cannot be cancelled")
     book = e.books[old.symbol]
-    best = book.best_bid() if old.side in (1, 2) else book.best_ask()
+    bid_side = (old.side in (1, 2)) == (e.rules.chase_side == "same")
+    best = book.best_bid() if bid_side else book.best_ask()
     price = old.contract.price(best) if best is not None else old.price
     if e.rules.chase == "in_place":
         ticks = old.contract.ticks(price)

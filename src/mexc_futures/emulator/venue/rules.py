@@ -23,6 +23,10 @@ class VenueRules:
     # row 11: ``chase_limit_order`` — v2 "modify the price" in place, keeping the order id
     # (default), or the spec's former cancel-and-replace with a new id
     chase: Literal["in_place", "replace"] = "in_place"
+    # row 11, which best price: the order's own side (default: MEXC's chase-limit FAQ, "a buy
+    # tracks the best bid", and v2's "the corresponding one-tick price") or the opposite side
+    # (spec §5.3 "the opposing best tick": the order crosses and takes)
+    chase_side: Literal["same", "opposite"] = "same"
     # row 12: duplicate ``externalOid`` — envelope 603 (default) or accepted then invalidated
     # with order errorCode 22 (OID_DUPLICATE, v2 enum)
     duplicate_external_oid: Literal["reject", "invalidate"] = "reject"

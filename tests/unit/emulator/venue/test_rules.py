@@ -92,3 +92,23 @@ def test_row20_close_overflow() -> None:
             assert (row["state"], row["errorCode"], row["dealVol"]) == (4, 10, 0)
             pos = call(v, "GET", "/api/v1/private/position/open_positions")[0]
             assert (pos["holdVol"], pos["frozenVol"]) == (2, 0)
+
+
+@pytest.mark.parametrize("mode", ["in_place", "replace"])
+def test_row11_chase_to_the_opposite_best_takes(mode: str) -> None:
+    """``chase_side="opposite"`` (spec §5.3's reading): a buy moved to the best ask crosses and
+    fills there; a post-only one is cancelled instead of taking."""
+    v = _rules(chase=mode, chase_side="opposite")
+    bid, ask = top(v)
+    oid = create(v, price=round(bid * 0.99, 1), vol=1, externalOid="chase-me")
+    call(v, "POST", f"{ORDER}/chase_limit_order", {"orderId": oid})
+    assert call(v, "GET", f"{ORDER}/list/open_orders") == []
+    filled = [r for r in call(v, "GET", f"{ORDER}/list/history_orders") if r["state"] == 3]
+    assert [(r["dealVol"], r["dealAvgPrice"]) for r in filled] == [(1, ask)]
+    if mode == "in_place":
+        assert filled[0]["orderId"] == oid
+    maker = create(v, type=2, price=round(bid * 0.99, 1), vol=1)
+    call(v, "POST", f"{ORDER}/chase_limit_order", {"orderId": maker})
+    if mode == "in_place":
+        assert get(v, maker)["state"] == 4
+    assert call(v, "GET", f"{ORDER}/list/open_orders") == []
