@@ -102,6 +102,12 @@ _SELECT = (
 )
 
 
+def state_for(state: OrderState, error_code: int = 0) -> ChaseState:
+    """A chase's state for its order's (``STATE_OF_ORDER``; refused by the venue: rejected)."""
+    new = STATE_OF_ORDER[state]
+    return ChaseState.REJECTED if new is ChaseState.NOT_PLACED and error_code else new
+
+
 def is_buy(side: int) -> bool:
     """Sides 1 (open long) and 2 (close short) buy (spec §5.3)."""
     return side in (1, 2)
@@ -130,12 +136,20 @@ class TrackedChase:
     limit_price: Decimal | None
     min_interval: float
     label: str
-    state: ChaseState
+    recorded: ChaseState
     price: Decimal | None = None
     moves: int = 0
     detail: str = ""
     last_move: float = float("-inf")
     busy: bool = False
+    order: TrackedOrder | None = None
+
+    @property
+    def state(self) -> ChaseState:
+        """The recorded state, or — while that is not final — its order's, as it is now."""
+        if self.recorded.terminal or self.order is None:
+            return self.recorded
+        return state_for(self.order.state, self.order.error_code)
 
     @property
     def live(self) -> bool:
@@ -208,11 +222,17 @@ class ChaseManager:
         self._db.executescript(_SCHEMA)
         for r in self._db.execute(_SELECT):
             c = _row(r)
-            if c.state.terminal:
+            if c.recorded.terminal:
                 continue
             self.by_key[c.key] = c
-            if j.get(c.oid) is None:
-                c.state, c.detail = ChaseState.NOT_PLACED, "its order was never journaled nor sent"
+            c.order = self.host.tracker.get(external_oid=c.oid)
+            journaled = j.get(c.oid)
+            if journaled is None:
+                c.recorded = ChaseState.NOT_PLACED
+                c.detail = "its order was never journaled nor sent"
+                self._save(c)
+            elif c.order is None:  # its order ended before this start
+                c.recorded = state_for(journaled.state)
                 self._save(c)
             else:
                 self._live[c.key] = c
@@ -255,7 +275,7 @@ class ChaseManager:
         try:
             await self._place(order)
         except Exception as e:
-            c.state, c.detail = ChaseState.REJECTED, str(e)
+            c.recorded, c.detail = ChaseState.REJECTED, str(e)
             self._save(c)
             raise
         self._live[oid] = c
@@ -294,15 +314,14 @@ class ChaseManager:
     def sync(self, c: TrackedChase) -> None:
         """The chase takes its order's state (journaled when it changed)."""
         order = self.host.tracker.get(external_oid=c.oid)
-        if order is None or c.state.terminal:
+        if order is None or c.recorded.terminal:
             return
-        new = STATE_OF_ORDER[order.state]
-        if new is ChaseState.NOT_PLACED and order.error_code:
-            new = ChaseState.REJECTED
+        c.order = order
         if c.price is None:
             c.price = order.price
-        if new is not c.state:
-            c.state = new
+        new = c.state
+        if new is not c.recorded:
+            c.recorded = new
             if new.terminal:
                 self._live.pop(c.key, None)
                 c.detail = c.detail or f"order {order.state.value}, {order.filled} filled"
@@ -403,6 +422,7 @@ class ChaseManager:
         h.adopter.adopt_replacement(order, new)
         if not order.state.live:  # ended first: the replacement is tracked as its own order
             c.oid = new.external_oid or f"adopted-{new.order_id}"
+            c.order = h.tracker.get(external_oid=c.oid)
         c.price = new.price
 
     async def aclose(self) -> None:

@@ -47,7 +47,8 @@ async def ex() -> AsyncIterator[Emulator]:
 async def _top(em: ExecutionManager) -> tuple[Decimal, Decimal, Decimal]:
     """Best bid, best ask and the tick."""
     t = await em.rest.get_ticker(SYMBOL)
-    assert t.bid1 is not None and t.ask1 is not None
+    assert t.bid1 is not None
+    assert t.ask1 is not None
     return Decimal(str(t.bid1)), Decimal(str(t.ask1)), em.specs[SYMBOL].price_unit
 
 
@@ -79,7 +80,8 @@ async def test_chase_moves_its_order_to_the_best_bid_in_place(
         c = await em.submit(_behind(bid, tick))
         assert (c.state, c.price) == (ChaseState.LIVE, bid - 5 * tick)
         order = em.order(c.oid)
-        assert order is not None and order.order_id
+        assert order is not None
+        assert order.order_id
         first_id = order.order_id
         em.chases.on_top(SYMBOL, bid, ask)
         await _settled(c, lambda: c.moves == 1)
@@ -213,3 +215,44 @@ async def test_kill_switch_cancels_the_chase_and_stops_it(ex: Emulator, tmp_path
         assert _moves(ex) == 0
         with pytest.raises(KillSwitchActive):
             await em.submit(_behind(bid, tick, client_key="after"))
+
+
+async def test_a_strategy_chases_through_the_session(tmp_path: Path) -> None:
+    """``chase(...)`` returned by a strategy: the session feeds its book updates to the chase,
+    which moves the order to the best bid without anything else asked."""
+    from mexc_futures.strategy.api import Intents, Strategy, StrategyView, chase
+    from mexc_futures.strategy.session import StrategySession
+    from mexc_futures.transport.rest import RestClient
+
+    class Chaser(Strategy):
+        name = "chaser"
+        channels = ("depth",)
+
+        def __init__(self, start: Decimal) -> None:
+            super().__init__((SYMBOL,))
+            self.start = start
+
+        def on_start(self, view: StrategyView) -> Intents:
+            return [chase(SYMBOL, TradeSide.OPEN_LONG, 1, price=self.start, leverage=10)]
+
+    async with _emulator() as emu:
+        async with RestClient(emu.env, emu.credentials) as rest:
+            t = await rest.get_ticker(SYMBOL)
+            tick = (await rest.get_contract_spec(SYMBOL)).price_unit
+        bid = Decimal(str(t.bid1))
+        session = StrategySession(
+            Chaser(bid - 5 * tick), emu.env, emu.credentials, journal_path=tmp_path / "j.db"
+        )
+        async with session:
+            run = asyncio.create_task(session.run(30.0))
+            chases = session.execution.chases
+            for _ in range(250):
+                moved = [c for c in chases.by_key.values() if c.moves and not c.busy]
+                if moved:
+                    break
+                await asyncio.sleep(0.02)
+            (c,) = moved
+            assert (c.state, c.price) == (ChaseState.LIVE, bid)
+            session.stop()
+            await run
+        assert c.state is ChaseState.CANCELLED  # on_stop's CancelAll took it with the rest
