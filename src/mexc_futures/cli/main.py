@@ -204,6 +204,7 @@ def _load() -> None:
         audit_cmd,
         backtest_cmd,
         bus_cmds,
+        chase_cmd,  # noqa: F401  # adds chase to the order group
         cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         demo_cmd,
         kill_cmd,

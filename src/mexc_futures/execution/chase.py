@@ -425,6 +425,11 @@ class ChaseManager:
             c.order = h.tracker.get(external_oid=c.oid)
         c.price = new.price
 
+    async def settle(self) -> None:
+        """Wait until no move is in flight (its read-back applied)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def aclose(self) -> None:
         """Cancel moves in flight (the manager is stopping)."""
         tasks = list(self._tasks)
