@@ -103,6 +103,7 @@ GATED = frozenset(
         "order_create",
         "order_submit",
         "order_change_limit",
+        "order_chase",  # moves an order (and may make it take: fidelity row 11)
         "order_submit_batch",
         "plan_place_v2",
         "stop_place",
