@@ -1,8 +1,9 @@
 """Intent dispatch and placement of the execution manager (``ExecutionManager`` mixes it in).
 
 * ``submit(intent)`` routes one intent: conditional ones to ``execution.conditional``, batches to
-  ``execution.batch``, chase-limit orders to ``execution.chase``, cancels and amends to ``execution.orderops``; a ``PlaceOrder`` or
-  ``ClosePosition`` passes the gate and is placed here.
+  ``execution.batch``, chase-limit orders to ``execution.chase``, cancels and amends to
+  ``execution.orderops``; a ``PlaceOrder`` or ``ClosePosition`` passes the gate and is placed
+  here.
 * The gate (``_gate``): trading allowed (started and reconciled, kill switch armed, trading not
   switched off), a close turned into its order, the risk gate (``model.risk``).
 * Placement: the deterministic ``externalOid`` is committed to the journal **before**
