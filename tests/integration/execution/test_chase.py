@@ -29,6 +29,7 @@ from mexc_futures.model.orders import OrderState
 from tests.integration.execution.exec_helpers import SYMBOL, check_i1, manager
 
 pytestmark = pytest.mark.timeout(60)
+CRASH_TAG, AFTER_TAG = "crash", "after"  # client_key values
 QUIET = {"flow_rate": 0.0}  # a still book: every move in these tests is the chase's
 
 
@@ -171,7 +172,7 @@ async def test_crash_between_journal_and_send_resolves_at_start(
 
             monkeypatch.setattr(em.rest, "begin_create", send)
         with pytest.raises(asyncio.CancelledError):
-            await em.submit(_behind(bid, tick, client_key="crash"))
+            await em.submit(_behind(bid, tick, client_key=CRASH_TAG))
     monkeypatch.undo()
     async with manager(ex, journal) as em2:
         assert em2.ready
@@ -214,7 +215,7 @@ async def test_kill_switch_cancels_the_chase_and_stops_it(ex: Emulator, tmp_path
         await asyncio.sleep(0.05)
         assert _moves(ex) == 0
         with pytest.raises(KillSwitchActive):
-            await em.submit(_behind(bid, tick, client_key="after"))
+            await em.submit(_behind(bid, tick, client_key=AFTER_TAG))
 
 
 async def test_a_strategy_chases_through_the_session(tmp_path: Path) -> None:
