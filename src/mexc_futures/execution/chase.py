@@ -314,7 +314,7 @@ class ChaseManager:
     def sync(self, c: TrackedChase) -> None:
         """The chase takes its order's state (journaled when it changed)."""
         order = self.host.tracker.get(external_oid=c.oid)
-        if order is None or c.recorded.terminal:
+        if order is None or c.recorded.terminal or c.busy:  # a move settles it when done
             return
         c.order = order
         if c.price is None:
@@ -392,10 +392,10 @@ class ChaseManager:
                     c.price = row.price
             except (ApiError, TransportError) as e:
                 log.warning("chase %s: reading the order failed (%s)", c.oid, e)
-            self.sync(c)
-            self._save(c)
         finally:
             c.busy = False
+        self.sync(c)
+        self._save(c)
 
     async def _replaced(
         self, c: TrackedChase, order: TrackedOrder, row: OrderUpdate, since_ms: int

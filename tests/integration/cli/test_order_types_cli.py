@@ -265,3 +265,27 @@ def test_order_chase_moves_then_cancels_or_keeps(env: dict[str, str]) -> None:
     res = invoke(["order", "chase", "--help"], env)
     assert "--limit" in res.output
     assert "Examples" in res.output
+
+
+def test_readme_protect_commands_run_as_written(env: dict[str, str]) -> None:
+    """The README's "Protect a position" commands, word for word, in order, each exit 0 — with
+    its example prices (58,000 / 66,000 around a ~62,000 market) moved to the same places
+    around this emulator's price."""
+    from tests.integration.readme_support import PROTECT, blocks, commands
+
+    (block,) = blocks(PROTECT, "bash")
+    px = last(env)
+    where = {"58000": str(round(px * 0.9, 1)), "66000": str(round(px * 1.1, 1))}
+    ran = []
+    for args in commands(block):
+        res = invoke([where.get(a, a) for a in args], env)
+        assert res.exit_code == 0, (args, res.output)
+        ran.append(args[:2])
+    assert ran == [
+        ["order", "place"],
+        ["position", "protect"],
+        ["order", "stops"],
+        ["order", "trigger"],
+        ["order", "trailing"],
+        ["position", "close"],
+    ]

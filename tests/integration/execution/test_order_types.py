@@ -328,25 +328,18 @@ async def test_kill_switch_cancels_triggers_and_stops_and_flattens(
 
 
 async def test_readme_strategy_protects_its_position(ex: Emulator, tmp_path: Path) -> None:
-    """The README's strategy: on its long position it returns ``protect(...)``; the intent goes
-    through ``submit`` and the view's ``conditionals`` then shows the stop (so it is not sent
-    again)."""
+    """The README's strategy, run from the README's own text: on its long position it returns
+    ``protect(...)``; the intent goes through ``submit`` and the view's ``conditionals`` then
+    shows the stop (so it is not sent again)."""
     from mexc_futures.protocol.convert import position_update
     from mexc_futures.strategy.account import AccountState
-    from mexc_futures.strategy.api import LONG, Strategy, StrategyView, dispatch, protect
+    from mexc_futures.strategy.api import StrategyView, dispatch
+    from tests.integration.readme_support import PROTECT, blocks
 
-    class Protected(Strategy):  # verbatim from the README
-        def on_position(self, event: Any, view: StrategyView) -> Any:
-            if event.position_type == LONG and not view.conditionals(event.symbol):
-                tick, entry = view.instrument(event.symbol), event.open_avg_price
-                assert tick is not None
-                return protect(
-                    event.symbol,
-                    LONG,
-                    stop_loss=tick.round_price(entry * Decimal("0.98")),
-                    take_profit=tick.round_price(entry * Decimal("1.04")),
-                )
-            return None
+    (code,) = blocks(PROTECT, "python")
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # the README's own snippet
+    protected = scope["Protected"]
 
     async with manager(ex, tmp_path / "j.db") as em:
         await _open_long(em)
@@ -359,12 +352,14 @@ async def test_readme_strategy_protects_its_position(ex: Emulator, tmp_path: Pat
         )
         (row,) = await em.rest.get_positions(SYMBOL)
         event = position_update(row)
-        (intent,) = dispatch(Protected(), event, view)
+        (intent,) = dispatch(protected(), event, view)
         assert isinstance(intent, PlaceStop)
+        entry = row.open_avg_price
+        assert intent.stop_loss_price == em.specs[SYMBOL].round_price(entry * Decimal("0.98"))
         stop = await em.submit(intent)
         assert stop.state is CondState.LIVE
         assert [c.venue_id for c in view.conditionals(SYMBOL)] == [stop.venue_id]
-        assert dispatch(Protected(), event, view) == []
+        assert dispatch(protected(), event, view) == []
         (venue,) = await em.rest.get_stop_orders(SYMBOL)
         assert venue.stop_loss_price == intent.stop_loss_price
 
