@@ -62,7 +62,8 @@ async def one_seed(seed: int, minutes: float, speed: float, flow: float, size: i
     out: dict[str, Any] = {"seed": seed,
                            "live": _summary(live.fills, live.points[-1].unrealised, hours)}
     for model in MODELS:
-        bt = await run_backtest(MarketMaker(symbols=(SYM,), size=size), data, speed=speed,
+        bt = await run_backtest(MarketMaker(symbols=(SYM,), size=size), data,
+                                deterministic=False, speed=speed,
                                 queue_model=model)
         out[model] = _summary(bt.fills, bt.points[-1].unrealised, hours)
         out[model]["fill_volume_by_rule"] = bt.report["results"]["events_replayed"][SYM][

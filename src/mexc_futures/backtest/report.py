@@ -116,18 +116,20 @@ def markouts(fills: list[dict[str, Any]], points: list[EquityPoint],
     return out
 
 
-def determinism_hash(fills: list[dict[str, Any]], points: list[EquityPoint]) -> str:
-    """sha256 over the fills (time, side, price, vol, fee) and the equity curve."""
-    h = hashlib.sha256()
-    for f in fills:
-        h.update(f"{f['timestamp']},{f['side']},{f['price']},{f['vol']},{f['fee']}\n".encode())
-    for p in points:
-        h.update(f"{p.t_ms},{p.equity:.8f}\n".encode())
-    return h.hexdigest()
-
-
 FILL_COLUMNS = ("timestamp", "orderId", "symbol", "side", "price", "vol", "taker", "fee",
                 "profit", "externalOid")
+
+
+def determinism_hash(fills: list[dict[str, Any]], points: list[EquityPoint]) -> str:
+    """sha256 over every ``fills.csv`` column of every fill and every ``equity.csv`` row: two
+    runs with the same hash traded the same orders at the same times and prices."""
+    h = hashlib.sha256()
+    for f in fills:
+        h.update((",".join(str(f.get(k, "")) for k in FILL_COLUMNS) + "\n").encode())
+    for p in points:
+        h.update(f"{p.t_ms},{p.wallet!r},{p.unrealised!r},{p.equity!r},{p.position!r},"
+                 f"{p.mid!r}\n".encode())
+    return h.hexdigest()
 
 
 def write(out: Path, report: dict[str, Any], fills: list[dict[str, Any]],

@@ -13,7 +13,9 @@ multiplied by ``speed`` in venue time); the report says so and prints the realis
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import hashlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mexc_futures.backtest import report as rp
+from mexc_futures.backtest.lockstep import LoopClock, VirtualTimeLoop
 from mexc_futures.emulator.market.queue import parse_model
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
 from mexc_futures.emulator.market.tape import build_tape, contract_terms
@@ -80,6 +83,7 @@ async def trade(
     speed: float,
     sample_s: float = 1.0,
     progress: Callable[[float], None] | None = None,
+    seed: int | None = None,
 ) -> Traded:
     """Run ``strategy`` in a ``StrategySession`` on ``ex`` until venue time ``until_ms``,
     sampling the account's equity every ``sample_s`` venue seconds."""
@@ -92,7 +96,7 @@ async def trade(
     with tempfile.TemporaryDirectory(prefix="mexc-backtest-") as tmp:
         session = StrategySession(
             strategy, ex.env, ex.credentials, journal_path=Path(tmp) / "journal.sqlite",
-            clock=ex.clock,
+            clock=ex.clock, seed=seed,
             on_latency=lambda kind, ms: latencies.setdefault(kind, []).append(ms))
         async with session:
 
@@ -121,6 +125,8 @@ async def run_backtest(
     strategy: Strategy,
     data: Path,
     *,
+    deterministic: bool = True,
+    seed: int = 1,
     speed: float = 20.0,
     queue_model: str = "risk-averse",
     fees: dict[str, float] | None = None,
@@ -129,7 +135,16 @@ async def run_backtest(
     params: dict[str, str] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> BacktestResult:
-    """Run ``strategy`` over the recording at ``data``; see the module docstring."""
+    """Run ``strategy`` over the recording at ``data``; see the module docstring.
+
+    ``deterministic`` (the default) runs in lockstep virtual time and must be awaited on a
+    ``lockstep.VirtualTimeLoop`` (``lockstep.run(run_backtest(...))``); ``speed`` is then unused.
+    ``deterministic=False`` is the paced mode at ``speed``."""
+    loop = asyncio.get_running_loop()
+    if deterministic and not isinstance(loop, VirtualTimeLoop):
+        raise ConfigError("a deterministic backtest runs on its own virtual-time event loop: "
+                          "call mexc_futures.backtest.lockstep.run(run_backtest(...)), or pass "
+                          "deterministic=False for a paced run")
     man = load_manifest(data)
     missing = [s for s in strategy.symbols if s not in man.symbols]
     if missing:
@@ -142,10 +157,17 @@ async def run_backtest(
     terms = contract_terms(man.contracts)
     options = {"market_factory": recorded_factory(tape.events, model, terms, fees),
                "start_ms": tape.start_ms}
+    lockstep: dict[str, Any] = {}
+    if deterministic:
+        speed = 1.0
+        key = hashlib.sha256(f"backtest:{seed}".encode()).hexdigest()
+        lockstep = {"clock": LoopClock(tape.start_ms), "api_key": "mx0vglBT" + key[:16],
+                    "api_secret": key[16:48]}
     async with Emulator(symbols=man.symbols, speed=speed, start_ms=tape.start_ms,
-                        balance=balance, venue_options=options) as ex:
+                        balance=balance, venue_options=options, seed=seed, **lockstep) as ex:
+        ex.next_due = next_due_of(tape)
         run = await trade(ex, strategy, until_ms=tape.end_ms, speed=speed, sample_s=sample_s,
-                          progress=progress)
+                          progress=progress, seed=seed if deterministic else None)
         markets = {s: ex.venue.engine.markets[s] for s in symbols}
         replayed = {s: {"events": m.pos, "user_fill_volume_by_rule": dict(m.user_fills)}
                     for s, m in markets.items() if isinstance(m, RecordedMarket)}
@@ -154,6 +176,11 @@ async def run_backtest(
     report = _report(strategy, data, man, tape, speed, model.name, fees, terms, balance,
                      sample_s, params, points, fills, funding, orders, contract_size,
                      latencies, replayed)
+    if deterministic:
+        report["inputs"].update({"pacing": "lockstep virtual time", "deterministic": True,
+                                 "seed": seed, "latency_model": "none: zero in virtual time"})
+        report["determinism"] = "deterministic (lockstep)"
+        report["results"]["lockstep_jumps"] = getattr(loop, "jumps", None)
     return BacktestResult(report, fills, points, latencies)
 
 
@@ -208,6 +235,17 @@ def _report(strategy: Strategy, data: Path, man: Any, tape: Any, speed: float, m
         "determinism": "non-deterministic (paced)",
         "hash": rp.determinism_hash(fills, points),
     }
+
+
+def next_due_of(tape: Any) -> Callable[[int], int | None]:
+    """The recording's next event time after ``now`` (the emulator's clock loop wakes for it)."""
+    times = sorted({e.t for evs in tape.events.values() for e in evs})
+
+    def due(now_ms: int) -> int | None:
+        i = bisect.bisect_right(times, now_ms)
+        return times[i] if i < len(times) else None
+
+    return due
 
 
 def pnl_of(fills: list[dict[str, Any]], funding: list[dict[str, Any]],

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mexc_futures.cli.common import CliError, params_option, run
+from mexc_futures.cli.common import CliError, explained, params_option, run
 
 HELP = """Backtest STRATEGY against a recording, through the real client stack.
 
@@ -19,13 +19,21 @@ market is the recording (`emulator --replay`): your orders queue behind the reco
 volume (--queue-model), fill from recorded trades, pay the recorded fee rates (or
 --fees) and settle the recorded funding. Writes OUT/report.json, fills.csv, equity.csv
 and report.png (with the `plot` extra: pip install 'mexc-futures[plot]').
-Paced runs are not deterministic: real loopback latency is multiplied by --speed.
+
+\b
+Deterministic (default): emulator and client share one virtual clock that
+moves only when every component is idle, over in-process socket pairs carrying
+the real protocol bytes; as fast as the CPU allows, and the same inputs give
+byte-identical report.json, fills.csv and equity.csv (the determinism hash
+says so). --paced runs on scaled wall time at --speed instead (what
+`emulator --replay` does): not repeatable, real loopback latency x --speed.
 
 \b
 Examples:
   mexc-futures record BTC_USDT --duration 10m --out rec/btc     # make a recording
   mexc-futures backtest market_maker --data rec/btc -p size=2 --report out/bt1
-  mexc-futures backtest market_maker --data rec/btc --queue-model prob:2 --speed 10
+  mexc-futures backtest market_maker --data rec/btc --queue-model prob:2
+  mexc-futures backtest market_maker --data rec/btc --paced --speed 10
   mexc-futures backtest my_strategy.py --data rec/btc --fees maker=0,taker=0.0002
 """
 
@@ -37,8 +45,12 @@ Examples:
               help="A recording directory (`mexc-futures record`).")
 @params_option("Strategy")
 @click.option("--symbol", "symbols", multiple=True, help="Trade these recorded symbols.")
-@click.option("--speed", default=20.0, show_default=True, type=float,
-              help="Venue time per real second (the emulator's clock).")
+@click.option("--deterministic/--paced", "deterministic", default=True, show_default=True,
+              help="Lockstep virtual time (repeatable, max speed) or scaled wall time.")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="Seed of the run's randomness (keys, session id, jitter) when deterministic.")
+@click.option("--speed", default=None, type=float,
+              help="With --paced: venue time per real second (default 20).")
 @click.option("--queue-model", default="risk-averse", show_default=True,
               help="risk-averse, prob[:N] or front (optimistic bound).")
 @click.option("--fees", default=None, metavar="maker=R,taker=R",
@@ -51,8 +63,10 @@ Examples:
               type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of a summary.")
 def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[str, ...],
-             speed: float, queue_model: str, fees: str | None, balance: float, sample_s: float,
+             deterministic: bool, seed: int, speed: float | None, queue_model: str,
+             fees: str | None, balance: float, sample_s: float,
              out: Path, as_json: bool) -> None:
+    from mexc_futures.backtest import lockstep
     from mexc_futures.backtest import report as rp
     from mexc_futures.backtest.runner import run_backtest
     from mexc_futures.cli.replay_opts import parse_fees
@@ -64,16 +78,28 @@ def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[
         parse_model(queue_model)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if speed is not None and deterministic:
+        raise click.BadParameter("--speed paces a --paced run; a deterministic run has no "
+                                 "pace (it runs as fast as it can): add --paced or drop --speed")
+    speed = 20.0 if speed is None else speed
     if speed <= 0 or sample_s <= 0:
         raise click.BadParameter("--speed and --sample must be > 0")
     pp = parse_params(params)
     cls = load_strategy(strategy)
     strat = build_strategy(cls, [s.upper() for s in symbols], pp)
     bar = _Bar()
+    job = run_backtest(strat, data, deterministic=deterministic, seed=seed, speed=speed,
+                       queue_model=queue_model, fees=fee_rates or None, balance=balance,
+                       sample_s=sample_s, params=pp, progress=bar)
     try:
-        res = run(run_backtest(strat, data, speed=speed, queue_model=queue_model,
-                               fees=fee_rates or None, balance=balance, sample_s=sample_s,
-                               params=pp, progress=bar))
+        if deterministic:
+            with explained():
+                try:
+                    res = lockstep.run(job)
+                except KeyboardInterrupt:
+                    raise click.Abort() from None
+        else:
+            res = run(job)
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from None
     bar.done()
@@ -130,6 +156,7 @@ def summary(rep: dict[str, Any]) -> list[str]:
         f"model       queue {i['queue_model']}; {i['latency_model']}; fees maker "
         f"{_pct(i['fees'].get('maker_fee_rate'))}, taker {_pct(i['fees'].get('taker_fee_rate'))}",
         f"pacing      {i['pacing']}: {rep['determinism']}",
+        f"hash        {rep['hash']} (sha256 of fills and equity; equal runs, equal hash)",
         f"PnL         net {_f(pnl['net'])} = realised {_f(pnl['realised'])} - maker fees "
         f"{_f(pnl['maker_fees'])} - taker fees {_f(pnl['taker_fees'])} + funding "
         f"{_f(pnl['funding'])} + unrealised {_f(pnl['unrealised'])} USDT",

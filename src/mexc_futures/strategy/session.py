@@ -44,6 +44,7 @@ credentials is the caller's job (``config.load_credentials`` raises ``ConfigErro
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -111,11 +112,15 @@ class StrategySession:
         alerts: Alert | None = None,
         market_data: MarketDataFactory | None = None,
         execution_config: ExecutionConfig | None = None,
+        seed: int | None = None,
     ) -> None:
         self.strategy = strategy
         self.market_data = market_data
         #: the execution manager's settings (``None``: its defaults for the strategy's symbols)
         self.execution_config = execution_config
+        # ``seed``: the jitter streams and the execution session id derive from it (a lockstep
+        # backtest repeats byte for byte); None: fresh randomness, as live
+        self.seed = seed
         self.env = env
         self.credentials = credentials
         self.journal_path = journal_path
@@ -155,7 +160,7 @@ class StrategySession:
     async def _open(self) -> None:
         stack = self._stack
         self.rest = await stack.enter_async_context(
-            RestClient(self.env, self.credentials, clock=self.clock)
+            RestClient(self.env, self.credentials, clock=self.clock, rng=self._rng("rest"))
         )
         await self.rest.sync_clock()
         for sym in self.strategy.symbols:
@@ -169,12 +174,13 @@ class StrategySession:
                 label=f"run {self.strategy.name}",
                 risk=self.risk,
                 alerts=self.alerts,
+                session_id=None if self.seed is None else f"{self.seed & 0xFFFFFFFF:016x}",
             )
         )
         self.execution.on(self._on_execution_event)
         self.md = await stack.enter_async_context(
             self.market_data(self.env, self.clock) if self.market_data is not None
-            else MarketData(self.env, rest=self.rest, clock=self.clock)
+            else MarketData(self.env, rest=self.rest, clock=self.clock, rng=self._rng("md"))
         )
         for sym in self.strategy.symbols:
             for channel in self.strategy.channels:
@@ -198,6 +204,11 @@ class StrategySession:
         self.md.on(self.execution.chases.on_market)  # chase-limit orders follow the book
         if self.on_market is not None:
             self.md.on(self.on_market)
+
+    def _rng(self, stream: str) -> random.Random | None:
+        if self.seed is None:
+            return None
+        return random.Random(f"{self.seed}:{stream}")  # noqa: S311  # nosec B311  # jitter
 
     async def _open_private(self, stack: contextlib.AsyncExitStack) -> PrivateStream:
         """The private stream, its login signed with the venue's clock (the REST client's

@@ -41,8 +41,8 @@ def test_backtest_market_maker_reconciles_and_a11_agrees(tmp_path: Path) -> None
 
 
 async def _run(data: Path) -> Any:
-    return await run_backtest(MarketMaker(symbols=("BTC_USDT",), size=2), data, speed=30,
-                              sample_s=1.0)
+    return await run_backtest(MarketMaker(symbols=("BTC_USDT",), size=2), data,
+                              deterministic=False, speed=30, sample_s=1.0)
 
 
 def _check(res: Any, out: Path) -> None:
@@ -69,7 +69,7 @@ def test_backtest_command(tmp_path: Path) -> None:
     data, out = tmp_path / "rec", tmp_path / "bt"
     asyncio.run(_record(data, 30.0))
     r = CliRunner().invoke(cli, ["backtest", "market_maker", "--data", str(data), "-p", "size=1",
-                                 "--speed", "30", "--report", str(out)])
+                                 "--paced", "--speed", "30", "--report", str(out)])
     assert r.exit_code == 0, r.output
     for text in ("PnL         net", "Sharpe", "queue risk-averse", "non-deterministic (paced)",
                  "ledger      start + realised - fees + funding = wallet: holds"):

@@ -13,15 +13,17 @@ It implements ``mexc_futures.clock.Clock``.
 
 from __future__ import annotations
 
-from mexc_futures.clock import ScaledClock
+from mexc_futures.clock import Clock, ScaledClock
 from mexc_futures.emulator.server.faults import Faults
 
 
 class EmulatorClock:
     """Scaled clock with ``advance(ms)`` jumps and the fault registry's offset."""
 
-    def __init__(self, speed: float, faults: Faults, *, start_ms: int | None = None) -> None:
-        self._base = ScaledClock(speed, start_ms=start_ms)
+    def __init__(self, speed: float, faults: Faults, *, start_ms: int | None = None,
+                 base: Clock | None = None) -> None:
+        # ``base``: another time source (a lockstep backtest's loop clock), used as it is
+        self._base: Clock = base if base is not None else ScaledClock(speed, start_ms=start_ms)
         self.speed = speed
         self._faults = faults
         self._jump_ms = 0

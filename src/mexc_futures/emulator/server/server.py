@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +26,7 @@ from aiohttp import web
 
 import mexc_futures.emulator.server.auth as auth
 import mexc_futures.emulator.server.benchmode as benchmode
+from mexc_futures.clock import Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.emulator.server.benchmode import BurstResult, PacedResult
 from mexc_futures.emulator.server.clock import EmulatorClock
@@ -82,6 +83,7 @@ class Emulator(WsEdge):
         venue: Venue | None = None,
         venue_options: dict[str, Any] | None = None,
         start_ms: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if (api_key is None) != (api_secret is None):
             raise ValueError("give both api_key and api_secret, or neither")
@@ -98,7 +100,8 @@ class Emulator(WsEdge):
         self.keys.add(ro_key, ro_secret, account=key, trade=False)
         self.faults = Faults()
         self.faults.listeners.append(self._on_fault)
-        self.clock = EmulatorClock(speed, self.faults, start_ms=start_ms)  # None: now
+        # None: now; ``clock``: the time source instead of scaled wall time (lockstep backtests)
+        self.clock = EmulatorClock(speed, self.faults, start_ms=start_ms, base=clock)
         self.venue = venue or Venue(
             VenueConfig(
                 seed=seed,
@@ -123,6 +126,9 @@ class Emulator(WsEdge):
         self.closed_links: dict[int, Link] = {}
         self._ids = itertools.count(1)
         self._tick_s = tick_ms / 1000.0
+        #: venue ms of the next thing the market has due after ``now`` (a recording's next event;
+        #: None: nothing known): the clock loop wakes for it instead of waiting for the next tick
+        self.next_due: Callable[[int], int | None] | None = None
         self._runner: web.AppRunner | None = None
         self._clock_task: asyncio.Task[None] | None = None
         self._guard_task: asyncio.Task[None] | None = None
@@ -245,11 +251,18 @@ class Emulator(WsEdge):
     # -- clock ---------------------------------------------------------------------------------
     async def _run_clock(self) -> None:
         while True:
-            await asyncio.sleep(self._tick_s)
+            await asyncio.sleep(self._sleep_s())
             try:
                 self.tick()
             except Exception:  # keep serving; the trace is in the log
                 log.exception("emulator tick failed")
+
+    def _sleep_s(self) -> float:
+        due = self.next_due(self.clock.venue_ms()) if self.next_due is not None else None
+        if due is None:
+            return self._tick_s
+        wait_ms = max(due - self.clock.venue_ms(), 1)
+        return min(self._tick_s, wait_ms / 1000.0 / self.speed)
 
     async def _run_guard(self) -> None:
         while True:
