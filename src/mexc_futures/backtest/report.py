@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-BUY_SIDES = frozenset({1, 4})  # open long, close short
+BUY_SIDES = frozenset({1, 2})  # open long, close short (spec §10)
 MARKOUT_MS = (1_000, 10_000, 60_000)
 
 

@@ -28,6 +28,8 @@ from mexc_futures.emulator.market.queue import parse_model
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
 from mexc_futures.emulator.market.tape import build_tape, contract_terms
 from mexc_futures.emulator.server import Emulator
+from mexc_futures.emulator.server.latency import DEFAULT as DEFAULT_LATENCY
+from mexc_futures.emulator.server.latency import LatencyModel
 from mexc_futures.emulator.venue.accounts import LONG
 from mexc_futures.errors import ConfigError
 from mexc_futures.recording.info import summarize
@@ -73,6 +75,7 @@ class Traded:
     orders: list[dict[str, Any]]
     contract_size: float
     latencies: dict[str, list[float]]
+    session_id: str = ""  # the execution session (every externalOid of the run derives from it)
 
 
 async def trade(
@@ -99,6 +102,7 @@ async def trade(
             clock=ex.clock, seed=seed,
             on_latency=lambda kind, ms: latencies.setdefault(kind, []).append(ms))
         async with session:
+            session_id = session.execution.session_id
 
             async def sample() -> None:
                 while True:
@@ -118,7 +122,8 @@ async def trade(
     points.append(_equity(ex, key, symbols))
     acct = ex.venue.engine.accounts[key]
     return Traded(points, [dict(f) for f in acct.fills], list(acct.funding_records),
-                  ex.truth.orders(), ex.venue.contract(symbols[0]).contract_size, latencies)
+                  ex.truth.orders(), ex.venue.contract(symbols[0]).contract_size, latencies,
+                  session_id)
 
 
 async def run_backtest(
@@ -128,6 +133,7 @@ async def run_backtest(
     deterministic: bool = True,
     seed: int = 1,
     speed: float = 20.0,
+    latency: LatencyModel | None = None,
     queue_model: str = "risk-averse",
     fees: dict[str, float] | None = None,
     balance: float = 10_000.0,
@@ -139,7 +145,8 @@ async def run_backtest(
 
     ``deterministic`` (the default) runs in lockstep virtual time and must be awaited on a
     ``lockstep.VirtualTimeLoop`` (``lockstep.run(run_backtest(...))``); ``speed`` is then unused.
-    ``deterministic=False`` is the paced mode at ``speed``."""
+    ``deterministic=False`` is the paced mode at ``speed``. ``latency``: the emulator's
+    explicit latency model (default ``latency.DEFAULT``, seeded with ``seed``)."""
     loop = asyncio.get_running_loop()
     if deterministic and not isinstance(loop, VirtualTimeLoop):
         raise ConfigError("a deterministic backtest runs on its own virtual-time event loop: "
@@ -157,6 +164,7 @@ async def run_backtest(
     terms = contract_terms(man.contracts)
     options = {"market_factory": recorded_factory(tape.events, model, terms, fees),
                "start_ms": tape.start_ms}
+    lat = latency if latency is not None else LatencyModel.parse(DEFAULT_LATENCY, seed)
     lockstep: dict[str, Any] = {}
     if deterministic:
         speed = 1.0
@@ -164,7 +172,8 @@ async def run_backtest(
         lockstep = {"clock": LoopClock(tape.start_ms), "api_key": "mx0vglBT" + key[:16],
                     "api_secret": key[16:48]}
     async with Emulator(symbols=man.symbols, speed=speed, start_ms=tape.start_ms,
-                        balance=balance, venue_options=options, seed=seed, **lockstep) as ex:
+                        balance=balance, venue_options=options, seed=seed, latency=lat,
+                        **lockstep) as ex:
         ex.next_due = next_due_of(tape)
         run = await trade(ex, strategy, until_ms=tape.end_ms, speed=speed, sample_s=sample_s,
                           progress=progress, seed=seed if deterministic else None)
@@ -176,9 +185,13 @@ async def run_backtest(
     report = _report(strategy, data, man, tape, speed, model.name, fees, terms, balance,
                      sample_s, params, points, fills, funding, orders, contract_size,
                      latencies, replayed)
+    report["inputs"]["session_id"] = run.session_id
+    report["inputs"]["latency_model"] = {
+        **lat.describe(), "on_top": "nothing (virtual time)" if deterministic else
+        f"the real loopback round trip x {speed:g} (paced)"}
     if deterministic:
         report["inputs"].update({"pacing": "lockstep virtual time", "deterministic": True,
-                                 "seed": seed, "latency_model": "none: zero in virtual time"})
+                                 "seed": seed})
         report["determinism"] = "deterministic (lockstep)"
         report["results"]["lockstep_jumps"] = getattr(loop, "jumps", None)
     return BacktestResult(report, fills, points, latencies)
@@ -203,6 +216,7 @@ def _report(strategy: Strategy, data: Path, man: Any, tape: Any, speed: float, m
         "inputs": {
             "strategy": type(strategy).__name__, "params": params or {},
             "symbols": list(strategy.symbols), "data": str(data),
+            "contract_size": contract_size,
             "recording": {"start_ms": tape.start_ms, "end_ms": tape.end_ms,
                           "segments": [{"name": s.name, "sha256": s.sha256,
                                         "complete": s.complete} for s in man.segments],
@@ -211,7 +225,6 @@ def _report(strategy: Strategy, data: Path, man: Any, tape: Any, speed: float, m
             "fill_model": "recorded L2 as crowd queues; prints sweep up to their price; "
                           "trade-through and crossed-book fills at the order's price",
             "queue_model": model,
-            "latency_model": f"paced: real loopback latency x {speed:g} in venue time",
             "fees": {**terms.get(sym, {}), **(fees or {})},
             "funding": "recorded rates, settled by the venue", "balance": balance,
             "pacing": f"paced x{speed:g}", "deterministic": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,26 @@ Examples:
 """
 
 
-@click.command("backtest", help=HELP)
+class _Backtest(click.Group):
+    """``backtest STRATEGY ...`` runs a backtest (the ``run`` subcommand, implied);
+    ``backtest compare ...`` sets one beside a live run."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("backtest", cls=_Backtest, help=HELP + """
+\b
+`backtest STRATEGY ...` is `backtest run STRATEGY ...`; `backtest compare
+--live-journal JOURNAL REPORT_DIR` sets a backtest's fills beside a real run's.
+""")
+def backtest() -> None:
+    pass
+
+
+@backtest.command("run", help=HELP)
 @click.argument("strategy")
 @click.option("--data", "data", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -51,6 +71,10 @@ Examples:
               help="Seed of the run's randomness (keys, session id, jitter) when deterministic.")
 @click.option("--speed", default=None, type=float,
               help="With --paced: venue time per real second (default 20).")
+@click.option("--latency", "latency", default=None, metavar="SPEC",
+              help="One-way delays in venue time: entry (request -> venue), response, md "
+                   "(pushes); fixed or seeded: 'entry=20ms,response=20ms,md=5ms', "
+                   "'uniform:10-30', 'lognormal:20:0.5', '0'. Default: 20 ms each.")
 @click.option("--queue-model", default="risk-averse", show_default=True,
               help="risk-averse, prob[:N] or front (optimistic bound).")
 @click.option("--fees", default=None, metavar="maker=R,taker=R",
@@ -62,8 +86,9 @@ Examples:
 @click.option("--report", "out", default=Path("backtest-report"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of a summary.")
-def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[str, ...],
-             deterministic: bool, seed: int, speed: float | None, queue_model: str,
+def run_cmd(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[str, ...],
+             deterministic: bool, seed: int, speed: float | None, latency: str | None,
+             queue_model: str,
              fees: str | None, balance: float, sample_s: float,
              out: Path, as_json: bool) -> None:
     from mexc_futures.backtest import lockstep
@@ -71,11 +96,14 @@ def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[
     from mexc_futures.backtest.runner import run_backtest
     from mexc_futures.cli.replay_opts import parse_fees
     from mexc_futures.emulator.market.queue import parse_model
+    from mexc_futures.emulator.server.latency import DEFAULT as DEFAULT_LATENCY
+    from mexc_futures.emulator.server.latency import LatencyModel
     from mexc_futures.strategy.loader import build_strategy, load_strategy, parse_params
 
     try:
         fee_rates = parse_fees(fees)
         parse_model(queue_model)
+        lat = LatencyModel.parse(DEFAULT_LATENCY if latency is None else latency, seed)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     if speed is not None and deterministic:
@@ -89,8 +117,8 @@ def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[
     strat = build_strategy(cls, [s.upper() for s in symbols], pp)
     bar = _Bar()
     job = run_backtest(strat, data, deterministic=deterministic, seed=seed, speed=speed,
-                       queue_model=queue_model, fees=fee_rates or None, balance=balance,
-                       sample_s=sample_s, params=pp, progress=bar)
+                       latency=lat, queue_model=queue_model, fees=fee_rates or None,
+                       balance=balance, sample_s=sample_s, params=pp, progress=bar)
     try:
         if deterministic:
             with explained():
@@ -111,6 +139,68 @@ def backtest(strategy: str, data: Path, params: tuple[str, ...], symbols: tuple[
         click.echo(line)
     click.echo("files       " + ", ".join(str(p) for p in paths)
                + ("" if len(paths) == 4 else "  (report.png: pip install 'mexc-futures[plot]')"))
+
+
+@backtest.command("compare")
+@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--live-journal", "journal", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="journal.sqlite of the live or paper run over the same period.")
+@click.option("--window", "window_s", default=5.0, show_default=True, type=float,
+              help="Seconds a backtest fill may be away from the live fill it matches.")
+@click.option("--price-tol", default=0.001, show_default=True, type=float,
+              help="Largest price difference of a match, as a fraction of the live price.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare_cmd(report_dir: Path, journal: Path, window_s: float, price_tol: float,
+                as_json: bool) -> None:
+    """Set a backtest's simulated fills beside the fills a live or paper run actually got.
+
+    \b
+    Live fills: the journal's, for the backtest's symbols, over the recording's
+    time range. Each live fill is matched to the nearest backtest fill on the same
+    side within --window and --price-tol. Prints counts, fill rates both ways,
+    price and time differences of the matches and each side's PnL, and writes
+    REPORT_DIR/compare.json.
+
+    \b
+    Example:
+      mexc-futures backtest compare out/bt1 --live-journal ~/.mexc-futures/paper/journal.sqlite
+    """
+    from mexc_futures.backtest import compare as cp
+
+    if window_s < 0 or not 0 <= price_tol < 1:
+        raise click.BadParameter("--window must be >= 0 and --price-tol in [0, 1)")
+    try:
+        rep, sim = cp.load_sim(report_dir)
+        rec = rep["inputs"]["recording"]
+        window_ms = int(window_s * 1000)
+        live = cp.load_live(journal, rep["inputs"]["symbols"], rec["start_ms"] - window_ms,
+                            rec["end_ms"] + window_ms)
+    except (FileNotFoundError, KeyError) as exc:
+        raise CliError(f"cannot compare: {exc}") from None
+    points = rep_mid(report_dir)
+    res = cp.compare(live, sim, window_ms=window_ms, price_tol=price_tol, mark=points,
+                     contract_size=float(rep["inputs"].get("contract_size", 1.0)))
+    res["inputs"] = {"report": str(report_dir), "live_journal": str(journal)}
+    (report_dir / "compare.json").write_text(json.dumps(res, indent=2, sort_keys=True) + "\n")
+    if as_json:
+        click.echo(json.dumps(res, indent=2, sort_keys=True))
+        return
+    click.echo(f"compare     {report_dir} (backtest) with {journal} (live), "
+               f"{len(live)} live fill(s) in the recording's range")
+    for line in cp.table(res):
+        click.echo(line)
+
+
+def rep_mid(report_dir: Path) -> float | None:
+    """The last mid of a backtest's ``equity.csv`` (``None`` without one)."""
+    import csv
+
+    mid = None
+    with open(report_dir / "equity.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            mid = float(row["mid"]) if row["mid"] else mid
+    return mid
 
 
 class _Bar:
@@ -141,6 +231,13 @@ def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.4f} %"
 
 
+def _lat(m: Any) -> str:
+    if not isinstance(m, dict):
+        return str(m)
+    return (f"entry {m['entry']}, response {m['response']}, market data {m['market_data']} "
+            f"(+ {m['on_top']})")
+
+
 def summary(rep: dict[str, Any]) -> list[str]:
     """The report for people: inputs first, then results."""
     i, r = rep["inputs"], rep["results"]
@@ -153,7 +250,7 @@ def summary(rep: dict[str, Any]) -> list[str]:
         f"strategy    {i['strategy']} {params} on {', '.join(i['symbols'])}",
         f"data        {i['data']}: {span:,.0f} s recorded, {gaps} connection gap(s), "
         f"resyncs {i['recording']['resyncs'] or 'none'}",
-        f"model       queue {i['queue_model']}; {i['latency_model']}; fees maker "
+        f"model       queue {i['queue_model']}; latency {_lat(i['latency_model'])}; fees maker "
         f"{_pct(i['fees'].get('maker_fee_rate'))}, taker {_pct(i['fees'].get('taker_fee_rate'))}",
         f"pacing      {i['pacing']}: {rep['determinism']}",
         f"hash        {rep['hash']} (sha256 of fills and equity; equal runs, equal hash)",
@@ -178,4 +275,4 @@ def summary(rep: dict[str, Any]) -> list[str]:
     ]
 
 
-__all__ = ["backtest", "summary"]
+__all__ = ["backtest", "compare_cmd", "run_cmd", "summary"]

@@ -13,6 +13,7 @@ import click
 from mexc_futures.cli.common import CliError, check_emulator_symbols
 from mexc_futures.cli.emulator_ctl import add_control_commands
 from mexc_futures.cli.replay_opts import replay_options
+from mexc_futures.emulator.server.latency import LatencyModel
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
 
@@ -182,6 +183,15 @@ Control a running emulator (token from --token or MEXC_EMULATOR_TOKEN):
     metavar="maker=R,taker=R",
     help="With --replay: your account's fee rates (default: the recorded contract's rates).",
 )
+@click.option(
+    "--latency",
+    default="0",
+    show_default=True,
+    metavar="SPEC",
+    help="Added one-way delays in venue time: entry (request -> venue), response, md "
+    "(pushes), fixed or seeded by --seed: 'entry=20ms,response=20ms,md=5ms', 'uniform:10-30', "
+    "'lognormal:20:0.5'.",
+)
 @click.pass_context
 def emulator(
     ctx: click.Context,
@@ -203,11 +213,16 @@ def emulator(
     replay_dir: Path | None,
     queue_model: str,
     fees: str | None,
+    latency: str,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return  # a control subcommand talks to a running emulator
     if (api_key is None) != (api_secret is None):
         raise click.UsageError("give both --api-key and --api-secret, or neither")
+    try:
+        lat = LatencyModel.parse(latency, seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--latency") from None
     replay_kw: dict[str, Any] = {}
     replay_note = ""
     venue_options = {"flow_rate": None if market == "realistic" else 5.0, "jump_rate": jumps}
@@ -232,6 +247,7 @@ def emulator(
         rest_limits=rest_limits,
         control_token=control_token,
         venue_options=venue_options,
+        latency=lat,
         **replay_kw,
     )
 
@@ -252,6 +268,10 @@ def emulator(
             )
             if replay_note:
                 click.echo(replay_note)
+            if not lat.zero:
+                d = lat.describe()
+                click.echo(f"Latency    entry {d['entry']}, response {d['response']}, "
+                           f"market data {d['market_data']} (venue time)")
             click.echo("Serving; press Ctrl-C to stop.")
             await asyncio.Event().wait()
 

@@ -30,6 +30,7 @@ from mexc_futures.emulator.server.faults import (
     Maintenance,
     TradingDisabled,
 )
+from mexc_futures.emulator.server.latency import Latency
 from mexc_futures.emulator.server.limits import RATE_LIMIT_CODE, RATE_LIMIT_MESSAGE, RestLimiter
 from mexc_futures.emulator.venue.venue import NO_DATA, VenueError
 from mexc_futures.protocol import endpoints
@@ -113,12 +114,17 @@ class RestApp:
         self.faults = faults
         self.clock = clock
         self.calls: deque[RestCall] = deque(maxlen=CALLS_KEEP)
+        #: the emulator's latency model (``latency.Latency``): entry before the venue sees a
+        #: request, response before its answer leaves; None: no added latency
+        self.latency: Latency | None = None
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         try:  # a body that never completes is timed out (reliability D14)
             body = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
         except TimeoutError:
             return web.Response(status=408, text="408 Request Timeout")
+        if self.latency is not None:
+            await self.latency.wait("entry")
         found = endpoints.match(request.method, request.path)
         if found is None:
             return edge_error(404)
@@ -133,6 +139,8 @@ class RestApp:
         self.calls.append(
             RestCall(self.clock.venue_ms(), ep.name, caller, code, response.status)
         )
+        if self.latency is not None:
+            await self.latency.wait("response")
         return response
 
     def _get_signing(self) -> GetSigning:

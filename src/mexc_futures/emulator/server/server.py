@@ -36,6 +36,7 @@ from mexc_futures.emulator.server.fanout import Fanout
 from mexc_futures.emulator.server.faults import (
     Faults,
 )
+from mexc_futures.emulator.server.latency import Latency, LatencyModel, PushDelay
 from mexc_futures.emulator.server.limits import (
     RestLimiter,
     WsLimits,
@@ -84,6 +85,7 @@ class Emulator(WsEdge):
         venue_options: dict[str, Any] | None = None,
         start_ms: int | None = None,
         clock: Clock | None = None,
+        latency: LatencyModel | None = None,
     ) -> None:
         if (api_key is None) != (api_secret is None):
             raise ValueError("give both api_key and api_secret, or neither")
@@ -120,6 +122,10 @@ class Emulator(WsEdge):
             faults=self.faults,
             clock=self.clock,
         )
+        # the explicit latency model (entry/response on REST, md on pushes); None: none added
+        self.latency = Latency(latency, speed) if latency and not latency.zero else None
+        self.rest.latency = self.latency
+        self._delay = PushDelay(self.latency, self._push_to) if self.latency else None
         self.fanout = Fanout(self.faults)
         self.venue.wants = self.fanout.wants  # no depth frames built for symbols nobody watches
         self.links: dict[int, Link] = {}
@@ -277,13 +283,10 @@ class Emulator(WsEdge):
         pubs = self.venue.advance(now_ms)
         if pubs:
             for cid, frames in self.fanout.route(pubs, now_ms).items():
-                link = self.links.get(cid)
-                if link is not None:
-                    try:  # one failing connection never stops the pushes to the others
-                        self._send(link, b"".join(frames), len(frames))
-                    except Exception:
-                        log.exception("emulator: push to connection %d failed; dropping it", cid)
-                        self._drop(link)
+                if self._delay is not None:
+                    self._delay.push(cid, b"".join(frames), len(frames))
+                else:
+                    self._push_to(cid, b"".join(frames), len(frames))
         if self.closed_links:
             self._expire_closed(now_ms)
         now_s = self.clock.monotonic()
@@ -294,6 +297,15 @@ class Emulator(WsEdge):
                     self._breach(link, breach)
             except Exception:
                 log.exception("emulator: limits of connection %d failed", link.conn.id)
+
+    def _push_to(self, cid: int, data: bytes, frames: int) -> None:
+        link = self.links.get(cid)
+        if link is not None:
+            try:  # one failing connection never stops the pushes to the others
+                self._send(link, data, frames)
+            except Exception:
+                log.exception("emulator: push to connection %d failed; dropping it", cid)
+                self._drop(link)
 
     def advance(self, ms: int) -> None:
         """Jump venue time forward by ``ms`` and run one tick at once."""
