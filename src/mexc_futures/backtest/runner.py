@@ -25,12 +25,14 @@ from typing import Any
 from mexc_futures.backtest import report as rp
 from mexc_futures.backtest.lockstep import LoopClock, VirtualTimeLoop
 from mexc_futures.emulator.market.queue import parse_model
+from mexc_futures.emulator.market.recorded_contracts import recorded_contracts
 from mexc_futures.emulator.market.replay_market import RecordedMarket, recorded_factory
 from mexc_futures.emulator.market.tape import build_tape, contract_terms
 from mexc_futures.emulator.server import Emulator
 from mexc_futures.emulator.server.latency import DEFAULT as DEFAULT_LATENCY
 from mexc_futures.emulator.server.latency import LatencyModel
 from mexc_futures.emulator.venue.accounts import LONG
+from mexc_futures.emulator.venue.contracts import build_contracts
 from mexc_futures.errors import ConfigError
 from mexc_futures.recording.info import summarize
 from mexc_futures.recording.reader import iter_lines, load_manifest
@@ -162,8 +164,12 @@ async def run_backtest(
     model = parse_model(queue_model)
     tape = build_tape(iter_lines(data), man.symbols)
     terms = contract_terms(man.contracts)
+    try:  # a symbol the built-in catalogue lacks trades on the recorded contract
+        own = recorded_contracts(man.contracts, man.symbols, tape.events, list(build_contracts()))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     options = {"market_factory": recorded_factory(tape.events, model, terms, fees),
-               "start_ms": tape.start_ms}
+               "start_ms": tape.start_ms, "contracts": own}
     lat = latency if latency is not None else LatencyModel.parse(DEFAULT_LATENCY, seed)
     lockstep: dict[str, Any] = {}
     if deterministic:

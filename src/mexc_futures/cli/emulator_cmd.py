@@ -231,7 +231,7 @@ def emulator(
         symbols = ",".join(replay_kw.pop("symbols"))
         venue_options.update(replay_kw.pop("venue_options"))
     chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
-    if chosen:
+    if chosen and replay_dir is None:  # a replay brings its own contracts (recorded_contracts)
         check_emulator_symbols(chosen)  # it would otherwise invent a contract for any name
     ex = Emulator(
         host=host,

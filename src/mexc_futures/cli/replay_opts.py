@@ -32,8 +32,10 @@ def replay_options(
 ) -> tuple[dict[str, Any], str]:
     """``Emulator`` keyword arguments that make the market the recording at ``root``."""
     from mexc_futures.emulator.market.queue import parse_model
+    from mexc_futures.emulator.market.recorded_contracts import recorded_contracts
     from mexc_futures.emulator.market.replay_market import recorded_factory
     from mexc_futures.emulator.market.tape import build_tape, contract_terms
+    from mexc_futures.emulator.venue.contracts import build_contracts
     from mexc_futures.recording.reader import iter_lines, load_manifest
 
     try:
@@ -48,8 +50,12 @@ def replay_options(
         raise click.UsageError(f"none of {wanted} is in the recording ({', '.join(man.symbols)})")
     tape = build_tape(iter_lines(root), syms)
     terms = contract_terms(man.contracts)
+    try:  # a symbol the built-in catalogue lacks trades on the recorded contract (#17)
+        own = recorded_contracts(man.contracts, syms, tape.events, list(build_contracts()))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     options = {"market_factory": recorded_factory(tape.events, model, terms, fee_rates),
-               "start_ms": tape.start_ms}
+               "start_ms": tape.start_ms, "contracts": own}
     span = (tape.end_ms - tape.start_ms) / 1000
     note = (f"Replaying  {root}: {', '.join(syms)}, {span:,.0f} s of recorded market from "
             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(tape.start_ms / 1000))} UTC; "

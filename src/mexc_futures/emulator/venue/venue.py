@@ -96,6 +96,9 @@ class VenueConfig:
     #: --replay``: ``market.replay_market.recorded_factory``); called as (engine, contract,
     #: book, now_ms)
     market_factory: Callable[[Engine, Contract, OrderBook, int], SymbolMarket] | None = None
+    #: contracts that replace the catalogue's (or the synthetic stand-in for a name it does not
+    #: list), by symbol: a recording's own (``market.recorded_contracts``)
+    contracts: dict[str, Contract] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Venue:
     def __init__(self, config: VenueConfig | None = None) -> None:
         self.config = cfg = config or VenueConfig()
         contracts = build_contracts(cfg.n_contracts, cfg.symbols, cfg.api_disallowed)
+        contracts.update({s: c for s, c in cfg.contracts.items() if s in contracts})
         self.engine = Engine(
             contracts, cfg.seed, cfg.start_ms or 0, cfg.reject_duplicate_external_oid
         )
