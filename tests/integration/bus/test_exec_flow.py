@@ -1,0 +1,98 @@
+"""Execution over the bus against the emulator and a real redis-server (issue #18, design §2.5).
+
+Strategy side ``RemoteExecutor`` -> ``mx:ord:{account}:intents`` -> exec service (journal, risk
+gate, REST) -> outcome and order events on ``mx:ord:{account}:events:{strategy}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from mexc_futures.bus.intents import RemoteRefused, external_oid_for
+from mexc_futures.bus.remote import RemoteExecutor
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.model.events import OrderUpdate
+from mexc_futures.model.intents import CancelAll, CancelOrder, OrderKind, PlaceOrder, TradeSide
+from mexc_futures.model.orders import OrderState, TrackedOrder
+from tests.integration.bus.bus_helpers import ACCOUNT, service
+from tests.integration.bus.conftest import RedisProc
+from tests.integration.execution.exec_helpers import SYMBOL, resting, rest_for
+
+pytestmark = pytest.mark.asyncio
+
+
+async def resting_via_rest(ex: Emulator) -> PlaceOrder:
+    """A limit buy well below the market (it rests), priced from the emulator's ticker."""
+    async with rest_for(ex) as rest:
+        t = await rest.get_ticker(SYMBOL)
+        spec = await rest.get_contract_spec(SYMBOL)
+    return PlaceOrder(
+        symbol=SYMBOL,
+        side=TradeSide.OPEN_LONG,
+        kind=OrderKind.LIMIT,
+        vol=Decimal(1),
+        price=spec.round_price(Decimal(str(t.bid1)) * Decimal("0.9")),
+        leverage=10,
+    )
+
+
+async def _next_update(ex: RemoteExecutor, oid: str, state: int, timeout: float = 5.0) -> OrderUpdate:
+    async def find() -> OrderUpdate:
+        async for event in ex.events():
+            if isinstance(event, OrderUpdate) and event.external_oid == oid and event.state == state:
+                return event
+        raise AssertionError("unreachable")
+
+    return await asyncio.wait_for(find(), timeout)
+
+
+async def test_place_and_cancel_through_the_exec_service(redis_proc: RedisProc, tmp_path: Path) -> None:
+    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+        assert svc.em is not None
+        intent = await resting(svc.em)
+        async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:
+            assert remote.snapshot is not None
+            order = await remote.submit(intent)
+            assert isinstance(order, TrackedOrder)
+            assert order.state.live and order.order_id
+            key = f"mm1:{remote.boot}:2"  # seq 1 was the hello
+            assert order.external_oid == external_oid_for(ACCOUNT, key)
+            assert remote.owns(OrderUpdate(order_id=order.order_id, external_oid=order.external_oid,
+                symbol=SYMBOL, side=1, order_type=1, price=order.price or 0, vol=order.vol,
+                deal_vol=0, deal_avg_price=0, state=2))
+            await remote.submit(CancelOrder(symbol=SYMBOL, order_id=order.order_id))
+            await _next_update(remote, order.external_oid, 4)
+        assert ex.truth.order_count(order.external_oid) == 1
+
+
+async def test_cancel_all_of_one_strategy_leaves_the_other_strategys_orders(
+    redis_proc: RedisProc, tmp_path: Path
+) -> None:
+    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+        assert svc.em is not None
+        intent = await resting(svc.em)
+        async with (
+            RemoteExecutor(redis_proc.url, ACCOUNT, "a") as a,
+            RemoteExecutor(redis_proc.url, ACCOUNT, "b") as b,
+        ):
+            oa = await a.submit(intent)
+            ob = await b.submit(intent)
+            assert isinstance(oa, TrackedOrder) and isinstance(ob, TrackedOrder)
+            assert oa.external_oid != ob.external_oid
+            await a.submit(CancelAll(symbol=SYMBOL))
+            await _next_update(a, oa.external_oid, 4)
+            live = {o.external_oid for o in svc.em.open_orders}
+            assert ob.external_oid in live and oa.external_oid not in live
+
+
+async def test_risk_refusal_comes_back_as_an_error(redis_proc: RedisProc, tmp_path: Path) -> None:
+    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+        assert svc.em is not None
+        intent = await resting(svc.em, vol=10**9)
+        async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:
+            with pytest.raises(RemoteRefused, match="risk gate"):
+                await remote.submit(intent)
