@@ -13,7 +13,7 @@ without the bus.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -81,29 +81,32 @@ def decode_mirror(raw: bytes) -> KillMirror:
 
 
 async def send_command(
-    redis: Redis, account: str, cmd: str, *, timeout: float, reason: str = "operator",
+    redis: Redis,
+    account: str,
+    cmd: str,
+    *,
+    wait_s: float,
+    reason: str = "operator",
     flatten: bool = False,
 ) -> Reply:
     """Send ``cmd`` to the exec service of ``account`` and wait for its reply.
 
-    Raises ``NoExecService`` when nothing answers within ``timeout`` seconds (redis errors
+    Raises ``NoExecService`` when nothing answers within ``wait_s`` seconds (redis errors
     propagate: the bus is down)."""
     req = secrets.token_hex(8)
     command = Command(req=req, cmd=cmd, reason=reason, flatten=flatten)
-    await redis.xadd(
-        ctl_key(account), {"m": encode(command)}, maxlen=CTL_MAXLEN, approximate=True
-    )
-    got = await redis.blpop([reply_key(account, req)], timeout=timeout)
+    await redis.xadd(ctl_key(account), {"m": encode(command)}, maxlen=CTL_MAXLEN, approximate=True)
+    got: Any = await redis.blpop([reply_key(account, req)], timeout=wait_s)
     if got is None:
         raise NoExecService(
-            f"no exec service answered `{cmd}` for account {account!r} within {timeout:.0f} s"
+            f"no exec service answered `{cmd}` for account {account!r} within {wait_s:.0f} s"
         )
     return _REPLY.decode(got[1])
 
 
 async def read_mirror(redis: Redis, account: str) -> KillMirror | None:
     """The latch as the exec service mirrored it (``None``: armed, or never mirrored)."""
-    raw = await redis.get(kill_key(account))
+    raw: Any = await redis.get(kill_key(account))
     return None if raw is None else decode_mirror(raw)
 
 

@@ -82,6 +82,7 @@ from mexc_futures.bus.owners import Owners
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.journal import DuplicateIntent
+from mexc_futures.execution.probe import probe_symbol
 from mexc_futures.model.events import (
     AccountEvent,
     BalanceUpdate,
@@ -113,8 +114,8 @@ def connect(url: str) -> Redis:
     """A redis-py asyncio client for ``url`` that fails fast (the service does its own
     reconnecting, so an outage is seen at once instead of after redis-py's retries)."""
     from redis.asyncio import Redis
-    from redis.backoff import NoBackoff
     from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
 
     return Redis.from_url(
         url, socket_connect_timeout=1.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0)
@@ -181,9 +182,7 @@ class ExecService:
                 self.em = em
                 assert em.journal is not None  # nosec B101  # started
                 self.owners = Owners(em.journal.db)
-                self.strategies |= self.owners.strategies(
-                    self.clock.time_ms() - STRATEGY_WINDOW_MS
-                )
+                self.strategies |= self.owners.strategies(self.clock.time_ms() - STRATEGY_WINDOW_MS)
                 em.on(self._on_manager_event)
                 await self._serve(stop, em)
         finally:
@@ -222,7 +221,8 @@ class ExecService:
                 got = await self.redis.set(
                     key, self.lease.token, nx=True, px=int(self.lease.ttl_s * 1000)
                 )
-                holder = "" if got else (await self.redis.get(key) or b"").decode()
+                raw: Any = None if got else await self.redis.get(key)
+                holder = raw.decode() if raw else ""
                 self._bus(True)
             except _redis_errors() as e:
                 self._bus(False, str(e))
@@ -254,7 +254,7 @@ class ExecService:
         while True:
             await asyncio.sleep(self.lease.renew_every)
             try:
-                got = await self.redis.eval(RENEW_SCRIPT, 1, key, self.lease.token, ttl_ms)
+                got: Any = await self.redis.eval(RENEW_SCRIPT, 1, key, self.lease.token, ttl_ms)
             except _redis_errors() as e:
                 self.lease.apply(LeaseEvent.UNREACHABLE, self.clock.monotonic())
                 self._bus(False, str(e))
@@ -303,7 +303,7 @@ class ExecService:
                     await self._ensure_group(stream)
                     await self._claim(em, stream, 0)
                     self._claim_all = False
-                reply = await self.redis.xreadgroup(
+                reply: Any = await self.redis.xreadgroup(
                     GROUP, self.consumer, {stream: ">"}, count=16, block=self.block_ms
                 )
                 self._bus(True)
@@ -327,7 +327,7 @@ class ExecService:
         """Take over pending intents (of a killed instance, or ours before a reconnect)."""
         start: Any = "0-0"
         while True:
-            got = await self.redis.xautoclaim(
+            got: Any = await self.redis.xautoclaim(
                 stream, GROUP, self.consumer, min_idle_ms, start_id=start, count=100
             )
             start, entries = got[0], got[1]
@@ -366,7 +366,8 @@ class ExecService:
         await self.redis.xack(stream, GROUP, entry_id)
 
     async def _execute(self, em: ExecutionManager, env: IntentEnvelope) -> Outcome:
-        assert env.intent is not None and self.owners is not None  # nosec B101
+        assert env.intent is not None
+        assert self.owners is not None
         key = intent_key(env)
         intent = keyed(env.intent, key)
         oids = self._oids(intent)
@@ -386,6 +387,7 @@ class ExecService:
                 message=f"intent expired {late:.1f} s before the exec service read it: not sent",
             )
         try:
+            await self._know(em, intent)
             if isinstance(intent, CancelAll) and not intent.all_orders:
                 await self._cancel_strategy(em, env.strategy, intent.symbol)
                 return Outcome(id=env.id, ok=True)
@@ -397,6 +399,18 @@ class ExecService:
             return failure(env.id, e)
         return success(env.id, result, duplicate=seen)
 
+    async def _know(self, em: ExecutionManager, intent: object) -> None:
+        """Contract rules, leverage and reference price of a symbol seen for the first time
+        (the exec service serves every symbol; the risk gate needs them)."""
+        symbols = {getattr(intent, "symbol", None)}
+        if isinstance(intent, PlaceBatch):
+            symbols = {o.symbol for o in intent.orders}
+        for symbol in symbols:
+            if symbol and symbol not in em.specs:
+                await probe_symbol(
+                    em.rest, symbol, caps=em.capabilities, view=em.view, specs=em.specs
+                )
+
     def _oids(self, intent: object) -> list[str]:
         if isinstance(intent, PlaceOrder) and intent.client_key:
             return [external_oid_for(self.account, intent.client_key)]
@@ -404,7 +418,9 @@ class ExecService:
             return [external_oid_for(self.account, o.client_key or "") for o in intent.orders]
         return []
 
-    async def _cancel_strategy(self, em: ExecutionManager, strategy: str, symbol: str | None) -> None:
+    async def _cancel_strategy(
+        self, em: ExecutionManager, strategy: str, symbol: str | None
+    ) -> None:
         """``CancelAll`` from one strategy: its own live orders only (never another's)."""
         assert self.owners is not None  # nosec B101
         mine = [
@@ -459,7 +475,7 @@ class ExecService:
             self._queue(events_key(self.account, owner), encode(event))
 
     def _broadcast(self, event: AccountEvent) -> None:
-        raw = encode(event)  # type: ignore[arg-type]
+        raw = encode(event)
         for strategy in sorted(self.strategies):
             self._queue(events_key(self.account, strategy), raw)
 
@@ -488,9 +504,9 @@ class ExecService:
                 for _ in batch:
                     self._outbox.popleft()
 
-    async def _drain_outbox(self, timeout: float) -> None:
+    async def _drain_outbox(self, wait_s: float) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(wait_s):
                 while self._outbox and self.bus_up:
                     self._out_ready.set()
                     await asyncio.sleep(0.01)
@@ -523,9 +539,9 @@ class ExecService:
         while not self._closing:
             try:
                 if last == "$":  # commands sent before we started are not ours to run
-                    info = await self.redis.xrevrange(key, count=1)
+                    info: Any = await self.redis.xrevrange(key, count=1)
                     last = info[0][0].decode() if info else "0-0"
-                got = await self.redis.xread({key: last}, count=10, block=self.block_ms)
+                got: Any = await self.redis.xread({key: last}, count=10, block=self.block_ms)
                 for _, entries in got or ():
                     for entry_id, fields in entries:
                         last = entry_id.decode()
@@ -588,7 +604,9 @@ class ExecService:
                 open_orders=len(em.open_orders),
                 holder=self.lease.token,
             )
-        return control.Reply(req=cmd.req, ok=False, state=self._state(em), message="unknown command")
+        return control.Reply(
+            req=cmd.req, ok=False, state=self._state(em), message="unknown command"
+        )
 
     @staticmethod
     def _state(em: ExecutionManager) -> str:

@@ -119,11 +119,13 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True, tag="snapshot"):
     kill: KillSwitchTripped | None = None
 
 
-BusEvent = Outcome | Snapshot | OrderUpdate | Fill | PositionUpdate | BalanceUpdate | KillSwitchTripped
+BusEvent = (
+    Outcome | Snapshot | OrderUpdate | Fill | PositionUpdate | BalanceUpdate | KillSwitchTripped
+)
 
 _ENC = msgspec.msgpack.Encoder(decimal_format="string")
 _INTENT_DEC = msgspec.msgpack.Decoder(IntentEnvelope)
-_EVENT_DEC = msgspec.msgpack.Decoder(BusEvent)  # type: ignore[arg-type]
+_EVENT_DEC = msgspec.msgpack.Decoder(BusEvent)
 
 
 def encode(obj: IntentEnvelope | BusEvent) -> bytes:
@@ -191,7 +193,7 @@ def keyed(intent: Intent, key: str) -> Intent:
     if isinstance(intent, PlaceOrder) or (
         isinstance(intent, CONDITIONAL_TYPES) and hasattr(intent, "client_key")
     ):
-        return msgspec.structs.replace(intent, client_key=key)  # type: ignore[type-var]
+        return msgspec.structs.replace(intent, client_key=key)
     return intent
 
 

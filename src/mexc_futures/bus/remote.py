@@ -34,7 +34,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mexc_futures.bus.execservice import connect
 from mexc_futures.bus.intents import (
@@ -235,7 +235,7 @@ class RemoteExecutor:
             yield await self._queue.get()
 
     async def _tail(self) -> str:
-        got = await self.redis.xrevrange(events_key(self.account, self.strategy), count=1)
+        got: Any = await self.redis.xrevrange(events_key(self.account, self.strategy), count=1)
         return got[0][0].decode() if got else "0-0"
 
     async def _read_loop(self) -> None:
@@ -244,7 +244,7 @@ class RemoteExecutor:
             try:
                 if self._last is None:
                     self._last = await self._tail()
-                got = await self.redis.xread({key: self._last}, count=200, block=self.block_ms)
+                got: Any = await self.redis.xread({key: self._last}, count=200, block=self.block_ms)
                 self._set_up(True)
                 for _, entries in got or ():
                     for entry_id, fields in entries:

@@ -19,11 +19,13 @@ import click
 
 from mexc_futures.cli.common import (
     CliError,
+    Options,
     connect,
     emit_json,
     options,
     run,
 )
+from mexc_futures.cli.kill_bus import bus_command, can_go_direct, mirror_direct, report_kill
 from mexc_futures.cli.state import kill_record
 from mexc_futures.execution.facade import ExecutionManager
 from mexc_futures.execution.journal import Journal, RunningSession
@@ -42,9 +44,31 @@ ACK_TIMEOUT = 10.0
     "--flatten", is_flag=True, help="Also market-close every position and verify it is flat."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--bus",
+    "bus_url",
+    envvar="MEXC_BUS_URL",
+    metavar="URL",
+    help="Kill through the account's exec service on this Redis (`exec-service`); falls back "
+    "to --direct when the bus or the service does not answer [env MEXC_BUS_URL].",
+)
+@click.option(
+    "--account", default="main", show_default=True, help="The exec service's account (--bus)."
+)
+@click.option(
+    "--direct", is_flag=True, help="Skip the bus: cancel over REST with this shell's keys."
+)
 @click.pass_context
 def kill(
-    ctx: click.Context, reset: bool, status: bool, reason: str, flatten: bool, as_json: bool
+    ctx: click.Context,
+    reset: bool,
+    status: bool,
+    reason: str,
+    flatten: bool,
+    as_json: bool,
+    bus_url: str | None,
+    account: str,
+    direct: bool,
 ) -> None:
     """Stop all trading now: latch the kill switch, cancel everything, verify nothing is open.
 
@@ -56,12 +80,17 @@ def kill(
       mexc-futures --live kill --flatten        # and close every position
       mexc-futures kill --status
       mexc-futures --live kill --reset
+      mexc-futures kill --bus redis://127.0.0.1:6379/0       # through `exec-service`
+      mexc-futures --live kill --direct                      # over REST, no bus
     """
     opts = options(ctx)
     if reset and status:
         raise click.UsageError("--reset and --status exclude each other.")
     if (reset or status) and flatten:
         raise click.UsageError("--flatten goes with a trip, not with --reset or --status.")
+    bus_url = None if direct else (bus_url or getattr(opts, "bus", None))
+    if bus_url and _via_bus(opts, bus_url, account, reset, status, reason, flatten, as_json):
+        return
     if status or reset:
         rec = kill_record(opts)
         if reset:
@@ -71,6 +100,8 @@ def kill(
                 journal.event("kill_reset", None, "operator reset (cli)", 0)
             finally:
                 journal.close()
+            if bus_url:
+                run(mirror_direct(bus_url, account, "armed", ""))
         state = "armed" if reset or rec is None else rec.state
         info = {
             "state": state,
@@ -113,6 +144,8 @@ def kill(
             return left, held, stopped
 
     left, held, stopped = run(go())
+    if bus_url:
+        run(mirror_direct(bus_url, account, "tripped", reason))
     silent = [r for r, took in stopped if took is None]
     if as_json:
         emit_json(
@@ -163,6 +196,43 @@ def kill(
             + (", every position closed (flat)" if flatten else "")
             + ". New orders are refused until `mexc-futures kill --reset`."
         )
+
+
+def _via_bus(
+    opts: Options,
+    url: str,
+    account: str,
+    reset: bool,
+    status: bool,
+    reason: str,
+    flatten: bool,
+    as_json: bool,
+) -> bool:
+    """Carry the command out through the exec service; False: fall back to the direct path
+    (said on stderr), after checking that it reaches the account."""
+    cmd = "reset" if reset else "status" if status else "kill"
+    reply, why = run(bus_command(url, account, cmd, reason=reason, flatten=flatten))
+    if reply is not None and cmd == "kill":
+        report_kill(reply, account, flatten, as_json)
+        return True
+    if reply is not None:
+        if as_json:
+            emit_json({"state": reply.state, "reason": reply.reason, "via": "bus"})
+        elif reset:
+            click.echo(
+                f"Kill switch re-armed by the exec service of {account!r} ({reply.message})."
+            )
+        else:
+            more = f" ({reply.reason})" if reply.reason else ""
+            click.echo(f"Kill switch ({account!r}, exec service): {reply.state.upper()}{more}")
+        return True
+    if not can_go_direct(opts):
+        raise CliError(
+            f"{why}. To kill over REST without the bus: `mexc-futures --live kill --direct` (or "
+            "--emulator-url URL for an emulator), with the account's keys in the environment."
+        )
+    click.echo(f"{why}: using the direct path (REST and this target's journal) instead", err=True)
+    return False
 
 
 __all__ = ["kill"]

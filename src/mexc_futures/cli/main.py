@@ -207,6 +207,7 @@ def _load() -> None:
         chase_cmd,  # noqa: F401  # adds chase to the order group
         cond_cmds,  # noqa: F401  # adds trigger/trailing/batch/... to the order group
         demo_cmd,
+        exec_service_cmd,
         kill_cmd,
         market_cmds,
         order_cmds,
@@ -238,6 +239,7 @@ def _load() -> None:
             order_cmds.order,
             position_cmds.position,
             kill_cmd.kill,
+            exec_service_cmd.exec_service,
             run_cmd.run_strategy,
             audit_cmd.audit,
             emulator,

@@ -23,10 +23,19 @@ CONFIG = replace(FAST, reconcile_interval=0.5)
 
 
 @contextlib.asynccontextmanager
-async def exec_manager(ex: Emulator, journal: Path, account: str = ACCOUNT) -> AsyncIterator[ExecutionManager]:
-    async with rest_for(ex) as rest, ExecutionManager(
-        rest, journal_path=journal, config=CONFIG, session_id=exec_session(account), label="exec-service"
-    ) as em:
+async def exec_manager(
+    ex: Emulator, journal: Path, account: str = ACCOUNT
+) -> AsyncIterator[ExecutionManager]:
+    async with (
+        rest_for(ex) as rest,
+        ExecutionManager(
+            rest,
+            journal_path=journal,
+            config=CONFIG,
+            session_id=exec_session(account),
+            label="exec-service",
+        ) as em,
+    ):
         yield em
 
 

@@ -22,7 +22,7 @@ from mexc_futures.model.orders import TrackedOrder
 from tests.conftest import ROOT
 from tests.integration.bus.bus_helpers import ACCOUNT
 from tests.integration.bus.conftest import RedisProc
-from tests.integration.execution.exec_helpers import SYMBOL, rest_for
+from tests.integration.execution.exec_helpers import SYMBOL
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -33,9 +33,16 @@ async def _child(ex: Emulator, url: str, journal: Path, point: str) -> asyncio.s
     env["MEXC_API_SECRET"] = ex.credentials.secret
     env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.bus._exec_service_child",
-        str(ex.port), url, str(journal), point,
-        stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=env,
+        sys.executable,
+        "-m",
+        "tests.integration.bus._exec_service_child",
+        str(ex.port),
+        url,
+        str(journal),
+        point,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
     )
     await _expect(proc, b"ready")
     return proc
@@ -90,7 +97,8 @@ async def test_b5_exec_service_killed_mid_intent_sends_it_exactly_once(
             finally:
                 second.send_signal(signal.SIGTERM)
                 await second.wait()
-        assert isinstance(order, TrackedOrder) and order.external_oid == oid
+        assert isinstance(order, TrackedOrder)
+        assert order.external_oid == oid
         j = Journal(journal)
         journaled = [r.external_oid for r in j.orders(live_only=False)]
         j.close()

@@ -17,10 +17,10 @@ from mexc_futures.bus.remote import RemoteExecutor
 from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import CancelAll, CancelOrder, OrderKind, PlaceOrder, TradeSide
-from mexc_futures.model.orders import OrderState, TrackedOrder
+from mexc_futures.model.orders import TrackedOrder
 from tests.integration.bus.bus_helpers import ACCOUNT, service
 from tests.integration.bus.conftest import RedisProc
-from tests.integration.execution.exec_helpers import SYMBOL, resting, rest_for
+from tests.integration.execution.exec_helpers import SYMBOL, rest_for, resting
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,30 +40,53 @@ async def resting_via_rest(ex: Emulator) -> PlaceOrder:
     )
 
 
-async def _next_update(ex: RemoteExecutor, oid: str, state: int, timeout: float = 5.0) -> OrderUpdate:
+async def _next_update(
+    ex: RemoteExecutor, oid: str, state: int, wait_s: float = 5.0
+) -> OrderUpdate:
     async def find() -> OrderUpdate:
         async for event in ex.events():
-            if isinstance(event, OrderUpdate) and event.external_oid == oid and event.state == state:
+            if (
+                isinstance(event, OrderUpdate)
+                and event.external_oid == oid
+                and event.state == state
+            ):
                 return event
         raise AssertionError("unreachable")
 
-    return await asyncio.wait_for(find(), timeout)
+    return await asyncio.wait_for(find(), wait_s)
 
 
-async def test_place_and_cancel_through_the_exec_service(redis_proc: RedisProc, tmp_path: Path) -> None:
-    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+async def test_place_and_cancel_through_the_exec_service(
+    redis_proc: RedisProc, tmp_path: Path
+) -> None:
+    async with (
+        Emulator(symbols=[SYMBOL]) as ex,
+        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+    ):
         assert svc.em is not None
         intent = await resting(svc.em)
         async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:
             assert remote.snapshot is not None
             order = await remote.submit(intent)
             assert isinstance(order, TrackedOrder)
-            assert order.state.live and order.order_id
+            assert order.state.live
+            assert order.order_id
             key = f"mm1:{remote.boot}:2"  # seq 1 was the hello
             assert order.external_oid == external_oid_for(ACCOUNT, key)
-            assert remote.owns(OrderUpdate(order_id=order.order_id, external_oid=order.external_oid,
-                symbol=SYMBOL, side=1, order_type=1, price=order.price or 0, vol=order.vol,
-                deal_vol=0, deal_avg_price=0, state=2))
+            assert remote.owns(
+                OrderUpdate(
+                    order_id=order.order_id,
+                    external_oid=order.external_oid,
+                    symbol=SYMBOL,
+                    side=1,
+                    order_type=1,
+                    price=order.price or 0,
+                    vol=order.vol,
+                    deal_vol=0,
+                    deal_avg_price=0,
+                    state=2,
+                )
+            )
             await remote.submit(CancelOrder(symbol=SYMBOL, order_id=order.order_id))
             await _next_update(remote, order.external_oid, 4)
         assert ex.truth.order_count(order.external_oid) == 1
@@ -72,7 +95,10 @@ async def test_place_and_cancel_through_the_exec_service(redis_proc: RedisProc, 
 async def test_cancel_all_of_one_strategy_leaves_the_other_strategys_orders(
     redis_proc: RedisProc, tmp_path: Path
 ) -> None:
-    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+    async with (
+        Emulator(symbols=[SYMBOL]) as ex,
+        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+    ):
         assert svc.em is not None
         intent = await resting(svc.em)
         async with (
@@ -81,16 +107,21 @@ async def test_cancel_all_of_one_strategy_leaves_the_other_strategys_orders(
         ):
             oa = await a.submit(intent)
             ob = await b.submit(intent)
-            assert isinstance(oa, TrackedOrder) and isinstance(ob, TrackedOrder)
+            assert isinstance(oa, TrackedOrder)
+            assert isinstance(ob, TrackedOrder)
             assert oa.external_oid != ob.external_oid
             await a.submit(CancelAll(symbol=SYMBOL))
             await _next_update(a, oa.external_oid, 4)
             live = {o.external_oid for o in svc.em.open_orders}
-            assert ob.external_oid in live and oa.external_oid not in live
+            assert ob.external_oid in live
+            assert oa.external_oid not in live
 
 
 async def test_risk_refusal_comes_back_as_an_error(redis_proc: RedisProc, tmp_path: Path) -> None:
-    async with Emulator(symbols=[SYMBOL]) as ex, service(ex, redis_proc.url, tmp_path / "j.db") as svc:
+    async with (
+        Emulator(symbols=[SYMBOL]) as ex,
+        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+    ):
         assert svc.em is not None
         intent = await resting(svc.em, vol=10**9)
         async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:

@@ -46,8 +46,12 @@ from mexc_futures.model.intents import (
 from mexc_futures.model.orders import OrderState, TrackedOrder
 
 ORDER = PlaceOrder(
-    symbol="BTC_USDT", side=TradeSide.OPEN_LONG, kind=OrderKind.LIMIT, vol=Decimal(2),
-    price=Decimal("100.5"), leverage=10,
+    symbol="BTC_USDT",
+    side=TradeSide.OPEN_LONG,
+    kind=OrderKind.LIMIT,
+    vol=Decimal(2),
+    price=Decimal("100.5"),
+    leverage=10,
 )
 
 
@@ -61,18 +65,22 @@ def test_lease_executes_only_while_held_and_confirmed() -> None:
     lease = Lease(ttl_s=5.0, token="t")
     assert not lease.may_execute(0.0)
     lease.apply(LeaseEvent.REFUSED, 0.0, "other")
-    assert lease.state is LeaseState.WAITING and lease.holder == "other"
+    assert lease.state is LeaseState.WAITING
+    assert lease.holder == "other"
     lease.apply(LeaseEvent.ACQUIRED, 1.0)
-    assert lease.may_execute(1.0) and lease.may_execute(4.9)
+    assert lease.may_execute(1.0)
+    assert lease.may_execute(4.9)
     assert not lease.may_execute(5.0)  # 20 % margin before the server could drop it
     lease.apply(LeaseEvent.UNREACHABLE, 2.0)
-    assert lease.state is LeaseState.STALE and not lease.may_execute(2.0)
+    assert lease.state is LeaseState.STALE
+    assert not lease.may_execute(2.0)
     lease.apply(LeaseEvent.RENEWED, 3.0)
     assert lease.may_execute(3.0)
     lease.apply(LeaseEvent.REFUSED, 4.0, "b")
     assert lease.state is LeaseState.LOST
     lease.apply(LeaseEvent.ACQUIRED, 5.0)  # never back from lost
-    assert lease.state is LeaseState.LOST and not lease.may_execute(5.0)
+    assert lease.state is LeaseState.LOST
+    assert not lease.may_execute(5.0)
     with pytest.raises(IllegalLeaseEvent):
         Lease(ttl_s=1.0, token="t").apply(LeaseEvent.RENEWED, 0.0)
 
@@ -91,7 +99,10 @@ def test_the_external_oid_is_what_the_journal_derives(tmp_path: Path) -> None:
     assert len(external_oid_for("main", key)) == 32
     assert external_oid_for("main", key) != external_oid_for("other", key)
     own = IntentEnvelope(
-        id="mm:ab12:8", strategy="mm", sent_ms=0, expires_ms=1,
+        id="mm:ab12:8",
+        strategy="mm",
+        sent_ms=0,
+        expires_ms=1,
         intent=PlaceOrder(**{**_fields(ORDER), "client_key": "quote-1"}),
     )
     assert intent_key(own) == "mm:key:quote-1"  # the strategy's own key: stable across boots
@@ -106,10 +117,16 @@ def test_keyed_sets_the_key_on_orders_batches_and_conditionals() -> None:
     batch = keyed(PlaceBatch(orders=(ORDER, ORDER)), "k")
     assert isinstance(batch, PlaceBatch)
     assert [o.client_key for o in batch.orders] == ["k/0", "k/1"]
-    trig = PlaceTrigger(symbol="BTC_USDT", side=TradeSide.OPEN_LONG, vol=Decimal(1),
-                        trigger_price=Decimal(1), when=TriggerWhen.RISES_TO)
+    trig = PlaceTrigger(
+        symbol="BTC_USDT",
+        side=TradeSide.OPEN_LONG,
+        vol=Decimal(1),
+        trigger_price=Decimal(1),
+        when=TriggerWhen.RISES_TO,
+    )
     keyed_trig = keyed(trig, "k")
-    assert isinstance(keyed_trig, PlaceTrigger) and keyed_trig.client_key == "k"
+    assert isinstance(keyed_trig, PlaceTrigger)
+    assert keyed_trig.client_key == "k"
     cancel = CancelOrder(symbol="BTC_USDT", order_id="1")
     assert keyed(cancel, "k") is cancel
 
@@ -119,20 +136,41 @@ def test_envelopes_and_events_round_trip() -> None:
     assert decode_intent(encode(env)) == env
     hello = IntentEnvelope(id="s:b:2", strategy="s", sent_ms=1, expires_ms=2)
     assert decode_intent(encode(hello)).intent is None
-    fill = Fill(fill_id="1", order_id="2", symbol="BTC_USDT", side=1, vol=Decimal(1),
-                price=Decimal("1.5"), fee=Decimal(0), fee_currency="USDT", profit=Decimal(0),
-                is_taker=True, time=3)
+    fill = Fill(
+        fill_id="1",
+        order_id="2",
+        symbol="BTC_USDT",
+        side=1,
+        vol=Decimal(1),
+        price=Decimal("1.5"),
+        fee=Decimal(0),
+        fee_currency="USDT",
+        profit=Decimal(0),
+        is_taker=True,
+        time=3,
+    )
     assert decode_event(encode(fill)) == fill
     assert decode_event(encode(KillSwitchTripped(reason="r"))) == KillSwitchTripped(reason="r")
 
 
 def test_outcomes_become_results_or_the_same_errors() -> None:
-    order = TrackedOrder(external_oid="mf1", symbol="BTC_USDT", side=1, kind=1, vol=Decimal(1),
-                         price=Decimal(2), state=OrderState.OPEN, order_id="9")
+    order = TrackedOrder(
+        external_oid="mf1",
+        symbol="BTC_USDT",
+        side=1,
+        kind=1,
+        vol=Decimal(1),
+        price=Decimal(2),
+        state=OrderState.OPEN,
+        order_id="9",
+    )
     back = result_of(decode_event(encode(success("i", order))))  # type: ignore[arg-type]
-    assert isinstance(back, TrackedOrder) and back.order_id == "9" and back.state is OrderState.OPEN
+    assert isinstance(back, TrackedOrder)
+    assert back.order_id == "9"
+    assert back.state is OrderState.OPEN
     batch = result_of(success("i", [order, order]))
-    assert isinstance(batch, list) and len(batch) == 2
+    assert isinstance(batch, list)
+    assert len(batch) == 2
     assert result_of(success("i", None)) is None
     with pytest.raises(KillSwitchActive):
         result_of(failure("i", KillSwitchActive("tripped")))

@@ -1,0 +1,168 @@
+"""B6 (design record-replay-bus.md §2.7): the kill switch through the bus and without it.
+
+``mexc-futures kill --bus URL`` (a real CLI process) reaches the exec service, which cancels
+everything and verifies; strategies get ``KillSwitchTripped`` and their next order is refused; the
+latch is mirrored to ``mx:kill:{account}`` and survives an exec-service restart and a Redis that
+lost its data, until ``kill --reset``. With Redis stopped, ``kill --direct`` works over REST and
+stops the running exec service through the shared journal (reliability D1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from mexc_futures.bus.control import read_mirror
+from mexc_futures.bus.execservice import connect
+from mexc_futures.bus.remote import RemoteExecutor
+from mexc_futures.cli.common import Options
+from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.errors import KillSwitchActive
+from mexc_futures.model.events import KillSwitchTripped
+from mexc_futures.model.orders import TrackedOrder
+from tests.conftest import ROOT
+from tests.integration.bus.bus_helpers import ACCOUNT, service
+from tests.integration.bus.conftest import RedisProc
+from tests.integration.bus.test_exec_flow import resting_via_rest
+from tests.integration.execution.exec_helpers import SYMBOL
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def cli(ex: Emulator, state: Path, *args: str) -> tuple[int, str, str]:
+    env = dict(os.environ)
+    env["MEXC_API_KEY"] = ex.credentials.api_key
+    env["MEXC_API_SECRET"] = ex.credentials.secret
+    env["PYTHONPATH"] = f"{ROOT / 'src'}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mexc_futures.cli",
+        "--emulator-url",
+        ex.rest_url,
+        "--state-dir",
+        str(state),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def journal_of(ex: Emulator, state: Path) -> Path:
+    """The journal `kill --direct` latches for this emulator: the exec service uses it too."""
+    return Options(emulator_url=ex.rest_url, state_dir=state).journal_path
+
+
+async def _kill_event(remote: RemoteExecutor) -> KillSwitchTripped:
+    async def find() -> KillSwitchTripped:
+        async for event in remote.events():
+            if isinstance(event, KillSwitchTripped):
+                return event
+        raise AssertionError("unreachable")
+
+    return await asyncio.wait_for(find(), 15)
+
+
+async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
+    redis_proc: RedisProc, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    async with Emulator(seed=6, symbols=[SYMBOL]) as ex:
+        journal = journal_of(ex, state)
+        intent = await resting_via_rest(ex)
+        async with (
+            service(ex, redis_proc.url, journal),
+            RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote,
+        ):
+            order = await remote.submit(intent)
+            assert isinstance(order, TrackedOrder) and order.state.live
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reason", "b6")
+            assert code == 0, out + err
+            assert "TRIPPED by the exec service" in out and "(0 open)" in out
+            event = await _kill_event(remote)
+            assert event.reason == "b6"
+            assert [o for o in ex.truth.orders() if o["state"] in (1, 2)] == []  # none open
+            with pytest.raises(KillSwitchActive):
+                await remote.submit(intent)
+        async with connect_close(redis_proc.url) as r:
+            mirror = await read_mirror(r, ACCOUNT)
+        assert mirror is not None and mirror.reason == "b6"
+
+        # a Redis that lost everything: the restarted exec service mirrors the journal's latch
+        redis_proc.stop()
+        shutil.rmtree(redis_proc.dir / "appendonlydir", ignore_errors=True)
+        redis_proc.start()
+        async with service(ex, redis_proc.url, journal) as svc:
+            assert svc.em is not None and svc.em.kill_switch.tripped
+            for _ in range(100):
+                async with connect_close(redis_proc.url) as r:
+                    mirror = await read_mirror(r, ACCOUNT)
+                if mirror is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert mirror is not None and mirror.reason == "b6"
+            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+                assert remote.snapshot is not None and remote.snapshot.kill is not None
+                with pytest.raises(KillSwitchActive):
+                    await remote.submit(intent)
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reset")
+            assert code == 0, out + err
+            assert "re-armed by the exec service" in out
+            assert not svc.em.kill_switch.tripped
+            async with connect_close(redis_proc.url) as r:
+                assert await read_mirror(r, ACCOUNT) is None
+            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+                again = await remote.submit(intent)
+                assert isinstance(again, TrackedOrder) and again.state.live
+
+
+async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
+    redis_proc: RedisProc, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    async with Emulator(seed=7, symbols=[SYMBOL]) as ex:
+        journal = journal_of(ex, state)
+        intent = await resting_via_rest(ex)
+        async with service(ex, redis_proc.url, journal) as svc:
+            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+                order = await remote.submit(intent)
+                assert isinstance(order, TrackedOrder) and order.state.live
+            redis_proc.stop()
+            # through the bus first: unreachable, so it says so and kills directly
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url)
+            assert code == 0, out + err
+            assert "bus unreachable" in err and "direct path" in err
+            assert "pid" in out and "stopped after" in out  # the exec service acknowledged (D1)
+            assert svc.em is not None and svc.em.kill_switch.tripped
+            code, out, err = await cli(ex, state, "kill", "--direct")
+            assert code == 0, out + err
+            assert "(0 open)" in out
+            redis_proc.start()
+            for _ in range(200):  # back: the latch reaches the mirror
+                async with connect_close(redis_proc.url) as r:
+                    mirror = await read_mirror(r, ACCOUNT)
+                if mirror is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert mirror is not None
+
+
+class connect_close:  # noqa: N801  # an async context manager around connect()
+    def __init__(self, url: str) -> None:
+        self.r = connect(url)
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]
+        return self.r
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.r.aclose()
