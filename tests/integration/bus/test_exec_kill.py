@@ -85,10 +85,12 @@ async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
             RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote,
         ):
             order = await remote.submit(intent)
-            assert isinstance(order, TrackedOrder) and order.state.live
+            assert isinstance(order, TrackedOrder)
+            assert order.state.live
             code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reason", "b6")
             assert code == 0, out + err
-            assert "TRIPPED by the exec service" in out and "(0 open)" in out
+            assert "TRIPPED by the exec service" in out
+            assert "(0 open)" in out
             event = await _kill_event(remote)
             assert event.reason == "b6"
             assert [o for o in ex.truth.orders() if o["state"] in (1, 2)] == []  # none open
@@ -96,23 +98,27 @@ async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
                 await remote.submit(intent)
         async with connect_close(redis_proc.url) as r:
             mirror = await read_mirror(r, ACCOUNT)
-        assert mirror is not None and mirror.reason == "b6"
+        assert mirror is not None
+        assert mirror.reason == "b6"
 
         # a Redis that lost everything: the restarted exec service mirrors the journal's latch
         redis_proc.stop()
         shutil.rmtree(redis_proc.dir / "appendonlydir", ignore_errors=True)
         redis_proc.start()
         async with service(ex, redis_proc.url, journal) as svc:
-            assert svc.em is not None and svc.em.kill_switch.tripped
+            assert svc.em is not None
+            assert svc.em.kill_switch.tripped
             for _ in range(100):
                 async with connect_close(redis_proc.url) as r:
                     mirror = await read_mirror(r, ACCOUNT)
                 if mirror is not None:
                     break
                 await asyncio.sleep(0.05)
-            assert mirror is not None and mirror.reason == "b6"
+            assert mirror is not None
+            assert mirror.reason == "b6"
             async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
-                assert remote.snapshot is not None and remote.snapshot.kill is not None
+                assert remote.snapshot is not None
+                assert remote.snapshot.kill is not None
                 with pytest.raises(KillSwitchActive):
                     await remote.submit(intent)
             code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reset")
@@ -123,7 +129,8 @@ async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
                 assert await read_mirror(r, ACCOUNT) is None
             async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
                 again = await remote.submit(intent)
-                assert isinstance(again, TrackedOrder) and again.state.live
+                assert isinstance(again, TrackedOrder)
+                assert again.state.live
 
 
 async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
@@ -136,14 +143,18 @@ async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
         async with service(ex, redis_proc.url, journal) as svc:
             async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
                 order = await remote.submit(intent)
-                assert isinstance(order, TrackedOrder) and order.state.live
+                assert isinstance(order, TrackedOrder)
+                assert order.state.live
             redis_proc.stop()
             # through the bus first: unreachable, so it says so and kills directly
             code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url)
             assert code == 0, out + err
-            assert "bus unreachable" in err and "direct path" in err
-            assert "pid" in out and "stopped after" in out  # the exec service acknowledged (D1)
-            assert svc.em is not None and svc.em.kill_switch.tripped
+            assert "bus unreachable" in err
+            assert "direct path" in err
+            assert "pid" in out
+            assert "stopped after" in out
+            assert svc.em is not None
+            assert svc.em.kill_switch.tripped
             code, out, err = await cli(ex, state, "kill", "--direct")
             assert code == 0, out + err
             assert "(0 open)" in out
@@ -157,7 +168,7 @@ async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
             assert mirror is not None
 
 
-class connect_close:  # noqa: N801  # an async context manager around connect()
+class connect_close:  # an async context manager around connect()
     def __init__(self, url: str) -> None:
         self.r = connect(url)
 

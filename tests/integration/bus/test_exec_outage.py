@@ -64,7 +64,8 @@ async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_withou
 
             collector = asyncio.create_task(collect())
             a = await remote.submit(intent)
-            assert isinstance(a, TrackedOrder) and a.order_id
+            assert isinstance(a, TrackedOrder)
+            assert a.order_id
 
             redis_proc.stop()
             await _until(lambda: health == ["bus_down"] and not svc.bus_up, "bus_down")
@@ -84,7 +85,8 @@ async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_withou
             await _until(lambda: health == ["bus_down", "bus_up"] and svc.bus_up, "bus_up")
             await _until(lambda: svc.lease.state is LeaseState.HELD, "lease held again")
             c = await remote.submit(intent)
-            assert isinstance(c, TrackedOrder) and c.order_id
+            assert isinstance(c, TrackedOrder)
+            assert c.order_id
             await _until(
                 lambda: any(e.external_oid == a.external_oid and e.state == 4 for e in events),
                 "the cancel made during the outage",
