@@ -44,7 +44,6 @@ FLOOR = {
     "execution": 3,
     "strategy": 4,
     "recording": 4,  # record/replay (#17): the market-data stack with a tap, recorded frames back
-    "bus": 4,  # #18: Redis Streams (exec service, remote executor) on execution and marketdata
     "backtest": 5,  # #17: strategy sessions against an emulator playing a recording
     "cli": 6,
     "testing": 5,

@@ -1,4 +1,4 @@
-"""Redis keys of the execution side of the bus (issue #18; design record-replay-bus.md §2.5).
+"""Redis keys of the execution side of the bus (issue #18; design §2.5), from ``bus.names``.
 
 * ``mx:ord:{account}:intents`` — intents of every strategy trading ``account`` (consumer group
   ``exec``; the exec service holding the lease reads it).
@@ -15,8 +15,10 @@ Every stream is trimmed when written (``MAXLEN ~``): nothing on the bus grows wi
 
 from __future__ import annotations
 
+from mexc_futures.bus import names
+
 #: The consumer group of the exec service on the intents stream.
-GROUP = "exec"
+GROUP = names.EXEC_GROUP
 #: Approximate bound of the intents stream (entries).
 INTENTS_MAXLEN = 100_000
 #: Approximate bound of each strategy's events stream (entries).
@@ -28,33 +30,33 @@ REPLY_TTL_S = 60
 
 
 def intents_key(account: str) -> str:
-    """Stream of intents for ``account``."""
-    return f"mx:ord:{account}:intents"
+    """Stream of intents for ``account`` (``names.intents``)."""
+    return names.intents(account)
 
 
 def events_key(account: str, strategy: str) -> str:
-    """Stream of outcomes and account events for one strategy."""
-    return f"mx:ord:{account}:events:{strategy}"
+    """Stream of outcomes and account events for one strategy (``names.events``)."""
+    return names.events(account, strategy)
 
 
 def lease_key(account: str) -> str:
-    """The exec service's leader lease."""
-    return f"mx:lease:{account}"
+    """The exec service's leader lease (``names.lease``)."""
+    return names.lease(account)
 
 
 def kill_key(account: str) -> str:
-    """The kill-switch latch mirror."""
-    return f"mx:kill:{account}"
+    """The kill-switch latch mirror (``names.kill``)."""
+    return names.kill(account)
 
 
 def ctl_key(account: str) -> str:
-    """Stream of operator commands."""
-    return f"mx:ctl:{account}"
+    """Stream of operator commands (``names.control``)."""
+    return names.control(account)
 
 
 def reply_key(account: str, req: str) -> str:
     """List the answer to command ``req`` is pushed to."""
-    return f"mx:ctl:{account}:reply:{req}"
+    return f"{names.control(account)}:reply:{req}"
 
 
 __all__ = [

@@ -19,9 +19,9 @@ from mexc_futures.emulator.server.faults import Delay
 from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.execution.journal import Journal
 from mexc_futures.model.orders import TrackedOrder
+from mexc_futures.testing.services import RedisServer
 from tests.conftest import ROOT
 from tests.integration.bus.bus_helpers import ACCOUNT
-from tests.integration.bus.conftest import RedisProc
 from tests.integration.execution.exec_helpers import SYMBOL
 
 pytestmark = pytest.mark.timeout(90)
@@ -65,13 +65,13 @@ async def _intent(ex: Emulator):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("point", ["read", "answered", "in_flight"])
 async def test_b5_exec_service_killed_mid_intent_sends_it_exactly_once(
-    redis_proc: RedisProc, tmp_path: Path, point: str
+    redis_aof: RedisServer, tmp_path: Path, point: str
 ) -> None:
     journal = tmp_path / "j.db"
     async with Emulator(seed=5, symbols=[SYMBOL]) as ex:
         intent = await _intent(ex)
-        first = await _child(ex, redis_proc.url, journal, point if point != "in_flight" else "none")
-        async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm", result_timeout=45) as remote:
+        first = await _child(ex, redis_aof.url, journal, point if point != "in_flight" else "none")
+        async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm", result_timeout=45) as remote:
             if point == "in_flight":  # the venue takes the order but its answer never comes
                 ex.faults.add(Delay(seconds=30, execute=True, endpoints=("create",), count=1))
             pending = asyncio.create_task(remote.submit(intent))
@@ -91,7 +91,7 @@ async def test_b5_exec_service_killed_mid_intent_sends_it_exactly_once(
                 await first.wait()
             ex.faults.clear()
             assert ex.truth.order_count(oid) == (0 if point == "read" else 1)
-            second = await _child(ex, redis_proc.url, journal, "none")
+            second = await _child(ex, redis_aof.url, journal, "none")
             try:
                 order = await asyncio.wait_for(pending, 40)
             finally:

@@ -18,8 +18,8 @@ from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import CancelAll, CancelOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.orders import TrackedOrder
+from mexc_futures.testing.services import RedisServer
 from tests.integration.bus.bus_helpers import ACCOUNT, service
-from tests.integration.bus.conftest import RedisProc
 from tests.integration.execution.exec_helpers import SYMBOL, rest_for, resting
 
 pytestmark = pytest.mark.asyncio
@@ -57,15 +57,15 @@ async def _next_update(
 
 
 async def test_place_and_cancel_through_the_exec_service(
-    redis_proc: RedisProc, tmp_path: Path
+    redis_aof: RedisServer, tmp_path: Path
 ) -> None:
     async with (
         Emulator(symbols=[SYMBOL]) as ex,
-        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+        service(ex, redis_aof.url, tmp_path / "j.db") as svc,
     ):
         assert svc.em is not None
         intent = await resting(svc.em)
-        async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:
+        async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm1") as remote:
             assert remote.snapshot is not None
             order = await remote.submit(intent)
             assert isinstance(order, TrackedOrder)
@@ -93,17 +93,17 @@ async def test_place_and_cancel_through_the_exec_service(
 
 
 async def test_cancel_all_of_one_strategy_leaves_the_other_strategys_orders(
-    redis_proc: RedisProc, tmp_path: Path
+    redis_aof: RedisServer, tmp_path: Path
 ) -> None:
     async with (
         Emulator(symbols=[SYMBOL]) as ex,
-        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+        service(ex, redis_aof.url, tmp_path / "j.db") as svc,
     ):
         assert svc.em is not None
         intent = await resting(svc.em)
         async with (
-            RemoteExecutor(redis_proc.url, ACCOUNT, "a") as a,
-            RemoteExecutor(redis_proc.url, ACCOUNT, "b") as b,
+            RemoteExecutor(redis_aof.url, ACCOUNT, "a") as a,
+            RemoteExecutor(redis_aof.url, ACCOUNT, "b") as b,
         ):
             oa = await a.submit(intent)
             ob = await b.submit(intent)
@@ -117,13 +117,13 @@ async def test_cancel_all_of_one_strategy_leaves_the_other_strategys_orders(
             assert oa.external_oid not in live
 
 
-async def test_risk_refusal_comes_back_as_an_error(redis_proc: RedisProc, tmp_path: Path) -> None:
+async def test_risk_refusal_comes_back_as_an_error(redis_aof: RedisServer, tmp_path: Path) -> None:
     async with (
         Emulator(symbols=[SYMBOL]) as ex,
-        service(ex, redis_proc.url, tmp_path / "j.db") as svc,
+        service(ex, redis_aof.url, tmp_path / "j.db") as svc,
     ):
         assert svc.em is not None
         intent = await resting(svc.em, vol=10**9)
-        async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm1") as remote:
+        async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm1") as remote:
             with pytest.raises(RemoteRefused, match="risk gate"):
                 await remote.submit(intent)

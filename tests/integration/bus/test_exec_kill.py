@@ -25,9 +25,9 @@ from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.errors import KillSwitchActive
 from mexc_futures.model.events import KillSwitchTripped
 from mexc_futures.model.orders import TrackedOrder
+from mexc_futures.testing.services import RedisServer
 from tests.conftest import ROOT
 from tests.integration.bus.bus_helpers import ACCOUNT, service
-from tests.integration.bus.conftest import RedisProc
 from tests.integration.bus.test_exec_flow import resting_via_rest
 from tests.integration.execution.exec_helpers import SYMBOL
 
@@ -74,20 +74,20 @@ async def _kill_event(remote: RemoteExecutor) -> KillSwitchTripped:
 
 
 async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
-    redis_proc: RedisProc, tmp_path: Path
+    redis_aof: RedisServer, tmp_path: Path
 ) -> None:
     state = tmp_path / "state"
     async with Emulator(seed=6, symbols=[SYMBOL]) as ex:
         journal = journal_of(ex, state)
         intent = await resting_via_rest(ex)
         async with (
-            service(ex, redis_proc.url, journal),
-            RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote,
+            service(ex, redis_aof.url, journal),
+            RemoteExecutor(redis_aof.url, ACCOUNT, "mm") as remote,
         ):
             order = await remote.submit(intent)
             assert isinstance(order, TrackedOrder)
             assert order.state.live
-            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reason", "b6")
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_aof.url, "--reason", "b6")
             assert code == 0, out + err
             assert "TRIPPED by the exec service" in out
             assert "(0 open)" in out
@@ -96,58 +96,58 @@ async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
             assert [o for o in ex.truth.orders() if o["state"] in (1, 2)] == []  # none open
             with pytest.raises(KillSwitchActive):
                 await remote.submit(intent)
-        async with connect_close(redis_proc.url) as r:
+        async with connect_close(redis_aof.url) as r:
             mirror = await read_mirror(r, ACCOUNT)
         assert mirror is not None
         assert mirror.reason == "b6"
 
         # a Redis that lost everything: the restarted exec service mirrors the journal's latch
-        redis_proc.stop()
-        shutil.rmtree(redis_proc.dir / "appendonlydir", ignore_errors=True)
-        redis_proc.start()
-        async with service(ex, redis_proc.url, journal) as svc:
+        redis_aof.stop()
+        shutil.rmtree(redis_aof.directory / "appendonlydir", ignore_errors=True)
+        redis_aof.start()
+        async with service(ex, redis_aof.url, journal) as svc:
             assert svc.em is not None
             assert svc.em.kill_switch.tripped
             for _ in range(100):
-                async with connect_close(redis_proc.url) as r:
+                async with connect_close(redis_aof.url) as r:
                     mirror = await read_mirror(r, ACCOUNT)
                 if mirror is not None:
                     break
                 await asyncio.sleep(0.05)
             assert mirror is not None
             assert mirror.reason == "b6"
-            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+            async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm") as remote:
                 assert remote.snapshot is not None
                 assert remote.snapshot.kill is not None
                 with pytest.raises(KillSwitchActive):
                     await remote.submit(intent)
-            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url, "--reset")
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_aof.url, "--reset")
             assert code == 0, out + err
             assert "re-armed by the exec service" in out
             assert not svc.em.kill_switch.tripped
-            async with connect_close(redis_proc.url) as r:
+            async with connect_close(redis_aof.url) as r:
                 assert await read_mirror(r, ACCOUNT) is None
-            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+            async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm") as remote:
                 again = await remote.submit(intent)
                 assert isinstance(again, TrackedOrder)
                 assert again.state.live
 
 
 async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
-    redis_proc: RedisProc, tmp_path: Path
+    redis_aof: RedisServer, tmp_path: Path
 ) -> None:
     state = tmp_path / "state"
     async with Emulator(seed=7, symbols=[SYMBOL]) as ex:
         journal = journal_of(ex, state)
         intent = await resting_via_rest(ex)
-        async with service(ex, redis_proc.url, journal) as svc:
-            async with RemoteExecutor(redis_proc.url, ACCOUNT, "mm") as remote:
+        async with service(ex, redis_aof.url, journal) as svc:
+            async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm") as remote:
                 order = await remote.submit(intent)
                 assert isinstance(order, TrackedOrder)
                 assert order.state.live
-            redis_proc.stop()
+            redis_aof.stop()
             # through the bus first: unreachable, so it says so and kills directly
-            code, out, err = await cli(ex, state, "kill", "--bus", redis_proc.url)
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_aof.url)
             assert code == 0, out + err
             assert "bus unreachable" in err
             assert "direct path" in err
@@ -158,9 +158,9 @@ async def test_b6_kill_direct_with_redis_stopped_stops_the_exec_service(
             code, out, err = await cli(ex, state, "kill", "--direct")
             assert code == 0, out + err
             assert "(0 open)" in out
-            redis_proc.start()
+            redis_aof.start()
             for _ in range(200):  # back: the latch reaches the mirror
-                async with connect_close(redis_proc.url) as r:
+                async with connect_close(redis_aof.url) as r:
                     mirror = await read_mirror(r, ACCOUNT)
                 if mirror is not None:
                     break

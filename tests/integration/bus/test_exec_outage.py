@@ -22,8 +22,8 @@ from mexc_futures.execution.journal import Journal
 from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import CancelOrder
 from mexc_futures.model.orders import TrackedOrder
+from mexc_futures.testing.services import RedisServer
 from tests.integration.bus.bus_helpers import ACCOUNT, service
-from tests.integration.bus.conftest import RedisProc
 from tests.integration.bus.test_exec_flow import resting_via_rest
 from tests.integration.execution.exec_helpers import SYMBOL
 
@@ -42,19 +42,19 @@ async def _until(check, what: str, wait_s: float = 15.0) -> None:  # type: ignor
 
 
 async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_without_duplicates(
-    redis_proc: RedisProc, tmp_path: Path
+    redis_aof: RedisServer, tmp_path: Path
 ) -> None:
     journal = tmp_path / "j.db"
     health: list[str] = []
     events: list[OrderUpdate] = []
     async with (
         Emulator(seed=8, symbols=[SYMBOL]) as ex,
-        service(ex, redis_proc.url, journal) as svc,
+        service(ex, redis_aof.url, journal) as svc,
     ):
         assert svc.em is not None
         intent = await resting_via_rest(ex)
         async with RemoteExecutor(
-            redis_proc.url, ACCOUNT, "mm", on_health=lambda kind, text: health.append(kind)
+            redis_aof.url, ACCOUNT, "mm", on_health=lambda kind, text: health.append(kind)
         ) as remote:
 
             async def collect() -> None:
@@ -67,7 +67,7 @@ async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_withou
             assert isinstance(a, TrackedOrder)
             assert a.order_id
 
-            redis_proc.stop()
+            redis_aof.stop()
             await _until(lambda: health == ["bus_down"] and not svc.bus_up, "bus_down")
             down_at = len(ex.rest.calls)
             with pytest.raises(BusDown, match="not submitted"):
@@ -81,7 +81,7 @@ async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_withou
             assert "open_orders" in during or "open_orders_symbol" in during, during
             assert svc.lease.state is LeaseState.STALE
 
-            redis_proc.start()
+            redis_aof.start()
             await _until(lambda: health == ["bus_down", "bus_up"] and svc.bus_up, "bus_up")
             await _until(lambda: svc.lease.state is LeaseState.HELD, "lease held again")
             c = await remote.submit(intent)
@@ -101,7 +101,7 @@ async def test_b7_redis_down_nothing_submitted_reconciling_goes_on_resume_withou
         j.close()
         assert oids == [a.external_oid, c.external_oid]  # B was never submitted
         assert ex.truth.external_oid_counts() == {a.external_oid: 1, c.external_oid: 1}
-        r = connect(redis_proc.url)
+        r = connect(redis_aof.url)
         try:
             pending = await r.xpending(intents_key(ACCOUNT), GROUP)
             assert pending["pending"] == 0
