@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -79,6 +80,7 @@ from mexc_futures.bus.ordkeys import (
     reply_key,
 )
 from mexc_futures.bus.owners import Owners
+from mexc_futures.bus.url import ENV_PASSWORD, BusURL, parse_bus_url
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.journal import DuplicateIntent
@@ -110,16 +112,33 @@ class LeaseBusy(MexcError):
     """Another exec service holds the account's lease."""
 
 
-def connect(url: str) -> Redis:
-    """A redis-py asyncio client for ``url`` that fails fast (the service does its own
-    reconnecting, so an outage is seen at once instead of after redis-py's retries)."""
+def connect(url: str | BusURL) -> Redis:
+    """A redis-py asyncio client for ``url`` (a ``BusURL``, or text parsed as ``--bus``) that
+    fails fast: the exec service and the remote executor do their own reconnecting, so an outage
+    is seen at once instead of after redis-py's retries."""
     from redis.asyncio import Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    return Redis.from_url(
-        url, socket_connect_timeout=1.0, socket_timeout=5.0, retry=Retry(NoBackoff(), 0)
+    u = bus_url(url)
+    return Redis(
+        host=u.host,
+        port=u.port,
+        db=u.db,
+        username=u.username,
+        password=u.password,
+        ssl=u.tls,
+        socket_connect_timeout=1.0,
+        socket_timeout=5.0,
+        retry=Retry(NoBackoff(), 0),
     )
+
+
+def bus_url(url: str | BusURL) -> BusURL:
+    """``url`` as a ``BusURL`` (its password, if any, from ``MEXC_BUS_PASSWORD``)."""
+    if isinstance(url, BusURL):
+        return url
+    return parse_bus_url(url, password=os.environ.get(ENV_PASSWORD) or None)
 
 
 class ExecService:
@@ -127,7 +146,7 @@ class ExecService:
 
     def __init__(
         self,
-        url: str,
+        url: str | BusURL,
         account: str,
         *,
         manager: Callable[[], AbstractAsyncContextManager[ExecutionManager]],
@@ -635,4 +654,4 @@ async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-__all__ = ["ExecService", "LeaseBusy", "connect"]
+__all__ = ["ExecService", "LeaseBusy", "bus_url", "connect"]

@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from mexc_futures.bus.execservice import connect
+from mexc_futures.bus.execservice import bus_url, connect
 from mexc_futures.bus.intents import (
     IntentEnvelope,
     Outcome,
@@ -50,6 +50,7 @@ from mexc_futures.bus.intents import (
     result_of,
 )
 from mexc_futures.bus.ordkeys import INTENTS_MAXLEN, events_key, intents_key
+from mexc_futures.bus.url import BusURL
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.model.events import AccountEvent, OrderUpdate
@@ -78,7 +79,7 @@ class RemoteExecutor:
 
     def __init__(
         self,
-        url: str,
+        url: str | BusURL,
         account: str,
         strategy: str,
         *,
@@ -90,7 +91,7 @@ class RemoteExecutor:
         origin: Callable[[], float | None] | None = None,
         block_ms: int = 500,
     ) -> None:
-        self.url = url
+        self.url = bus_url(url)
         self.account = check_name("account", account)
         self.strategy = check_name("strategy", strategy)
         self.clock = clock
@@ -134,7 +135,7 @@ class RemoteExecutor:
         try:
             self._last = await self._tail()
         except _redis_errors() as e:
-            raise BusDown(f"cannot reach the bus at {_safe(self.url)}: {e}") from None
+            raise BusDown(f"cannot reach the bus at {self.url}: {e}") from None
         self._set_up(True)
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
         if hello:
@@ -278,23 +279,14 @@ class RemoteExecutor:
             return
         if up:
             if self._said_down:
-                self.on_health("bus_up", f"bus back at {_safe(self.url)}: intents flow again")
+                self.on_health("bus_up", f"bus back at {self.url}: intents flow again")
         else:
             self._said_down = True
             self.on_health(
                 "bus_down",
-                f"bus unreachable at {_safe(self.url)} ({why}): intents are refused, nothing is "
+                f"bus unreachable at {self.url} ({why}): intents are refused, nothing is "
                 "submitted until it is back; the exec service keeps reconciling",
             )
-
-
-def _safe(url: str) -> str:
-    """``url`` without a password."""
-    head, sep, tail = url.partition("@")
-    if not sep:
-        return url
-    scheme, _, _ = head.partition("://")
-    return f"{scheme}://***@{tail}"
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:

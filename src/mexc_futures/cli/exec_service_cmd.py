@@ -17,11 +17,10 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import click
 
-from mexc_futures.bus.execservice import ExecService, LeaseBusy
-from mexc_futures.bus.intents import check_name, exec_session
 from mexc_futures.cli.common import (
     CliError,
     Options,
@@ -45,10 +44,9 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--bus",
     "bus_url",
-    envvar="MEXC_BUS_URL",
     metavar="URL",
-    required=True,
-    help="Redis to serve, e.g. redis://127.0.0.1:6379/0 [env MEXC_BUS_URL].",
+    help="Redis to serve, e.g. redis://127.0.0.1:6379/0 [env MEXC_BUS_URL; a password only in "
+    "MEXC_BUS_PASSWORD].",
 )
 @click.option(
     "--account",
@@ -82,7 +80,7 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @click.pass_context
 def exec_service(
     ctx: click.Context,
-    bus_url: str,
+    bus_url: str | None,
     account: str,
     symbols: tuple[str, ...],
     no_wait: bool,
@@ -103,7 +101,11 @@ def exec_service(
       mexc-futures --live exec-service --bus redis://127.0.0.1:6379/0 --account main
       mexc-futures --bus redis://127.0.0.1:6379/0 kill          # through this service
     """
+    from mexc_futures.bus.intents import check_name
+    from mexc_futures.cli.bus_cmds import resolve_bus
+
     opts = options(ctx)
+    bus = resolve_bus(bus_url)
     try:
         check_name("account", account)
     except ValueError as e:
@@ -119,7 +121,7 @@ def exec_service(
     except MexcError as exc:
         raise CliError(f"exec-service needs the account's API keys: {exc}") from None
     reason, handled, dups = run(
-        _serve(opts, bus_url, account, symbols, not no_wait, lease_ttl, duration, yes)
+        _serve(opts, bus, account, symbols, not no_wait, lease_ttl, duration, yes)
     )
     click.echo(
         f"exec-service {account}: {reason}; {handled} intent(s) carried out, {dups} redelivered "
@@ -129,7 +131,7 @@ def exec_service(
 
 async def _serve(
     opts: Options,
-    bus_url: str,
+    bus: Any,
     account: str,
     symbols: tuple[str, ...],
     wait: bool,
@@ -137,8 +139,11 @@ async def _serve(
     duration: float | None,
     yes: bool,
 ) -> tuple[str, int, int]:
+    from mexc_futures.bus.execservice import ExecService, LeaseBusy
+    from mexc_futures.bus.intents import exec_session
+
     async with open_target(opts, keys=True) as target:
-        confirm_live(target, f"serve account {account!r} from the bus at {bus_url}", yes)
+        confirm_live(target, f"serve account {account!r} from the bus at {bus}", yes)
         creds = target.credentials
         assert creds is not None  # nosec B101  # keys=True
         async with RestClient(target.env, creds) as rest:
@@ -164,7 +169,7 @@ async def _serve(
                     yield stream
 
             svc = ExecService(
-                bus_url,
+                bus,
                 account,
                 manager=manager,
                 private=private,

@@ -20,6 +20,7 @@ import click
 from mexc_futures.bus import control
 from mexc_futures.bus.execservice import connect
 from mexc_futures.bus.ordkeys import kill_key
+from mexc_futures.bus.url import BusURL
 from mexc_futures.cli.common import CliError, Options, emit_json, emulator_url
 
 #: How long to wait for the exec service's answer to a kill (it cancels and verifies first).
@@ -34,7 +35,7 @@ def can_go_direct(opts: Options) -> bool:
 
 
 async def bus_command(
-    url: str, account: str, cmd: str, *, reason: str = "operator", flatten: bool = False
+    url: BusURL, account: str, cmd: str, *, reason: str = "operator", flatten: bool = False
 ) -> tuple[control.Reply | None, str]:
     """Send ``cmd`` to the exec service; ``(reply, "")`` or ``(None, why it did not work)``."""
     from redis.exceptions import RedisError
@@ -55,7 +56,7 @@ async def bus_command(
             await redis.aclose()
 
 
-async def mirror_direct(url: str, account: str, state: str, reason: str) -> None:
+async def mirror_direct(url: BusURL, account: str, state: str, reason: str) -> None:
     """After a direct kill or reset, bring ``mx:kill:{account}`` in line (best effort: the
     journal is the truth and the exec service re-mirrors it when it starts)."""
     from redis.exceptions import RedisError

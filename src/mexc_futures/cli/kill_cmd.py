@@ -15,6 +15,9 @@ processes it stopped.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import click
 
 from mexc_futures.cli.common import (
@@ -25,7 +28,6 @@ from mexc_futures.cli.common import (
     options,
     run,
 )
-from mexc_futures.cli.kill_bus import bus_command, can_go_direct, mirror_direct, report_kill
 from mexc_futures.cli.state import kill_record
 from mexc_futures.execution.facade import ExecutionManager
 from mexc_futures.execution.journal import Journal, RunningSession
@@ -47,7 +49,6 @@ ACK_TIMEOUT = 10.0
 @click.option(
     "--bus",
     "bus_url",
-    envvar="MEXC_BUS_URL",
     metavar="URL",
     help="Kill through the account's exec service on this Redis (`exec-service`); falls back "
     "to --direct when the bus or the service does not answer [env MEXC_BUS_URL].",
@@ -88,8 +89,8 @@ def kill(
         raise click.UsageError("--reset and --status exclude each other.")
     if (reset or status) and flatten:
         raise click.UsageError("--flatten goes with a trip, not with --reset or --status.")
-    bus_url = None if direct else (bus_url or getattr(opts, "bus", None))
-    if bus_url and _via_bus(opts, bus_url, account, reset, status, reason, flatten, as_json):
+    bus: Any = None if direct else _bus(bus_url or getattr(opts, "bus", None))
+    if bus is not None and _via_bus(opts, bus, account, reset, status, reason, flatten, as_json):
         return
     if status or reset:
         rec = kill_record(opts)
@@ -100,8 +101,8 @@ def kill(
                 journal.event("kill_reset", None, "operator reset (cli)", 0)
             finally:
                 journal.close()
-            if bus_url:
-                run(mirror_direct(bus_url, account, "armed", ""))
+            if bus is not None:
+                run(_mirror(bus, account, "armed", ""))
         state = "armed" if reset or rec is None else rec.state
         info = {
             "state": state,
@@ -144,8 +145,8 @@ def kill(
             return left, held, stopped
 
     left, held, stopped = run(go())
-    if bus_url:
-        run(mirror_direct(bus_url, account, "tripped", reason))
+    if bus is not None:
+        run(_mirror(bus, account, "tripped", reason))
     silent = [r for r, took in stopped if took is None]
     if as_json:
         emit_json(
@@ -198,9 +199,24 @@ def kill(
         )
 
 
+def _bus(given: str | None) -> Any:
+    """The bus to kill through (``--bus``, ``MEXC_BUS_URL``), or None: the direct path."""
+    if not given and not os.environ.get("MEXC_BUS_URL"):
+        return None  # the default: no bus, nothing of it imported
+    from mexc_futures.cli.bus_cmds import resolve_bus
+
+    return resolve_bus(given)
+
+
+async def _mirror(bus: Any, account: str, state: str, reason: str) -> None:
+    from mexc_futures.cli.kill_bus import mirror_direct
+
+    await mirror_direct(bus, account, state, reason)
+
+
 def _via_bus(
     opts: Options,
-    url: str,
+    url: Any,
     account: str,
     reset: bool,
     status: bool,
@@ -210,6 +226,8 @@ def _via_bus(
 ) -> bool:
     """Carry the command out through the exec service; False: fall back to the direct path
     (said on stderr), after checking that it reaches the account."""
+    from mexc_futures.cli.kill_bus import bus_command, can_go_direct, report_kill
+
     cmd = "reset" if reset else "status" if status else "kill"
     reply, why = run(bus_command(url, account, cmd, reason=reason, flatten=flatten))
     if reply is not None and cmd == "kill":
