@@ -27,6 +27,18 @@ Market data (part A of #18):
                        router/``BookSync``, re-syncing from gateway snapshots on a sequence gap
 * ``status.py``     -- ``mexc-futures bus status``: stream lengths, groups, lag, pending, memory
 
-Execution over the bus (part B of #18: exec service, remote executor, lease, kill) lives in its
-own modules beside these and uses the same foundation.
+Execution over the bus (part B of #18; docs/bus.md "Execution over the bus"):
+
+* ``intents.py``    -- intent envelopes (id ``{strategy}:{boot}:{seq}``), outcomes, snapshots;
+                       the intent -> ``externalOid`` mapping (pure)
+* ``lease.py``      -- the leader lease state machine as a table, its Redis scripts (pure)
+* ``ordkeys.py``    -- the execution keys (from ``names.py``), stream bounds, reply lists
+* ``owners.py``     -- externalOid -> strategy, a table in the exec service's journal
+* ``control.py``    -- operator commands (kill, reset, status) and the kill-latch mirror
+* ``redisio.py``    -- I/O: a fail-fast redis client (the callers reconnect themselves)
+* ``execservice.py``-- I/O: ``ExecService`` (``mexc-futures exec-service``): lease, intents via
+                       XREADGROUP/XAUTOCLAIM, journal first, outcome before XACK; with the
+                       mixins ``exec_events.py`` (events to strategies) and ``exec_control.py``
+                       (kill mirror, commands)
+* ``remote.py``     -- I/O: ``RemoteExecutor``, the engine's ``Executor`` over the bus
 """

@@ -36,17 +36,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mexc_futures.bus import control
+from mexc_futures.bus.exec_control import ControlSide
+from mexc_futures.bus.exec_events import EventsOut
 from mexc_futures.bus.intents import (
     IntentEnvelope,
     Outcome,
@@ -71,33 +70,23 @@ from mexc_futures.bus.lease import (
 from mexc_futures.bus.ordkeys import (
     EVENTS_MAXLEN,
     GROUP,
-    REPLY_TTL_S,
-    ctl_key,
     events_key,
     intents_key,
-    kill_key,
     lease_key,
-    reply_key,
 )
 from mexc_futures.bus.owners import Owners
-from mexc_futures.bus.url import ENV_PASSWORD, BusURL, parse_bus_url
+from mexc_futures.bus.redisio import bus_url, connect, redis_errors
+from mexc_futures.bus.url import BusURL
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.journal import DuplicateIntent
 from mexc_futures.execution.probe import probe_symbol
 from mexc_futures.model.events import (
-    AccountEvent,
-    BalanceUpdate,
-    Fill,
     KillSwitchTripped,
-    OrderUpdate,
-    PositionUpdate,
 )
 from mexc_futures.model.intents import CancelAll, CancelOrder, PlaceBatch, PlaceOrder
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
     from mexc_futures.execution.facade import ExecutionManager
 
 log = logging.getLogger("mexc_futures.bus.exec")
@@ -112,36 +101,7 @@ class LeaseBusy(MexcError):
     """Another exec service holds the account's lease."""
 
 
-def connect(url: str | BusURL) -> Redis:
-    """A redis-py asyncio client for ``url`` (a ``BusURL``, or text parsed as ``--bus``) that
-    fails fast: the exec service and the remote executor do their own reconnecting, so an outage
-    is seen at once instead of after redis-py's retries."""
-    from redis.asyncio import Redis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    u = bus_url(url)
-    return Redis(
-        host=u.host,
-        port=u.port,
-        db=u.db,
-        username=u.username,
-        password=u.password,
-        ssl=u.tls,
-        socket_connect_timeout=1.0,
-        socket_timeout=5.0,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
-def bus_url(url: str | BusURL) -> BusURL:
-    """``url`` as a ``BusURL`` (its password, if any, from ``MEXC_BUS_PASSWORD``)."""
-    if isinstance(url, BusURL):
-        return url
-    return parse_bus_url(url, password=os.environ.get(ENV_PASSWORD) or None)
-
-
-class ExecService:
+class ExecService(EventsOut, ControlSide):
     """See the module docstring."""
 
     def __init__(
@@ -243,7 +203,7 @@ class ExecService:
                 raw: Any = None if got else await self.redis.get(key)
                 holder = raw.decode() if raw else ""
                 self._bus(True)
-            except _redis_errors() as e:
+            except redis_errors() as e:
                 self._bus(False, str(e))
                 self.lease.apply(LeaseEvent.UNREACHABLE, self.clock.monotonic())
                 await _sleep_or(stop, 1.0)
@@ -274,7 +234,7 @@ class ExecService:
             await asyncio.sleep(self.lease.renew_every)
             try:
                 got: Any = await self.redis.eval(RENEW_SCRIPT, 1, key, self.lease.token, ttl_ms)
-            except _redis_errors() as e:
+            except redis_errors() as e:
                 self.lease.apply(LeaseEvent.UNREACHABLE, self.clock.monotonic())
                 self._bus(False, str(e))
                 continue
@@ -291,9 +251,9 @@ class ExecService:
                     return
 
     async def _release(self) -> None:
-        with contextlib.suppress(*_redis_errors()):
+        with contextlib.suppress(*redis_errors()):
             await self.redis.eval(RELEASE_SCRIPT, 1, lease_key(self.account), self.lease.token)
-        with contextlib.suppress(*_redis_errors()):
+        with contextlib.suppress(*redis_errors()):
             await self.redis.aclose()
 
     def _bus(self, up: bool, why: str = "") -> None:
@@ -329,7 +289,7 @@ class ExecService:
                 for _, entries in reply or ():
                     for entry_id, fields in entries:
                         await self._handle(em, stream, entry_id, fields)
-            except _redis_errors() as e:
+            except redis_errors() as e:
                 self._bus(False, str(e))
                 await asyncio.sleep(0.2)
 
@@ -471,182 +431,6 @@ class ExecService:
     def _hook(self, point: str, entry_id: str) -> None:
         if self._fault is not None:
             self._fault(point, entry_id)
-
-    # ------------------------------------------------------------------ events out
-    def _on_manager_event(self, event: object) -> None:
-        """``ExecutionManager.on``: order updates / fills to their owner, kill to everyone."""
-        if isinstance(event, KillSwitchTripped):
-            self._kill_dirty = True
-            self._broadcast(event)
-            return
-        if isinstance(event, OrderUpdate | Fill):
-            self._route(event)
-
-    def _route(self, event: OrderUpdate | Fill) -> None:
-        if self.owners is None or self.em is None:
-            return
-        oid = event.external_oid
-        if not oid and isinstance(event, Fill):
-            order = self.em.tracker.get(order_id=event.order_id)
-            oid = order.external_oid if order is not None else ""
-        owner = self.owners.owner(oid)
-        if owner is not None:
-            self._queue(events_key(self.account, owner), encode(event))
-
-    def _broadcast(self, event: AccountEvent) -> None:
-        raw = encode(event)
-        for strategy in sorted(self.strategies):
-            self._queue(events_key(self.account, strategy), raw)
-
-    def _queue(self, key: str, raw: bytes) -> None:
-        if len(self._outbox) >= OUTBOX_MAX:
-            self._outbox.popleft()
-            self.dropped_events += 1
-        self._outbox.append((key, raw))
-        self._out_ready.set()
-
-    async def _publish_loop(self) -> None:
-        while True:
-            await self._out_ready.wait()
-            self._out_ready.clear()
-            while self._outbox:
-                batch = [self._outbox[i] for i in range(min(200, len(self._outbox)))]
-                try:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for key, raw in batch:
-                            pipe.xadd(key, {"m": raw}, maxlen=EVENTS_MAXLEN, approximate=True)
-                        await pipe.execute()
-                except _redis_errors() as e:
-                    self._bus(False, str(e))
-                    await asyncio.sleep(0.2)
-                    continue
-                for _ in batch:
-                    self._outbox.popleft()
-
-    async def _drain_outbox(self, wait_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait_s):
-                while self._outbox and self.bus_up:
-                    self._out_ready.set()
-                    await asyncio.sleep(0.01)
-
-    async def _private_loop(self, em: ExecutionManager) -> None:
-        assert self._private is not None  # nosec B101
-        async with self._private(em) as stream:
-            events: AsyncIterator[AccountEvent] = stream.__aiter__()
-            async for event in events:
-                em.on_account_event(event)
-                if isinstance(event, PositionUpdate | BalanceUpdate):
-                    self._broadcast(event)
-
-    # ------------------------------------------------------------------ kill switch and commands
-    async def _mirror_kill(self, em: ExecutionManager) -> None:
-        """``mx:kill:{account}`` = the journal's latch (re-written after every reconnect)."""
-        ks = em.kill_switch
-        if ks.tripped:
-            rec = ks.snapshot()
-            mirror = control.KillMirror(
-                state=rec.state, reason=rec.reason, detail=rec.detail, tripped_ms=rec.tripped_at_ms
-            )
-            await self.redis.set(kill_key(self.account), control.encode(mirror))
-        else:
-            await self.redis.delete(kill_key(self.account))
-        self._kill_dirty = False
-
-    async def _ctl_loop(self, em: ExecutionManager) -> None:
-        key, last = ctl_key(self.account), "$"
-        while not self._closing:
-            try:
-                if last == "$":  # commands sent before we started are not ours to run
-                    info: Any = await self.redis.xrevrange(key, count=1)
-                    last = info[0][0].decode() if info else "0-0"
-                got: Any = await self.redis.xread({key: last}, count=10, block=self.block_ms)
-                for _, entries in got or ():
-                    for entry_id, fields in entries:
-                        last = entry_id.decode()
-                        await self._command(em, fields)
-            except _redis_errors() as e:
-                self._bus(False, str(e))
-                last = "$" if last == "0-0" else last
-                await asyncio.sleep(0.2)
-
-    async def _command(self, em: ExecutionManager, fields: dict[bytes, bytes]) -> None:
-        try:
-            cmd = control.decode_command(fields[b"m"])
-        except (KeyError, msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.error("malformed command dropped: %s", e)
-            return
-        try:
-            reply = await self._carry_out(em, cmd)
-        except MexcError as e:
-            reply = control.Reply(req=cmd.req, ok=False, state=self._state(em), message=str(e))
-        key = reply_key(self.account, cmd.req)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.rpush(key, control.encode(reply))
-            pipe.expire(key, REPLY_TTL_S)
-            await pipe.execute()
-
-    async def _carry_out(self, em: ExecutionManager, cmd: control.Command) -> control.Reply:
-        ks = em.kill_switch
-        if cmd.cmd == "kill":
-            if cmd.flatten:
-                ks.config = dataclasses.replace(ks.config, flatten_on_trip=True)
-            detail = "mexc-futures --bus kill" + (" --flatten" if cmd.flatten else "")
-            await em.trip(cmd.reason, detail)
-            stopped = await em.stop_others(10.0)
-            if stopped:
-                await em.verify_contained()
-            await self._mirror_kill(em)
-            left, held = await _leftovers(em, cmd.flatten)
-            return control.Reply(
-                req=cmd.req,
-                ok=left == 0 and not held,
-                state=self._state(em),
-                reason=ks.reason,
-                open_orders=left,
-                positions=held if cmd.flatten else None,
-                holder=self.lease.token,
-            )
-        if cmd.cmd == "reset":
-            was = self._state(em)
-            em.reset()
-            await self._mirror_kill(em)
-            return control.Reply(
-                req=cmd.req, ok=True, state="armed", message=f"was {was}", holder=self.lease.token
-            )
-        if cmd.cmd == "status":
-            return control.Reply(
-                req=cmd.req,
-                ok=True,
-                state=self._state(em),
-                reason=ks.reason if ks.tripped else "",
-                open_orders=len(em.open_orders),
-                holder=self.lease.token,
-            )
-        return control.Reply(
-            req=cmd.req, ok=False, state=self._state(em), message="unknown command"
-        )
-
-    @staticmethod
-    def _state(em: ExecutionManager) -> str:
-        return em.kill_switch.snapshot().state if em.kill_switch.tripped else "armed"
-
-
-async def _leftovers(em: ExecutionManager, flatten: bool) -> tuple[int, int]:
-    """Open orders of every kind, and positions when flattening, as REST lists them now."""
-    rest = em.rest
-    left = len(await rest.get_open_orders())
-    left += len(await rest.get_plan_orders()) + len(await rest.get_stop_orders())
-    left += len(await rest.list_track_orders(states="0,1"))
-    held = len(await rest.get_positions()) if flatten else 0
-    return left, held
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    return (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:

@@ -36,7 +36,6 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from mexc_futures.bus.execservice import bus_url, connect
 from mexc_futures.bus.intents import (
     IntentEnvelope,
     Outcome,
@@ -50,6 +49,7 @@ from mexc_futures.bus.intents import (
     result_of,
 )
 from mexc_futures.bus.ordkeys import INTENTS_MAXLEN, events_key, intents_key
+from mexc_futures.bus.redisio import bus_url, connect, redis_errors, timeouts
 from mexc_futures.bus.url import BusURL
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
@@ -134,7 +134,7 @@ class RemoteExecutor:
         be reached, ``BusTimeout`` when no exec service answers the hello."""
         try:
             self._last = await self._tail()
-        except _redis_errors() as e:
+        except redis_errors() as e:
             raise BusDown(f"cannot reach the bus at {self.url}: {e}") from None
         self._set_up(True)
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
@@ -153,7 +153,7 @@ class RemoteExecutor:
                 self._reader.cancel()
         for fut in self._pending.values():
             fut.cancel()
-        with contextlib.suppress(*_redis_errors()):
+        with contextlib.suppress(*redis_errors()):
             await self.redis.aclose()
 
     # ------------------------------------------------------------------ submit
@@ -192,9 +192,9 @@ class RemoteExecutor:
                     maxlen=INTENTS_MAXLEN,
                     approximate=True,
                 )
-            except _timeouts() as e:
+            except timeouts() as e:
                 raise BusTimeout(f"writing the intent timed out ({e}); it may still run") from None
-            except _redis_errors() as e:
+            except redis_errors() as e:
                 self._set_up(False, str(e))
                 self.refused_down += 1
                 raise BusDown(f"bus down: intent not submitted ({e})") from None
@@ -251,7 +251,7 @@ class RemoteExecutor:
                     for entry_id, fields in entries:
                         self._last = entry_id.decode()
                         self._deliver(fields)
-            except _redis_errors() as e:
+            except redis_errors() as e:
                 self._set_up(False, str(e))
                 await asyncio.sleep(0.2)
 
@@ -287,19 +287,6 @@ class RemoteExecutor:
                 f"bus unreachable at {self.url} ({why}): intents are refused, nothing is "
                 "submitted until it is back; the exec service keeps reconciling",
             )
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    return (RedisConnectionError, RedisTimeoutError, OSError)
-
-
-def _timeouts() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    return (RedisTimeoutError, TimeoutError)
 
 
 __all__ = ["BusDown", "BusTimeout", "RemoteExecutor"]

@@ -30,7 +30,7 @@ from mexc_futures.cli.common import (
     options,
     run,
 )
-from mexc_futures.config import load_credentials
+from mexc_futures.cli.keys import load_cli_credentials
 from mexc_futures.errors import MexcError
 from mexc_futures.execution.facade import ExecutionConfig, ExecutionManager
 from mexc_futures.marketdata.private_stream import PrivateStream
@@ -117,7 +117,7 @@ def exec_service(
             "with this command)."
         )
     try:
-        load_credentials()
+        load_cli_credentials()
     except MexcError as exc:
         raise CliError(f"exec-service needs the account's API keys: {exc}") from None
     reason, handled, dups = run(

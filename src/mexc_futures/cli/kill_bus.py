@@ -18,8 +18,8 @@ import contextlib
 import click
 
 from mexc_futures.bus import control
-from mexc_futures.bus.execservice import connect
 from mexc_futures.bus.ordkeys import kill_key
+from mexc_futures.bus.redisio import connect
 from mexc_futures.bus.url import BusURL
 from mexc_futures.cli.common import CliError, Options, emit_json, emulator_url
 

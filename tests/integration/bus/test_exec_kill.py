@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from mexc_futures.bus.control import read_mirror
-from mexc_futures.bus.execservice import connect
+from mexc_futures.bus.redisio import connect
 from mexc_futures.bus.remote import RemoteExecutor
 from mexc_futures.cli.common import Options
 from mexc_futures.emulator.server.server import Emulator

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from mexc_futures.bus.execservice import connect
 from mexc_futures.bus.lease import LeaseState
 from mexc_futures.bus.ordkeys import GROUP, intents_key
+from mexc_futures.bus.redisio import connect
 from mexc_futures.bus.remote import BusDown, RemoteExecutor
 from mexc_futures.emulator.server.server import Emulator
 from mexc_futures.execution.journal import Journal
