@@ -225,6 +225,17 @@ class RemoteExecutor:
                 sub = f"{key}/{o.client_key}" if o.client_key else f"{key}/{i}"
                 self.own_oids.add(external_oid_for(self.account, sub))
 
+    def seed(self) -> list[AccountEvent]:
+        """The account as the exec service answered the hello: positions, balances, open
+        orders and, when latched, ``KillSwitchTripped``."""
+        snap = self.snapshot
+        if snap is None:
+            return []
+        out: list[AccountEvent] = [*snap.positions, *snap.balances, *snap.orders]
+        if snap.kill is not None:
+            out.append(snap.kill)
+        return out
+
     def owns(self, upd: OrderUpdate) -> bool:
         """Whether ``upd`` is an order this strategy process placed."""
         return upd.external_oid in self.own_oids
