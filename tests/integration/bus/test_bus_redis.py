@@ -47,24 +47,9 @@ def _run_pytest_with_path(tmp_path: Path, require: str | None) -> subprocess.Com
     if require is not None:
         env["MEXC_FUTURES_REQUIRE_REDIS"] = require
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(probe),
-            "--rootdir",
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(probe),
+         "--rootdir", str(ROOT)],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT, check=False)
 
 
 def test_b2_missing_binary_skips_locally_and_fails_when_required(tmp_path: Path) -> None:
@@ -84,35 +69,23 @@ def test_b1_default_demo_imports_no_redis(tmp_path: Path) -> None:
         "atexit.register(lambda: print('REDIS-IMPORTED' if 'redis' in sys.modules "
         "else 'NO-REDIS', sorted(m for m in sys.modules if m.startswith('mexc_futures.bus'))))\n"
         "sys.argv = ['mexc-futures', 'demo', '--duration', '3', '--headless']\n"
-        "runpy.run_module('mexc_futures.cli', run_name='__main__')\n"
-    )
-    env = {
-        "MEXC_FUTURES_HOME": str(tmp_path),
-        "PATH": "/usr/bin:/bin",
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env=env,
-        check=False,
-    )
+        "runpy.run_module('mexc_futures.cli', run_name='__main__')\n")
+    env = {"MEXC_FUTURES_HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=90, env=env, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Reconciliation: MATCH" in proc.stdout
     assert "NO-REDIS []" in proc.stdout, proc.stdout[-400:]
 
 
 async def test_writer_bounds_every_stream_and_flushes_without_a_next_message(
-    redis_url: str,
-) -> None:
+        redis_url: str) -> None:
     async with BusConnection(parse_bus_url(redis_url)) as bus:
         writer = StreamWriter(bus, max_batch=500)
         for i in range(5000):
-            writer.add(
-                "mx:md:depth:T", records.encode_md(i, 0, i + 1, b"x" * 50), Retention(maxlen=200)
-            )
+            writer.add("mx:md:depth:T", records.encode_md(i, 0, i + 1, b"x" * 50),
+                       Retention(maxlen=200))
         await writer.flush()
         assert writer.published == 5000
         length = await bus.client.xlen("mx:md:depth:T")
@@ -135,9 +108,8 @@ async def test_writer_bounds_every_stream_and_flushes_without_a_next_message(
 
 async def test_connection_reports_down_and_up_across_a_restart(redis_service: Any) -> None:
     seen: list[BusHealth] = []
-    bus = BusConnection(
-        parse_bus_url(redis_service.url), ping_interval=0.05, backoff_base=0.05, backoff_cap=0.2
-    )
+    bus = BusConnection(parse_bus_url(redis_service.url), ping_interval=0.05,
+                        backoff_base=0.05, backoff_cap=0.2)
     bus.subscribe(seen.append)
     async with bus:
         assert bus.up

@@ -26,13 +26,9 @@ from mexc_futures.transport.rest import RestClient
 
 SYMS = ["BTC_USDT", "ETH_USDT"]
 CHANNELS = ("depth", "deal", "ticker")
-QUIET = MarketDataConfig(
-    session=SessionConfig(ping_interval=20, pong_timeout=60),
-    audit_interval=None,
-    depth_silence=None,
-    backoff_base=0.2,
-    backoff_cap=1.0,
-)
+QUIET = MarketDataConfig(session=SessionConfig(ping_interval=20, pong_timeout=60),
+                         audit_interval=None, depth_silence=None, backoff_base=0.2,
+                         backoff_cap=1.0)
 
 
 async def until(pred: Callable[[], bool], limit: float = 30.0) -> None:
@@ -64,30 +60,19 @@ class Consumer:
             except KeyError:
                 return
             book = self.md.book(ev.symbol).book
-            self.checked.append((ev.symbol, ev.version, book.equals(truth["bids"], truth["asks"])))
+            self.checked.append((ev.symbol, ev.version,
+                                 book.equals(truth["bids"], truth["asks"])))
 
     def updates(self, symbol: str | None = None) -> int:
-        return sum(
-            1
-            for e in self.events
-            if isinstance(e, BookUpdate) and (symbol is None or e.symbol == symbol)
-        )
+        return sum(1 for e in self.events if isinstance(e, BookUpdate)
+                   and (symbol is None or e.symbol == symbol))
 
     @contextlib.asynccontextmanager
     async def running(self) -> Any:
-        bus = BusConnection(
-            parse_bus_url(self.url),
-            name=self.name,
-            ping_interval=0.1,
-            backoff_base=0.1,
-            backoff_cap=0.5,
-        )
-        async with (
-            bus,
-            BusMarketData(
-                self.ex.env, bus, clock=self.ex.clock, name=self.name, config=QUIET
-            ) as md,
-        ):
+        bus = BusConnection(parse_bus_url(self.url), name=self.name, ping_interval=0.1,
+                            backoff_base=0.1, backoff_cap=0.5)
+        async with bus, BusMarketData(self.ex.env, bus, clock=self.ex.clock, name=self.name,
+                                      config=QUIET) as md:
             self.md = md
             md.on_bus(lambda h: self.health.append(h.state))
             md.on(self.on_event)
@@ -101,25 +86,12 @@ class Consumer:
 async def gateway(ex: Emulator, url: str) -> Any:
     holder: dict[str, GatewayMarketData] = {}
     stop = asyncio.Event()
-    async with (
-        BusConnection(
-            parse_bus_url(url), name="gw", ping_interval=0.1, backoff_base=0.1, backoff_cap=0.5
-        ) as bus,
-        RestClient(ex.env, clock=ex.clock) as rest,
-    ):
-        task = asyncio.create_task(
-            run_gateway(
-                ex.env,
-                bus,
-                SYMS,
-                rest=rest,
-                channels=CHANNELS,
-                clock=ex.clock,
-                config=QUIET,
-                stop=stop,
-                on_ready=lambda md: holder.setdefault("md", md),
-            )
-        )
+    async with BusConnection(parse_bus_url(url), name="gw", ping_interval=0.1,
+                             backoff_base=0.1, backoff_cap=0.5) as bus, \
+            RestClient(ex.env, clock=ex.clock) as rest:
+        task = asyncio.create_task(run_gateway(
+            ex.env, bus, SYMS, rest=rest, channels=CHANNELS, clock=ex.clock, config=QUIET,
+            stop=stop, on_ready=lambda md: holder.setdefault("md", md)))
         await until(lambda: "md" in holder or task.done())
         try:
             yield holder["md"]
@@ -154,7 +126,8 @@ async def test_b3_ingest_once_fan_out_books_equal_truth(redis_url: str) -> None:
                 assert c.md is not None
                 assert c.md.stats.gaps == 0
                 assert c.md.stats.undecodable == 0
-                assert not [e for e in c.events if isinstance(e, BookResync) and e.reason == "gap"]
+                assert not [e for e in c.events if isinstance(e, BookResync)
+                            and e.reason == "gap"]
                 assert len(c.checked) >= 40, c.name
                 assert all(ok for *_, ok in c.checked), [x for x in c.checked if not x[2]][:5]
                 assert c.md.source.asked >= len(SYMS)  # its snapshots came from the gateway
@@ -165,8 +138,7 @@ async def test_b3_ingest_once_fan_out_books_equal_truth(redis_url: str) -> None:
 
 
 async def test_b7_redis_stopped_10s_consumers_report_and_resync_without_duplicates(
-    redis_service: Any,
-) -> None:
+        redis_service: Any) -> None:
     url = redis_service.url
     gw_trades: list[Any] = []
     async with Emulator(symbols=SYMS, speed=5, seed=12) as ex, gateway(ex, url) as gw:
@@ -187,9 +159,8 @@ async def test_b7_redis_stopped_10s_consumers_report_and_resync_without_duplicat
             before = [c.updates() for c in consumers]
             redis_service.start()
             await until(lambda: all(c.health == ["bus_down", "bus_up"] for c in consumers))
-            await until(
-                lambda: all(c.updates() >= b + 40 for c, b in zip(consumers, before, strict=True))
-            )
+            await until(lambda: all(c.updates() >= b + 40 for c, b in zip(consumers, before,
+                                                                          strict=True)))
             for c, n in zip(consumers, asked, strict=True):
                 assert c.md is not None
                 assert c.md.source.asked >= n + len(SYMS)  # re-synced from gateway snapshots
