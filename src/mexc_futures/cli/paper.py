@@ -91,6 +91,7 @@ class RunExtras:
     webhook: WebhookAlert | None = None
     alert_events: tuple[str, ...] = ()
     bus: Any = None  # run --bus: a BusURL; market data from a gateway (cli/bus_run.py)
+    account: str | None = None  # run --bus --account: orders by its exec service (cli/bus_exec)
 
 
 ALERT_KINDS = {"KILL": "kill_switch", "ERROR": "strategy_error", "FILL": "fill"}
@@ -153,7 +154,7 @@ def paper_command(
     async def go() -> RunOutcome:
         async with open_target(
             opts,
-            keys=True,
+            keys=extras is None or extras.account is None,  # the exec service holds them
             symbols=strategy.symbols,
             venue_options={"flow_rate": DEMO_FLOW_RATE},
         ) as t:
@@ -195,14 +196,16 @@ async def run_paper(
 ) -> RunOutcome:
     """Run ``strategy`` on ``target``'s account (see the module docstring)."""
     extras = extras or RunExtras()
-    if target.credentials is None:
+    if target.credentials is None and extras.account is None:
         raise click.ClickException("a strategy run needs the account's keys")
     symbol = strategy.symbols[0]
     model = ViewModel(symbol, duration_s=duration)
     model.banner = {
         "mode": _mode(target),
         "strategy": strategy_title(strategy, params),
-        "account": target.credentials.masked_key,
+        "account": target.credentials.masked_key
+        if target.credentials is not None
+        else f"{extras.account} (exec service)",
         "endpoint": target.env.rest_url,
     }
     decimals: dict[str, tuple[int, int]] = {}
@@ -228,10 +231,16 @@ async def run_paper(
         elif view == "quiet":
             click.echo(f"[engine] {report.kind}: {report.detail}", err=True)
 
-    session = StrategySession(
+    remote: dict[str, Any] = {}
+    if extras.account is not None:  # run --bus --account: the exec service executes
+        from mexc_futures.cli.bus_exec import remote_factory
+        from mexc_futures.strategy.remote_session import RemoteStrategySession
+
+        remote["remote"] = remote_factory(extras.bus, extras.account, strategy.name, on_report)
+    session = (RemoteStrategySession if remote else StrategySession)(
         strategy,
         target.env,
-        target.credentials,
+        target.credentials,  # type: ignore[arg-type]  # None only with --account (remote)
         journal_path=journal,
         config=EngineConfig(max_handler_errors=max_errors),
         on_report=on_report,
@@ -243,6 +252,7 @@ async def run_paper(
         alerts=extras.webhook if "kill_switch" in extras.alert_events else None,
         market_data=None if extras.bus is None else market_data_factory(
             extras.bus, f"run-{strategy.name}", on_report),
+        **remote,
     )
     async with session:
         for sym, spec in session.specs.items():
@@ -318,6 +328,8 @@ async def _reconcile(
     """Local view vs the venue's REST answers, and vs the in-process venue's truth."""
     symbols = session.strategy.symbols
     local = local_snapshot(session.engine.account, symbols, since_ms)
+    if getattr(session, "remote_factory", None) is not None:  # the exec service reconciles
+        return []
     recs = [compare(local, await venue_snapshot(session.rest, symbols, since_ms))]
     ex = target.emulator
     if ex is not None and target.credentials is not None:

@@ -101,6 +101,12 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     help="Market data from a `mexc-futures gateway` over this Redis bus "
     "(redis://HOST:PORT/DB; or MEXC_BUS_URL, or [bus] url in --config).",
 )
+@click.option(
+    "--account",
+    metavar="NAME",
+    help="With --bus: orders go to this account's `mexc-futures exec-service` (this process "
+    "holds no API keys); without it they are executed in this process.",
+)
 @click.option("--show-params", is_flag=True, help="List the strategy's parameters and exit.")
 @click.option("--yes", is_flag=True, help="Do not ask before going live.")
 @click.pass_context
@@ -115,6 +121,7 @@ def run_strategy(
     view: str | None,
     max_errors: int | None,
     bus_url: str | None,
+    account: str | None,
     show_params: bool,
     yes: bool,
 ) -> None:
@@ -144,6 +151,8 @@ def run_strategy(
       mexc-futures run market_maker --live      # keys from env / .env / keyring
       mexc-futures --emulator-url http://127.0.0.1:8000 run market_maker \
           --bus redis://127.0.0.1:6379/0        # market data from `mexc-futures gateway`
+      mexc-futures --emulator-url http://127.0.0.1:8000 run market_maker \
+          --bus redis://127.0.0.1:6379/0 --account main   # orders by `exec-service`
 
     Ctrl-C stops it; its orders are cancelled before it exits.
     """
@@ -168,6 +177,10 @@ def run_strategy(
         bus = _bus(bus_url, cfg, opts)
         if bus is not None:
             extras = dataclasses.replace(extras, bus=bus)
+        if account is not None:
+            if bus is None:
+                raise click.UsageError("--account goes with --bus (the exec service's bus).")
+            extras = dataclasses.replace(extras, account=_account(account))
     view = view or (cfg.view if cfg else None) or default_view()
     duration = duration if duration is not None else (cfg.duration if cfg else None)
     max_errors = max_errors or (cfg.max_errors if cfg else None) or 10
@@ -183,7 +196,8 @@ def run_strategy(
         )
         return
     try:
-        load_cli_credentials()
+        if account is None:  # with --account the exec service holds the keys
+            load_cli_credentials()
     except MexcError as exc:
         raise CliError(f"run --live refused: {exc}") from None
     live_opts = dataclasses.replace(opts, live=True, emulator_url=None)
@@ -205,7 +219,7 @@ async def _live(
     max_errors: int,
     extras: RunExtras,
 ) -> RunOutcome:
-    async with open_target(opts, keys=True) as t:
+    async with open_target(opts, keys=extras.account is None) as t:
         confirm_live(t, f"run {strategy.name} on {', '.join(strategy.symbols)}", yes)
         return await run_paper(
             strategy,
@@ -232,6 +246,15 @@ def _bus(given: str | None, cfg: RunConfig | None, opts: Options) -> object | No
             "run --bus takes its market data from `mexc-futures gateway`, which must read the "
             "same venue: give --emulator-url URL (the emulator the gateway reads) or --live.")
     return url
+
+
+def _account(name: str) -> str:
+    from mexc_futures.bus.intents import check_name
+
+    try:
+        return check_name("account", name)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--account") from None
 
 
 def _extras(cfg: RunConfig | None) -> RunExtras:

@@ -10,6 +10,7 @@ or ``EXIT_MISMATCH`` (a mismatch wins).
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from mexc_futures.cli import fmt
@@ -111,10 +112,18 @@ def summary_lines(
 def _latency_lines(model: ViewModel) -> list[str]:
     lines = []
     for tick, title in ((True, "Tick→order p50"), (False, "REST RTT p50")):
-        vals = model.medians(tick)
+        vals = {k: v for k, v in model.medians(tick).items() if not k.endswith("(bus)")}
         if vals:
             text = ", ".join(f"{k} {v:.2f} ms" for k, v in vals.items())
             lines.append(f"  {title + ':':<18}{text}")
+    bus = {k: v for k, v in model.latencies.items() if v and k.endswith("(bus)")}
+    if bus:  # run --bus --account: what the bus adds, apart from the in-process figures (B10)
+        text = ", ".join(
+            f"{k.removesuffix(' (bus)')} p50 {statistics.median(v):.2f} ms "
+            f"p99 {sorted(v)[min(len(v) - 1, int(len(v) * 0.99))]:.2f} ms"
+            for k, v in bus.items()
+        )
+        lines.append(f"  {'Bus latency:':<18}{text}")
     return lines or ["  Latency:          no orders sent"]
 
 
