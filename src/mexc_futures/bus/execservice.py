@@ -84,7 +84,7 @@ from mexc_futures.execution.probe import probe_symbol
 from mexc_futures.model.events import (
     KillSwitchTripped,
 )
-from mexc_futures.model.intents import CancelAll, CancelOrder, PlaceBatch, PlaceOrder
+from mexc_futures.model.intents import CancelAll, CancelOrder, PlaceBatch, PlaceChase, PlaceOrder
 
 if TYPE_CHECKING:
     from mexc_futures.execution.facade import ExecutionManager
@@ -391,8 +391,11 @@ class ExecService(EventsOut, ControlSide):
                 )
 
     def _oids(self, intent: object) -> list[str]:
+        """The externalOids the intent's orders will be journaled under (a chase: its first)."""
         if isinstance(intent, PlaceOrder) and intent.client_key:
             return [external_oid_for(self.account, intent.client_key)]
+        if isinstance(intent, PlaceChase) and intent.client_key:
+            return [external_oid_for(self.account, f"chase:{intent.client_key}")]
         if isinstance(intent, PlaceBatch):
             return [external_oid_for(self.account, o.client_key or "") for o in intent.orders]
         return []

@@ -45,12 +45,7 @@ from mexc_futures.model.events import (
     OrderUpdate,
     PositionUpdate,
 )
-from mexc_futures.model.intents import (
-    CONDITIONAL_TYPES,
-    Intent,
-    PlaceBatch,
-    PlaceOrder,
-)
+from mexc_futures.model.intents import Intent, PlaceBatch
 from mexc_futures.model.orders import OrderState, TrackedOrder
 
 #: A strategy name usable in a stream key and an intent id.
@@ -190,9 +185,7 @@ def keyed(intent: Intent, key: str) -> Intent:
             for i, o in enumerate(intent.orders)
         )
         return msgspec.structs.replace(intent, orders=orders)
-    if isinstance(intent, PlaceOrder) or (
-        isinstance(intent, CONDITIONAL_TYPES) and hasattr(intent, "client_key")
-    ):
+    if "client_key" in intent.__struct_fields__:  # orders, chases, triggers, stops, ...
         return msgspec.structs.replace(intent, client_key=key)
     return intent
 

@@ -54,7 +54,7 @@ from mexc_futures.bus.url import BusURL
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.model.events import AccountEvent, OrderUpdate
-from mexc_futures.model.intents import Intent, PlaceBatch, PlaceOrder
+from mexc_futures.model.intents import Intent, PlaceBatch, PlaceChase, PlaceOrder
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -220,6 +220,8 @@ class RemoteExecutor:
         intent, key = env.intent, intent_key(env)
         if isinstance(intent, PlaceOrder):
             self.own_oids.add(external_oid_for(self.account, key))
+        elif isinstance(intent, PlaceChase):  # its first order (moves re-place it)
+            self.own_oids.add(external_oid_for(self.account, f"chase:{key}"))
         elif isinstance(intent, PlaceBatch):
             for i, o in enumerate(intent.orders):
                 sub = f"{key}/{o.client_key}" if o.client_key else f"{key}/{i}"

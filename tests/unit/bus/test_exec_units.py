@@ -38,6 +38,7 @@ from mexc_futures.model.intents import (
     CancelOrder,
     OrderKind,
     PlaceBatch,
+    PlaceChase,
     PlaceOrder,
     PlaceTrigger,
     TradeSide,
@@ -127,6 +128,9 @@ def test_keyed_sets_the_key_on_orders_batches_and_conditionals() -> None:
     keyed_trig = keyed(trig, "k")
     assert isinstance(keyed_trig, PlaceTrigger)
     assert keyed_trig.client_key == "k"
+    chase = keyed(PlaceChase(symbol="BTC_USDT", side=TradeSide.OPEN_LONG, vol=Decimal(1)), "k")
+    assert isinstance(chase, PlaceChase)
+    assert chase.client_key == "k"
     cancel = CancelOrder(symbol="BTC_USDT", order_id="1")
     assert keyed(cancel, "k") is cancel
 
