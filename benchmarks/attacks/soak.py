@@ -4,6 +4,10 @@ process (MarketData on a ScaledClock of the same speed, depth+deal+ticker on N s
 driver samples RSS / fds / threads of both every SAMPLE s, the client reports its own task count,
 events/s and books; optional DropTcp every DROP_EVERY s (reconnects; closed links pile up in the
 emulator).
+The emulator's own view of its memory (``GET /_emulator/memory``: structure sizes, gc, tasks) is
+sampled with every line; MF_SOAK_TRACE=N (seconds) also turns tracemalloc on in the emulator and
+writes the allocation sites that grew most every N s to OUTDIR/memory.jsonl (issue #14;
+MF_SOAK_TRACE_FRAMES frames per traceback, default 3: more slows the emulator a lot).
 
 usage: soak.py OUTDIR DURATION_S [N_SYMBOLS] [SPEED] [DROP_EVERY_S]
        soak.py --client PORT N_SYMBOLS SPEED DURATION_S   (internal)
@@ -91,6 +95,12 @@ def driver() -> None:
                            str(duration)], stdout=subprocess.PIPE, text=True)
     os.set_blocking(cl.stdout.fileno(), False)  # type: ignore[union-attr]
     out = open(outdir / "samples.jsonl", "w")
+    trace_every = float(os.environ.get("MF_SOAK_TRACE", "0") or 0)
+    mem_out = open(outdir / "memory.jsonl", "w") if trace_every else None
+    if trace_every:
+        ctl(port, "POST", "memory/trace",
+            {"frames": int(os.environ.get("MF_SOAK_TRACE_FRAMES", "3"))})
+    next_trace = trace_every
     t0 = time.monotonic()
     next_drop = drop_every if drop_every else float("inf")
     try:
@@ -111,6 +121,16 @@ def driver() -> None:
                 st, conns = ctl(port, "GET", "connections")
                 rec["emu_conns_listed"] = len(conns) if st == 200 else st
                 rec["emu_conns_open"] = sum(1 for c in conns if c["open"]) if st == 200 else st
+                st, mem = ctl(port, "GET", "memory?top=0")
+                if st == 200:
+                    rec["emu_sizes"] = mem["sizes"]
+                    rec["emu_tasks"] = mem["tasks"]
+                    rec["emu_gc"] = mem["gc"]["counts"]
+                if mem_out is not None and time.monotonic() - t0 >= next_trace:
+                    next_trace += trace_every
+                    st, top = ctl(port, "GET", "memory?top=25", timeout=120)
+                    mem_out.write(json.dumps({"t": round(time.monotonic() - t0), **top}) + "\n")
+                    mem_out.flush()
                 out.write(json.dumps(rec) + "\n")
                 out.flush()
                 print(json.dumps({k: rec[k] for k in ("t", "tasks", "rate", "synced",

@@ -16,6 +16,7 @@ from mexc_futures.cli.replay_opts import replay_options
 from mexc_futures.emulator.server.latency import LatencyModel
 from mexc_futures.emulator.server.limits import WsLimits
 from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.emulator.venue.rules import VenueRules
 
 HELP = """Run a local MEXC Futures exchange (REST + WebSocket on one port).
 
@@ -163,6 +164,24 @@ Control a running emulator (token from --token or MEXC_EMULATOR_TOKEN):
     help="Answer code 510 above the per-endpoint rate limits of spec §9.1.",
 )
 @click.option(
+    "--position-open-type-rule",
+    "open_type_rule",
+    type=click.Choice(["rest", "ws"]),
+    default="rest",
+    show_default=True,
+    help="How the venue reads a contract's positionOpenType (the docs conflict): rest = "
+    "1 isolated, 2 cross, 3 both (REST docs); ws = 1 both, 2 cross, 3 isolated (v2 WebSocket "
+    "docs). An opening order in a margin mode the contract forbids gets code 2002.",
+)
+@click.option(
+    "--position-open-type",
+    "open_types",
+    multiple=True,
+    metavar="SYMBOL=N",
+    help="Set a contract's positionOpenType (1, 2 or 3; every contract is 3 unless set), "
+    "e.g. --position-open-type SILVER_USDT=1. Repeatable.",
+)
+@click.option(
     "--replay",
     "replay_dir",
     default=None,
@@ -210,6 +229,8 @@ def emulator(
     ws_limits: bool,
     spot_ws_rules: bool,
     rest_limits: bool,
+    open_type_rule: str,
+    open_types: tuple[str, ...],
     replay_dir: Path | None,
     queue_model: str,
     fees: str | None,
@@ -225,7 +246,12 @@ def emulator(
         raise click.BadParameter(str(exc), param_hint="--latency") from None
     replay_kw: dict[str, Any] = {}
     replay_note = ""
-    venue_options = {"flow_rate": None if market == "realistic" else 5.0, "jump_rate": jumps}
+    venue_options: dict[str, Any] = {
+        "flow_rate": None if market == "realistic" else 5.0,
+        "jump_rate": jumps,
+        "rules": VenueRules(position_open_type="ws" if open_type_rule == "ws" else "rest"),
+        "position_open_types": _open_types(open_types),
+    }
     if replay_dir is not None:  # the market is a recording (#17)
         replay_kw, replay_note = replay_options(replay_dir, queue_model, symbols, fees)
         symbols = ",".join(replay_kw.pop("symbols"))
@@ -233,23 +259,26 @@ def emulator(
     chosen = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     if chosen and replay_dir is None:  # a replay brings its own contracts (recorded_contracts)
         check_emulator_symbols(chosen)  # it would otherwise invent a contract for any name
-    ex = Emulator(
-        host=host,
-        port=port,
-        seed=seed,
-        symbols=chosen,
-        n_contracts=n_contracts,
-        api_key=api_key,
-        api_secret=api_secret,
-        balance=balance,
-        speed=speed,
-        limits=_limits(ws_limits, spot_ws_rules),
-        rest_limits=rest_limits,
-        control_token=control_token,
-        venue_options=venue_options,
-        latency=lat,
-        **replay_kw,
-    )
+    try:
+        ex = Emulator(
+            host=host,
+            port=port,
+            seed=seed,
+            symbols=chosen,
+            n_contracts=n_contracts,
+            api_key=api_key,
+            api_secret=api_secret,
+            balance=balance,
+            speed=speed,
+            limits=_limits(ws_limits, spot_ws_rules),
+            rest_limits=rest_limits,
+            control_token=control_token,
+            venue_options=venue_options,
+            latency=lat,
+            **replay_kw,
+        )
+    except ValueError as exc:  # e.g. --position-open-type for a contract not listed
+        raise CliError(f"{exc}. List the contracts with --symbols, or drop that option.") from None
 
     async def run() -> None:
         async with ex:
@@ -286,6 +315,20 @@ def emulator(
             "another port with --port N (--port 0 picks a free one and prints it)."
         ) from None
     click.echo("Stopped.")
+
+
+def _open_types(items: tuple[str, ...]) -> dict[str, int]:
+    """``("SILVER_USDT=1", ...)`` -> ``{"SILVER_USDT": 1}`` (a usage error says what is wrong)."""
+    out: dict[str, int] = {}
+    for item in items:
+        sym, _, value = item.partition("=")
+        if not sym.strip() or value.strip() not in ("1", "2", "3"):
+            raise click.BadParameter(
+                f"{item!r}: write SYMBOL=N with N 1, 2 or 3, e.g. SILVER_USDT=1",
+                param_hint="--position-open-type",
+            )
+        out[sym.strip().upper()] = int(value)
+    return out
 
 
 def _limits(ws_limits: bool, spot_ws_rules: bool) -> WsLimits:

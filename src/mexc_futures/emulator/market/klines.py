@@ -9,7 +9,7 @@ price) so charts and REST queries have history from the first second. Times are 
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,6 +26,11 @@ INTERVALS: dict[str, int] = {
     "Month1": 0,  # calendar month
 }
 MAX_ROWS = 2000
+# synthetic histories kept, over every series of the process (LRU): one is MAX_ROWS bars, made on
+# the first query of a (symbol, price kind, interval); a client asking every contract's klines
+# kept 800 × 3 × 10 of them (issue #14, the RSS plateau). A forgotten one is remade, the same.
+SYNTH_KEEP = 48
+synth_cache: OrderedDict[tuple[int, int, float, str], list[Bar]] = OrderedDict()
 HISTORY_S = 3 * 365 * 86400  # synthetic history reaches back three years at most
 _MONDAY_OFFSET = 4 * 86400  # 1970-01-01 was a Thursday; weeks open on Monday 00:00 UTC
 
@@ -82,7 +87,6 @@ class KlineSeries:
         self._scale = scale
         self.current: dict[str, Bar] = {}
         self.closed: dict[str, deque[Bar]] = {k: deque(maxlen=MAX_ROWS) for k in INTERVALS}
-        self._backfill: dict[str, list[Bar]] = {}
 
     def update(self, t: int, price: float, vol: float = 0.0, amount: float = 0.0) -> None:
         """Fold a price at second ``t`` into every interval's open bar (closing old bars)."""
@@ -123,8 +127,11 @@ class KlineSeries:
 
     def _synth(self, interval: str) -> list[Bar]:
         """Synthetic bars before the start, newest first (deterministic per seed and interval)."""
-        if interval in self._backfill:
-            return self._backfill[interval]
+        key = (self._seed, self._start_s, self._start_price, interval)
+        cached = synth_cache.get(key)
+        if cached is not None:
+            synth_cache.move_to_end(key)
+            return cached
         rng = random.Random(f"{self._seed}:{interval}")  # noqa: S311 - simulation, not crypto  # nosec B311  # seeded simulation, not security
         step = INTERVALS[interval] or 30 * 86400
         sigma = 0.6 * (step / (365 * 86400)) ** 0.5
@@ -141,7 +148,9 @@ class KlineSeries:
             vol = float(int(rng.lognormvariate(8, 1)))
             bars.append(Bar(t, open_, hi, lo, close, vol, vol * close))
             close = open_
-        self._backfill[interval] = bars
+        synth_cache[key] = bars
+        while len(synth_cache) > SYNTH_KEEP:
+            synth_cache.popitem(last=False)
         return bars
 
     def rows(self, interval: str, start: int | None, end: int | None, now_s: int) -> list[Bar]:

@@ -6,6 +6,10 @@ Order of checks, exactly as §12.2 prescribes (each failure is HTTP 200 + envelo
 2. ``Request-Time`` within the window: not more than 2 s ahead of server time and not more than
    the window behind it (``Recv-Window``/``Revc-Window`` header: values ≤ 60 are seconds, larger
    are milliseconds, capped at 60 s, default 10 s -- [UNCONFIRMED] units), else **513**.
+   The window bounds a request's *real* latency and the client's clock error, so on an emulator
+   running at ``speed`` S (venue time S × real) both bounds are S × longer in venue ms
+   (``window_scale``): a login signed 2 real seconds before it arrives is in the window at any
+   speed, as it is on the venue; 11 real seconds late is refused at any speed.
 3. ``Signature`` over ``apiKey + Request-Time + paramString`` (GET: sorted query, encoded, raw,
    ``+`` and -- when its keys are sorted -- exact-received variants; POST: the raw body bytes as
    received), else **602**
@@ -21,10 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mexc_futures.protocol.signing import (
+    DEFAULT_RECV_WINDOW_MS,
+    MAX_AHEAD_MS,
     GetSigning,
     Signer,
     parse_recv_window,
-    request_time_in_window,
     verify_get,
     verify_post,
     verify_ws_login,
@@ -85,6 +90,23 @@ class KeyTable:
         return sorted({k.account for k in self._keys.values()})
 
 
+def in_window(
+    request_time: str,
+    now_ms: int,
+    window_ms: int = DEFAULT_RECV_WINDOW_MS,
+    window_scale: float = 1.0,
+) -> bool:
+    """§3.4 check on a server clock running ``window_scale`` × real time: refused when more than
+    2 real seconds ahead of ``now_ms`` or more than ``window_ms`` real ms behind it, or not an
+    integer (at scale 1 exactly ``protocol.signing.request_time_in_window``)."""
+    try:
+        t = int(request_time)
+    except ValueError:
+        return False
+    scale = window_scale if window_scale > 0 else 1.0
+    return t - now_ms <= MAX_AHEAD_MS * scale and now_ms - t <= window_ms * scale
+
+
 def is_trade_endpoint(name: str, method: str) -> bool:
     """State-changing signed calls (need the "Order Placing" permission, spec §5)."""
     return method == "POST" and name not in READ_POSTS
@@ -101,6 +123,7 @@ def authenticate(
     now_ms: int,
     trade: bool,
     get_signing: GetSigning = "any",
+    window_scale: float = 1.0,
 ) -> ApiKey:
     """Check one signed request; return the key or raise ``AuthFailure`` (spec §12.2 order)."""
     key = keys.get(headers.get("ApiKey"))
@@ -108,7 +131,7 @@ def authenticate(
         raise AuthFailure(UNAUTHORIZED)
     req_time = headers.get("Request-Time", "")
     window = parse_recv_window(headers.get("Recv-Window") or headers.get("Revc-Window"))
-    if not request_time_in_window(req_time, now_ms, window):
+    if not in_window(req_time, now_ms, window, window_scale):
         raise AuthFailure(BAD_TIME)
     sig = headers.get("Signature", "")
     if method == "GET":
@@ -132,14 +155,16 @@ def _keys_sorted(raw_query: str) -> bool:
 
 
 def login(
-    keys: KeyTable, api_key: str, req_time: str, signature: str, now_ms: int
+    keys: KeyTable, api_key: str, req_time: str, signature: str, now_ms: int,
+    window_scale: float = 1.0,
 ) -> tuple[str | None, str | None]:
     """WS ``login`` (§7.6): ``(account, None)`` or ``(None, rs.error text)`` [UNCONFIRMED texts].
-    The same time window as REST applies (default 10 s behind, 2 s ahead)."""
+    The same time window as REST applies (default 10 s behind, 2 s ahead, real seconds: scaled
+    by ``window_scale`` = the emulator's speed)."""
     key = keys.get(api_key)
     if key is None:
         return None, "Login failed: unknown apiKey"
-    if not request_time_in_window(req_time, now_ms):
+    if not in_window(req_time, now_ms, window_scale=window_scale):
         return None, "Login failed: reqTime outside the allowed window"
     if not verify_ws_login(key.signer, req_time, signature):
         return None, "Login failed: signature verification failed"
@@ -155,6 +180,7 @@ __all__ = [
     "AuthFailure",
     "KeyTable",
     "authenticate",
+    "in_window",
     "is_trade_endpoint",
     "login",
 ]

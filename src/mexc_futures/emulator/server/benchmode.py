@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,6 +36,7 @@ from mexc_futures.emulator.server.benchfeed import DEAL, DEPTH, TICKER, DepthFra
 from mexc_futures.emulator.server.clock import EmulatorClock
 from mexc_futures.emulator.server.fanout import PUSHED_KEEP, Fanout, push_payload, ws_frame
 from mexc_futures.emulator.server.link import Link
+from mexc_futures.emulator.venue.packed import PackedRing
 from mexc_futures.emulator.venue.venue import Venue
 
 
@@ -140,7 +140,7 @@ def _flush(ex: BenchHost, symbol: str, levels: int) -> tuple[bytes, int, int]:
 
 def _record(links: Sequence[Link], symbol: str, versions: Sequence[tuple[int, int]]) -> None:
     for link in links:
-        link.conn.pushed.setdefault(symbol, deque(maxlen=PUSHED_KEEP)).extend(versions)
+        link.conn.pushed.setdefault(symbol, PackedRing(2, PUSHED_KEEP)).extend(versions)
 
 
 async def burst(ex: BenchHost, symbol: str, frames: int, levels: int, chunk: int) -> BurstResult:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections import deque
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -32,6 +31,7 @@ from mexc_futures.emulator.server.ws_session import (
     SubKey,
     WsSession,
 )
+from mexc_futures.emulator.venue.packed import PackedRing
 
 PUSHED_KEEP = 100_000  # (begin, end) pairs per symbol at most ...
 PUSHED_BUDGET = 20_000  # ... and per live connection over all symbols: the oldest half of every
@@ -96,20 +96,24 @@ class Conn:
         self.id = session.conn_id
         # reorder fault: one depth frame (and its versions) held back per symbol
         self.held: dict[str, tuple[bytes, tuple[int, int]]] = {}
-        self.pushed: dict[str, deque[tuple[int, int]]] = {}
+        # (begin, end) per depth frame, packed: 16 bytes a frame (issue #14, RSS plateau)
+        self.pushed: dict[str, PackedRing] = {}
         self.pushed_count = 0
 
     def compact(self) -> None:
         """Drop the older half of every symbol's pushed log (the per-connection budget)."""
         for symbol, log in self.pushed.items():
             keep = list(log)[len(log) // 2 :]
-            self.pushed[symbol] = deque(keep, maxlen=PUSHED_KEEP)
+            self.pushed[symbol] = PackedRing(2, PUSHED_KEEP, keep)
         self.pushed_count = sum(len(v) for v in self.pushed.values())
 
     def trim(self) -> None:
         """Shrink what a closed connection keeps for tests (reliability D7)."""
         self.held.clear()
-        self.pushed = {s: deque(v, maxlen=CLOSED_PUSHED_KEEP) for s, v in self.pushed.items()}
+        self.pushed = {
+            s: PackedRing(2, CLOSED_PUSHED_KEEP, list(v)[-CLOSED_PUSHED_KEEP:])
+            for s, v in self.pushed.items()
+        }
         self.session.trim()
 
 
@@ -280,7 +284,7 @@ class Fanout:
             frames = out.setdefault(cid, [])
             log = conn.pushed.get(symbol)
             if log is None:
-                log = conn.pushed[symbol] = deque(maxlen=PUSHED_KEEP)
+                log = conn.pushed[symbol] = PackedRing(2, PUSHED_KEEP)
             for frame, versions in sent:
                 frames.append(frame)
                 log.append(versions)

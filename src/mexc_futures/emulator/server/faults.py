@@ -21,6 +21,7 @@ cleared by ``clear``).
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
@@ -177,6 +178,9 @@ def selects(selectors: tuple[str, ...], name: str, template: str) -> bool:
     return False
 
 
+FIRED_KEEP = 10_000
+
+
 class Faults:
     """The registry of active faults. Lasting faults stay until ``clear`` or their ``count``."""
 
@@ -185,7 +189,9 @@ class Faults:
         self._active: dict[int, Fault] = {}
         self._left: dict[int, int] = {}
         self.listeners: list[Callable[[int, Fault], None]] = []
-        self.fired: list[tuple[int, str]] = []  # (fault id, kind) each time a fault acted
+        # (fault id, kind) each time a fault acted: the newest FIRED_KEEP (a lasting fault acts on
+        # every frame; the list grew without bound: issue #14, the RSS plateau)
+        self.fired: deque[tuple[int, str]] = deque(maxlen=FIRED_KEEP)
 
     # -- management -------------------------------------------------------------------------
     def add(self, fault: Fault) -> int:
@@ -285,6 +291,7 @@ def bad_frame(kind: BadFrameKind, now_ms: int, size: int) -> tuple[bool, bytes]:
 
 
 __all__ = [
+    "FIRED_KEEP",
     "MAINTENANCE_TEXT",
     "TRADING_DISABLED",
     "BadFrame",

@@ -171,6 +171,7 @@ class RestApp:
                     now_ms=self.clock.time_ms(),
                     trade=is_trade_endpoint(ep.name, ep.method),
                     get_signing=self._get_signing(),
+                    window_scale=self.clock.speed,  # the window bounds real latency
                 )
             except AuthFailure as exc:
                 return envelope_error(exc.code, exc.message)

@@ -30,6 +30,7 @@ from mexc_futures.clock import Clock
 from mexc_futures.config import Credentials, Environment
 from mexc_futures.emulator.server.benchmode import BurstResult, PacedResult
 from mexc_futures.emulator.server.clock import EmulatorClock
+from mexc_futures.emulator.server.control import PREFIX as CONTROL_PREFIX
 from mexc_futures.emulator.server.control import add_control_routes
 from mexc_futures.emulator.server.edge_guard import ConnectionGuard
 from mexc_futures.emulator.server.fanout import Fanout
@@ -42,6 +43,7 @@ from mexc_futures.emulator.server.limits import (
     WsLimits,
 )
 from mexc_futures.emulator.server.link import Link
+from mexc_futures.emulator.server.memprobe import MemoryProbe, add_memory_routes
 from mexc_futures.emulator.server.rest_app import RestApp
 from mexc_futures.emulator.server.ws_edge import WsEdge
 from mexc_futures.emulator.venue.venue import Venue, VenueConfig
@@ -142,6 +144,7 @@ class Emulator(WsEdge):
         self.guard = ConnectionGuard()
         self._bursting = False
         self._symbols = {s.upper(): s for s in self.venue.symbols()}
+        self.memory: MemoryProbe | None = None  # set by build_app
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def __aenter__(self) -> Emulator:
@@ -167,6 +170,7 @@ class Emulator(WsEdge):
         app.router.add_get("/api/v3/exchangeInfo", self._ccxt_spot_info)
         app.router.add_get("/api/v3/capital/config/getall", self._ccxt_spot_currencies)
         add_control_routes(app, self)
+        self.memory = add_memory_routes(app, self, CONTROL_PREFIX)  # GET /_emulator/memory
         app.router.add_route("*", "/{tail:.*}", self.rest.handle)
         return app
 
@@ -382,7 +386,7 @@ class Emulator(WsEdge):
         links = [*self.links.values(), *self.closed_links.values()]
         for link in links:
             if conn in (None, link.conn.id) and symbol in link.conn.pushed:
-                return list(link.conn.pushed[symbol])
+                return [(p[0], p[1]) for p in link.conn.pushed[symbol]]
         return []
 
     def connections(self) -> list[dict[str, Any]]:

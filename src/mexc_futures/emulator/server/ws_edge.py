@@ -56,7 +56,8 @@ class WsEdge:
         return self._symbols.get(symbol.upper())
 
     def _login(self, api_key: str, req_time: str, signature: str) -> tuple[str | None, str | None]:
-        return auth.login(self.keys, api_key, req_time, signature, self.clock.time_ms())
+        return auth.login(self.keys, api_key, req_time, signature, self.clock.time_ms(),
+                          window_scale=self.clock.speed)  # the window is real time
 
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=1024 * 1024, timeout=1.0)

@@ -138,6 +138,10 @@ class Contract:
     risk_incr_imr: float = 0.0
     risk_level_limit: int = 1
     liquidation_fee_rate: float = 0.0004
+    position_open_type: int = 3
+    """``positionOpenType`` (§4.1; fidelity row 10: what it allows depends on the reading,
+    ``VenueRules.position_open_type``); every catalogue contract 3, ``VenueConfig.
+    position_open_types`` sets others (e.g. ``{"SILVER_USDT": 1}`` as in the recording)."""
     _tiers: tuple[tuple[Any, ...], list[RiskTier]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -214,7 +218,7 @@ class Contract:
             "symbol": self.symbol,
             "displayName": f"{self.symbol}永续",
             "displayNameEn": f"{self.symbol} PERPETUAL",
-            "positionOpenType": 3,
+            "positionOpenType": self.position_open_type,
             "baseCoin": self.base,
             "quoteCoin": self.quote,
             "baseCoinName": self.base,

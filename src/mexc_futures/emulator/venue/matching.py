@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+from mexc_futures.emulator.venue.packed import PackedRing
 
 BID = 1
 ASK = 2
@@ -67,6 +69,43 @@ class Fill:
 LevelMap = dict[int, tuple[int, int]]
 
 
+class CommitRing:
+    """The bounded commit history, packed (64 bytes a commit instead of ~272 as objects: issue
+    #14, the RSS plateau); reads give :class:`Commit` objects, oldest first."""
+
+    __slots__ = ("_ring",)
+
+    def __init__(self, maxlen: int) -> None:
+        self._ring = PackedRing(8, maxlen)
+
+    @property
+    def maxlen(self) -> int:
+        return self._ring.maxlen
+
+    def append(self, c: Commit) -> None:
+        self._ring.append(
+            (c.version, c.side, c.ticks, c.vol, c.count, c.prev_vol, c.prev_count, c.cts)
+        )
+
+    def __len__(self) -> int:
+        return len(self._ring)
+
+    def __bool__(self) -> bool:
+        return bool(self._ring)
+
+    def __getitem__(self, k: int) -> Commit:
+        return Commit(*self._ring[k])
+
+    def __iter__(self) -> Iterator[Commit]:
+        return (Commit(*r) for r in self._ring)
+
+    def __reversed__(self) -> Iterator[Commit]:
+        return (Commit(*r) for r in reversed(self._ring))
+
+    def nbytes(self) -> int:
+        return self._ring.nbytes()
+
+
 class OrderBook:
     """Price-time priority book for one symbol with a contiguous per-symbol version counter."""
 
@@ -77,7 +116,7 @@ class OrderBook:
         self._bid_prices: list[int] = []  # ascending; best bid is last
         self._ask_prices: list[int] = []  # ascending; best ask is first
         self.orders: dict[int, Resting] = {}
-        self.commits: deque[Commit] = deque(maxlen=ring_size)
+        self.commits = CommitRing(ring_size)
         self.pending: list[Commit] = []
         self.timestamp = 0
 

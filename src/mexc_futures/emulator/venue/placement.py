@@ -23,7 +23,11 @@ from mexc_futures.emulator.venue.codes import fail
 from mexc_futures.emulator.venue.margin import MarginEngine
 from mexc_futures.emulator.venue.money import dec, notional
 from mexc_futures.emulator.venue.orders import MARKET, MARKET_TO_LIMIT, Order, is_buy, opens
-from mexc_futures.emulator.venue.rules import EC_CLOSE_OVERFLOW, EC_OID_DUPLICATE
+from mexc_futures.emulator.venue.rules import (
+    EC_CLOSE_OVERFLOW,
+    EC_OID_DUPLICATE,
+    open_type_allowed,
+)
 
 MAX_INT = 2**63 - 1  # ids and counts beyond a Java long are refused (600)
 
@@ -112,6 +116,8 @@ def build_order(
     reduce_only = bool(body.get("reduceOnly")) and mode == ONE_WAY
     if reduce_only and side in (1, 3):
         side = 2 if side == 1 else 4
+    if opens(side) and not open_type_allowed(e.rules, c.position_open_type, open_type):
+        raise fail(2002)  # the contract's positionOpenType forbids this margin mode (row 10)
     raw_vol = float_field(body, "vol")
     if raw_vol != int(raw_vol):
         raise fail(2015)

@@ -1,4 +1,4 @@
-"""Venue behaviours where the evidence conflicts (fidelity audit rows 1, 2, 11, 12, 16, 20).
+"""Venue behaviours where the evidence conflicts (fidelity audit rows 1, 2, 10, 11, 12, 16, 20).
 
 The default of each is the most likely reading (docs/emulator.md "Conflicting evidence"); the
 other reading is one switch away so that client tests can run against both.
@@ -37,9 +37,35 @@ class VenueRules:
     # (default), or only the raw-value string (2026 demo SDKs), or only the percent-encoded ones
     # (the docs' Java code)
     get_signing: Literal["any", "raw", "encoded"] = "any"
+    # row 10: what a contract's ``positionOpenType`` allows an opening order's ``openType``
+    # (1 isolated, 2 cross) — REST detail "1 isolated, 2 cross, 3 both" (default; spec §4.1, the
+    # live BTC_USDT value 3 in the 2025-12-31 recording) or the v2 WebSocket ``push.contract``
+    # table "1 both, 2 cross, 3 isolated"; a forbidden open gets 2002 "Wrong open type"
+    position_open_type: Literal["rest", "ws"] = "rest"
+
+
+# fidelity row 10: positionOpenType -> the openType values an opening order may use, per reading
+OPEN_TYPES_ALLOWED: dict[str, dict[int, frozenset[int]]] = {
+    "rest": {1: frozenset({1}), 2: frozenset({2}), 3: frozenset({1, 2})},
+    "ws": {1: frozenset({1, 2}), 2: frozenset({2}), 3: frozenset({1})},
+}
+
+
+def open_type_allowed(rules: VenueRules, position_open_type: int, open_type: int) -> bool:
+    """Whether an opening order with ``openType`` ``open_type`` may trade on a contract whose
+    ``positionOpenType`` is ``position_open_type`` under ``rules``' reading of row 10 (a value
+    neither reading defines allows both)."""
+    allowed = OPEN_TYPES_ALLOWED[rules.position_open_type].get(position_open_type)
+    return allowed is None or open_type in allowed
 
 
 EC_CLOSE_OVERFLOW = 10
 EC_OID_DUPLICATE = 22
 
-__all__ = ["EC_CLOSE_OVERFLOW", "EC_OID_DUPLICATE", "VenueRules"]
+__all__ = [
+    "EC_CLOSE_OVERFLOW",
+    "EC_OID_DUPLICATE",
+    "OPEN_TYPES_ALLOWED",
+    "VenueRules",
+    "open_type_allowed",
+]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+import mexc_futures.emulator.venue.history as history
 from mexc_futures.emulator.market.market import SymbolMarket
 from mexc_futures.emulator.venue.accounts import Account
 from mexc_futures.emulator.venue.codes import fail
@@ -152,6 +153,8 @@ class EngineState:
         acct.sync(order)
         acct.by_external[(order.symbol, order.external_oid)] = order.order_id
         self.truth.orders_by_external.setdefault(order.external_oid, []).append(order)
+        if history.over_cap(acct):  # bounded history (issue #14): batches of SLACK
+            history.prune(acct, self.truth, self.now_ms)
 
     def push(self, acct: Account, topic: str, symbol: str | None, data: Any) -> None:
         """Queue a private publication."""

@@ -295,7 +295,7 @@ def settle_funding(engine: Engine, symbol: str, now: int) -> None:
             acct.book_cash(pos.contract.quote, funding)
             acct.funding_records.append(
                 {
-                    "id": len(acct.funding_records) + 1,
+                    "id": (acct.funding_records[-1]["id"] + 1) if acct.funding_records else 1,
                     "symbol": symbol,
                     "positionType": pos.position_type,
                     "positionValue": num(value),

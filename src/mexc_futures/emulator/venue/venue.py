@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 import mexc_futures.emulator.market.depth_feed as depth_feed
+import mexc_futures.emulator.venue.history as history
 import mexc_futures.emulator.venue.liquidation as liquidation
 import mexc_futures.emulator.venue.track as track
 import mexc_futures.emulator.venue.triggers as triggers
@@ -50,6 +51,7 @@ from mexc_futures.emulator.venue.handlers_public import Handler, Req, ticker_row
 from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.money import booked
 from mexc_futures.emulator.venue.rules import VenueRules
+from mexc_futures.emulator.venue.sizes import memory_sizes
 from mexc_futures.emulator.venue.track import ROUTES as TRACK_ROUTES
 from mexc_futures.emulator.venue.truth import VenueTruth
 
@@ -87,6 +89,7 @@ class VenueConfig:
     full_depth_limit: int = 50
     ticker_interval_ms: int = 1000
     api_disallowed: tuple[str, ...] = ()
+    position_open_types: dict[str, int] = field(default_factory=dict)  # symbol -> 1/2/3 (row 10)
     reject_duplicate_external_oid: bool = True
     rest_lag_versions: int = 0
     max_events_per_advance: int = 5000
@@ -116,6 +119,10 @@ class Venue:
         self.config = cfg = config or VenueConfig()
         contracts = build_contracts(cfg.n_contracts, cfg.symbols, cfg.api_disallowed)
         contracts.update({s: c for s, c in cfg.contracts.items() if s in contracts})
+        for sym, value in cfg.position_open_types.items():
+            if sym.upper() not in contracts:
+                raise ValueError(f"position_open_types: {sym} is not a listed contract")
+            contracts[sym.upper()].position_open_type = int(value)
         self.engine = Engine(
             contracts, cfg.seed, cfg.start_ms or 0, cfg.reject_duplicate_external_oid
         )
@@ -133,6 +140,7 @@ class Venue:
         self._sym: dict[str, _SymState] = {s: _SymState() for s in contracts}
         self._started = False
         self._last_tickers = 0
+        self._last_prune = 0
         self._refreshed: list[str] = []
         self.tick_failures = 0
         self._paused: dict[str, float] = {}  # symbol -> event rate before ``pause``
@@ -258,6 +266,11 @@ class Venue:
         c.api_allowed = allowed
         self.engine.pubs.append(Publication("contract", c.symbol, c.detail(), None, self.now_ms))
 
+    def set_position_open_type(self, symbol: str, value: int) -> None:
+        """Set a contract's ``positionOpenType`` (fidelity row 10; what it allows depends on
+        ``VenueRules.position_open_type``)."""
+        self.contract(symbol).position_open_type = int(value)
+
     def set_rest_lag(self, symbol: str, versions: int) -> None:
         """Make REST ``depth`` answer the book ``versions`` versions old (S13)."""
         self.engine.rest_lag[self.contract(symbol).symbol] = max(0, versions)
@@ -363,6 +376,11 @@ class Venue:
             if acct.tracks:
                 with self._isolated("tracks", acct.api_key, now):
                     track.check_tracks(e, acct, now)
+        if now - self._last_prune >= history.PRUNE_EVERY_MS:  # bounded history (issue #14)
+            self._last_prune = now
+            for acct in list(e.accounts.values()):
+                with self._isolated("history", acct.api_key, now):
+                    history.prune(acct, e.truth, now)
         if now - self._last_tickers >= self.config.ticker_interval_ms:
             self._last_tickers = now
             rows = self._changed_tickers(now)
@@ -457,6 +475,10 @@ class Venue:
                 st.last_tickers_key = key
                 rows.append(m.tickers_row(now))
         return rows
+
+    def memory_sizes(self) -> dict[str, Any]:
+        """Lengths of every structure the venue keeps (``venue/sizes.py``; the memory probe)."""
+        return memory_sizes(self.engine)
 
     def tickers_snapshot(self) -> list[dict[str, Any]]:
         """Every ``push.tickers`` row (for a new subscriber's first frame)."""

@@ -112,3 +112,46 @@ def test_row11_chase_to_the_opposite_best_takes(mode: str) -> None:
     if mode == "in_place":
         assert get(v, maker)["state"] == 4
     assert call(v, "GET", f"{ORDER}/list/open_orders") == []
+
+
+# fidelity row 10: positionOpenType's meaning, REST detail (default) or the v2 WS push.contract
+ROW10 = {  # (reading, positionOpenType) -> openType values an opening order may use
+    ("rest", 1): {1}, ("rest", 2): {2}, ("rest", 3): {1, 2},
+    ("ws", 1): {1, 2}, ("ws", 2): {2}, ("ws", 3): {1},
+}
+
+
+@pytest.mark.parametrize(("reading", "value"), sorted(ROW10))
+def test_row10_position_open_type_both_readings(reading: str, value: int) -> None:
+    v = quiet_venue(rules=VenueRules(position_open_type=reading),  # type: ignore[arg-type]
+                    position_open_types={"BTC_USDT": value})
+    detail = call(v, "GET", "/api/v1/contract/detail", query={"symbol": "BTC_USDT"}, account=None)
+    assert detail["positionOpenType"] == value
+    bid, _ = top(v)
+    for open_type in (1, 2):
+        opening = {"price": round(bid * 0.9, 1), "vol": 1, "openType": open_type}
+        if open_type in ROW10[(reading, value)]:
+            assert get(v, create(v, **opening))["openType"] == open_type
+        else:
+            assert _code(lambda body=opening: create(v, **body)) == 2002  # "Wrong open type"
+    assert call(v, "GET", f"{ORDER}/list/open_orders", query={"symbol": "BTC_USDT"}) != []
+
+
+def test_row10_closes_are_never_refused() -> None:
+    """A close keeps its position's margin mode whatever the contract says now."""
+    v = quiet_venue(rules=VenueRules(position_open_type="ws"))
+    bid, _ = top(v)
+    v.set_position_open_type("BTC_USDT", 1)  # ws: both -> an isolated long opens
+    create(v, type=5, vol=2, openType=1)
+    v.set_position_open_type("BTC_USDT", 2)  # ws: cross only -> isolated opens refused ...
+    assert _code(lambda: create(v, price=round(bid * 0.9, 1), vol=1, openType=1)) == 2002
+    assert get(v, create(v, type=5, side=4, vol=2, openType=1))["state"] == 3  # ... closes not
+
+
+def test_row10_default_reading_and_value() -> None:
+    v = quiet_venue()
+    assert VenueRules().position_open_type == "rest"
+    rows = call(v, "GET", "/api/v1/contract/detail", account=None)
+    assert {r["positionOpenType"] for r in rows} == {3}
+    with pytest.raises(ValueError, match="NOPE_USDT is not a listed contract"):
+        quiet_venue(position_open_types={"NOPE_USDT": 1})
