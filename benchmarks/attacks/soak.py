@@ -9,7 +9,11 @@ sampled with every line; MF_SOAK_TRACE=N (seconds) also turns tracemalloc on in 
 writes the allocation sites that grew most every N s to OUTDIR/memory.jsonl (issue #14;
 MF_SOAK_TRACE_FRAMES frames per traceback, default 3: more slows the emulator a lot).
 
+At the end a summary (RSS of both processes at 60 / 300 / 600 s and at the end, growth per second
+over the second half, fds, reconnects) goes to OUTDIR/summary.json and benchmarks/results/.
+
 usage: soak.py OUTDIR DURATION_S [N_SYMBOLS] [SPEED] [DROP_EVERY_S]
+       soak.py --summary OUTDIR        (the summary of an earlier run)
        soak.py --client PORT N_SYMBOLS SPEED DURATION_S   (internal)
 """
 
@@ -143,10 +147,50 @@ def driver() -> None:
         if cl.poll() is None:
             cl.kill()
         stop(emu)
+    print(json.dumps(summary(outdir)), flush=True)
+
+
+def _at(rows: list[dict], t: float, key: str) -> object:
+    best = min(rows, key=lambda r: abs(r["t"] - t))
+    return best.get(key) if abs(best["t"] - t) <= 20 else None
+
+
+def summary(outdir: Path) -> dict:
+    """RSS at fixed times and the growth over the second half, from OUTDIR/samples.jsonl."""
+    rows = [json.loads(line) for line in open(outdir / "samples.jsonl")]
+    rows = [r for r in rows if r.get("client_rss_kb", -1) > 0]  # the client's exit line is not
+    end = rows[-1]
+    half = min(rows, key=lambda r: abs(r["t"] - end["t"] / 2))
+
+    def growth(key: str) -> float:
+        return round((end[key] - half[key]) / max(end["t"] - half["t"], 1), 2)
+
+    out = {
+        "script": "benchmarks/attacks/soak.py", "args": sys.argv[1:],
+        "emulatorArgs": os.environ.get("MF_EMULATOR_ARGS", ""),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "durationS": end["t"],
+        "emuRssKb": {str(t): _at(rows, t, "emu_rss_kb") for t in (60, 300, 600)},
+        "emuRssKbEnd": end["emu_rss_kb"],
+        "emuGrowthKbPerS_secondHalf": growth("emu_rss_kb"),
+        "clientRssKb": {str(t): _at(rows, t, "client_rss_kb") for t in (60, 300, 600)},
+        "clientGrowthKbPerS_secondHalf": growth("client_rss_kb"),
+        "emuFds": [min(r["emu_fds"] for r in rows), max(r["emu_fds"] for r in rows)],
+        "emuTasksEnd": end.get("emu_tasks"), "reconnects": end.get("reconnects"),
+        "emuSizesEnd": end.get("emu_sizes"),
+    }
+    (outdir / "summary.json").write_text(json.dumps(out, indent=1))
+    results = Path(__file__).resolve().parents[1] / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"soak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json").write_text(
+        json.dumps(out, indent=1))
+    return out
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--client":
+    if sys.argv[1] == "--summary":
+        print(json.dumps(summary(Path(sys.argv[2])), indent=1))
+    elif sys.argv[1] == "--client":
         asyncio.run(client(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
                            float(sys.argv[5])))
     else:
