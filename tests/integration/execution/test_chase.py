@@ -257,3 +257,19 @@ async def test_a_strategy_chases_through_the_session(tmp_path: Path) -> None:
             session.stop()
             await run
         assert c.state is ChaseState.CANCELLED  # on_stop's CancelAll took it with the rest
+
+
+async def test_a_lost_create_answer_is_looked_up_not_resent(ex: Emulator, tmp_path: Path) -> None:
+    """The chase's order/create answer is lost after the venue accepted it: the order is found
+    by its ``externalOid``, never sent twice, and the chase goes on."""
+    async with manager(ex, tmp_path / "j.db") as em:
+        bid, ask, tick = await _top(em)
+        ex.faults.add(Http500(after_accept=True, endpoints=("order_create",), count=1))
+        c = await em.submit(_behind(bid, tick))
+        assert c.state is ChaseState.LIVE
+        assert len([x for x in ex.rest.calls if x.endpoint == "order_create"]) == 1
+        em.chases.on_top(SYMBOL, bid, ask)
+        await _settled(c, lambda: c.moves == 1)
+        (venue,) = await em.rest.get_open_orders()
+        assert (venue.external_oid, venue.price) == (c.oid, bid)
+        check_i1(ex, em)
