@@ -283,7 +283,7 @@ class MarketData(Router):
             now = self.clock.time_ms()
             for deal in self._deal_routes_on(conn):
                 if deal.dedup is not None:
-                    self.deal_gap(deal, deal.dedup.last_t or now, now)
+                    self.deal_gap(deal, self.gap_start(deal, now, conn), now)
                     deal.reopened = now
         for s in self.ledger.streams_on(conn):
             st = self._streams.get(s)
@@ -292,8 +292,10 @@ class MarketData(Router):
             st.wire.pop(conn, None)  # a new socket starts a new frame sequence
             if st.sync is not None:
                 self._outputs(st, st.sync.on_disconnect())
-            if st.dedup is not None and st.gap_since is None:
-                st.gap_since = st.dedup.last_t or self.clock.time_ms()
+            if st.dedup is not None:
+                start = self.gap_start(st, self.clock.time_ms(), conn)
+                if st.gap_since is None:
+                    st.gap_since = start
 
     def on_stale(self, conn: int, key: Hashable) -> None:
         st = self._streams.get(key) if isinstance(key, Stream) else None

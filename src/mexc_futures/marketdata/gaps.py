@@ -69,7 +69,10 @@ class GapWatch(FetchSide):
         ``begin`` is past the last ``end`` this connection delivered for the symbol means frames
         were lost on the socket, so its deal streams may have lost deals too. In-order frames
         (the hot path) never get here; while the book is live and applied from ``conn`` its
-        version is the last end seen on the wire.
+        version is the last end seen on the wire. A rotation's twin is followed from its first
+        frame, while it is still only a candidate (none of its frames is in order then): when
+        the book switches to it, its continuity is already known (md_fuzz seed 189: a twin that
+        joined in lockstep and then lost frames looked like a fresh connection).
         """
         end = d.end
         begin = d.begin
@@ -77,8 +80,8 @@ class GapWatch(FetchSide):
             end = begin = d.version
         elif begin is None:
             begin = end
-        if conn != sync.source:  # a rotation's other connection: the applying one decides
-            return
+        if conn != sync.source and conn != st.rotating:
+            return  # a rotated-out connection: the applying one decides
         wire = st.wire
         w = wire.get(conn)
         if w is None:
@@ -132,6 +135,21 @@ class GapWatch(FetchSide):
             st.deal_first = first
             return
         self._close_reopened(st, first)
+
+    def gap_start(self, st: Route, now: int, conn: int | None = None) -> int:
+        """Where a deal stream's gap starts when connection ``conn`` goes: the last deal that
+        connection delivered (a rotation's twin may have delivered later ones: md_fuzz seeds 84,
+        93), else the stream's last deal, or the start of a reopened window nothing has closed
+        yet when that is earlier (a socket that drops again before the window closed must not
+        forget it: md_fuzz seed 42)."""
+        dedup = st.dedup
+        start = 0
+        if dedup is not None:
+            start = dedup.last_t if conn is None else dedup.conn_t.pop(conn, dedup.last_t)
+        start = start or now
+        if st.reopened is not None:
+            start = min(start, st.reopened)
+        return start
 
     def _close_reopened(self, st: Route, until: int) -> None:
         since = st.reopened

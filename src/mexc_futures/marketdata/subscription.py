@@ -178,6 +178,9 @@ class DealDedup:
         self.order: deque[tuple[int, Hashable]] = deque()
         self.cur: dict[int, tuple[int, dict[tuple[Any, ...], int]]] = {}  # conn -> (t, counts)
         self.last_t = 0
+        #: conn -> time of the last deal that connection delivered (fresh or not): where its
+        #: gap starts when it dies while another connection carries the stream (D9, rotation)
+        self.conn_t: dict[int, int] = {}
         self.duplicates = 0
         #: ``(t, p, v, T, O, M)`` of every deal delivered in the window, in delivery order (the
         #: REST recovery of a gap subtracts them, D9), and of deals recovered from REST
@@ -187,6 +190,8 @@ class DealDedup:
     def fresh(self, conn: int, d: wire.DealItem) -> bool:
         """True the first time a deal is seen; False (and counted) for a duplicate."""
         t = d.t
+        if t > self.conn_t.get(conn, 0):
+            self.conn_t[conn] = t
         base = (t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
         if self.recovered and self.recovered.get(base):  # fetched from REST after a gap (D9)
             self.recovered[base] -= 1
