@@ -72,6 +72,17 @@ async def _emulator_child(port: int, contracts: int, seed: int) -> None:
         await stop.wait()
 
 
+def _run(coro: Any, loop: str) -> Any:
+    if loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            print("[soak] uvloop not installed: stdlib asyncio loop", file=sys.stderr)
+        else:
+            return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,11 +92,11 @@ def _free_port() -> int:
 class Venue:
     """The emulator process and its HTTP surfaces (blocking calls, loopback, bounded)."""
 
-    def __init__(self, contracts: int, seed: int) -> None:
+    def __init__(self, contracts: int, seed: int, loop: str = "asyncio") -> None:
         self.port = _free_port()
         self.proc = subprocess.Popen(  # the same interpreter, this module, child mode
             [sys.executable, "-m", "benchmarks.md_soak", "--emulator-child", str(self.port),
-             "--contracts", str(contracts), "--seed", str(seed)],
+             "--contracts", str(contracts), "--seed", str(seed), "--loop", loop],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if line.strip() != "ready":
@@ -150,6 +161,65 @@ def _dist(xs: list[float]) -> dict[str, float]:
             "spread": round(statistics.pstdev(s), 2) if len(s) > 1 else 0.0}
 
 
+def _cpu_s(pid: int | str = "self") -> float:
+    """User + system CPU seconds of a process (/proc, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TimedRest:
+    """The client's REST reads as market data uses them, timed per endpoint: the wait for a
+    rate-limit slot (``limiter.peek`` at the call) and the whole call, so a slow resync shows
+    whether the limiter, the workers or the venue's answers were the bound."""
+
+    NAMES = ("depth", "depth_commits", "deals")
+
+    def __init__(self, rest: Any) -> None:
+        from mexc_futures.protocol.endpoints import endpoint
+
+        self.rest = rest
+        self.calls: dict[str, list[tuple[float, float, float]]] = {n: [] for n in self.NAMES}
+        self._bucket = {n: endpoint(n).bucket for n in self.NAMES}
+
+    async def _timed(self, name: str, coro: Any) -> Any:
+        t0 = time.monotonic()
+        wait = self.rest.limiter.peek(self._bucket[name], self.rest.clock.monotonic())
+        try:
+            return await coro
+        finally:
+            self.calls[name].append((t0, max(0.0, wait), time.monotonic() - t0))
+
+    async def get_depth(self, symbol: str, limit: int | None = None) -> Any:
+        return await self._timed("depth", self.rest.get_depth(symbol, limit))
+
+    async def get_depth_commits(self, symbol: str, limit: int) -> Any:
+        return await self._timed("depth_commits", self.rest.get_depth_commits(symbol, limit))
+
+    async def get_deals(self, symbol: str, limit: int | None = None) -> Any:
+        return await self._timed("deals", self.rest.get_deals(symbol, limit))
+
+    def window(self, t0: float, t1: float) -> dict[str, Any]:
+        """Per endpoint within [t0, t1): calls per second, limiter wait and HTTP time (the
+        call minus the wait) p50 / p90 / max in seconds."""
+        out: dict[str, Any] = {}
+        span = max(t1 - t0, 1e-9)
+        for name, calls in self.calls.items():
+            sel = [c for c in calls if t0 <= c[0] < t1]
+            if not sel:
+                continue
+            http = sorted(max(0.0, d - w) for _, w, d in sel)
+            waits = sorted(w for _, w, _ in sel)
+            out[name] = {"n": len(sel), "per_s": round(len(sel) / span, 2),
+                         "http_p50": round(_q(http, 0.5), 3), "http_p90": round(_q(http, 0.9), 3),
+                         "http_max": round(http[-1], 3), "wait_p50": round(_q(waits, 0.5), 3)}
+        return out
+
+
+def _q(xs: list[float], q: float) -> float:
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
+
+
 # ---------------------------------------------------------------------------------- client
 
 
@@ -162,6 +232,7 @@ class Soak:
         self.deal_events: list[Any] = []
         self.samples: list[dict[str, Any]] = []
         self.resync_times: list[float] = []
+        self.resyncs: list[dict[str, Any]] = []  # per resync: trace, REST and CPU figures
         self.truth = Counter[str]()
         self.truth_bad: list[tuple[str, int]] = []
         self.rng = random.Random(args.seed)
@@ -178,13 +249,61 @@ class Soak:
     def all_synced(self, md: Any, symbols: list[str]) -> int:
         return sum(1 for s in symbols if md.book(s).synced)
 
-    async def until_synced(self, md: Any, symbols: list[str], limit: float) -> float | None:
+    async def until_synced(self, md: Any, symbols: list[str], limit: float,
+                           trace: list[dict[str, Any]] | None = None,
+                           t_ref: float | None = None) -> float | None:
+        """Seconds until every book is synced (None after ``limit``); with ``trace``, a point
+        every 5 s (seconds since ``t_ref``): books synced, fetches done and queued, CPU seconds
+        of both processes."""
         t0 = time.monotonic()
+        ref = t0 if t_ref is None else t_ref
+        next_point = t0 - ref
         while time.monotonic() - t0 < limit:
-            if self.all_synced(md, symbols) == len(symbols):
+            el = time.monotonic() - ref
+            synced = self.all_synced(md, symbols)
+            if trace is not None and (el >= next_point or synced == len(symbols)):
+                next_point = el + 5.0
+                p = md.sync_progress()
+                trace.append({"t": round(el, 1), "synced": synced,
+                              **{k: p[k] for k in ("snapshots_done", "snapshots_queued",
+                                                   "commits_done", "commits_queued")},
+                              "deal_recoveries": self.counts["DealsRecovered"],
+                              # how the books came back: bridged with depth_commits, or from a
+                              # snapshot (a bridge that did not reach back costs both)
+                              **self._ways(md, symbols),
+                              "cpu_s": round(_cpu_s(), 1),
+                              "emulator_cpu_s": round(_cpu_s(self.venue.proc.pid), 1),
+                              "load1": round(os.getloadavg()[0], 2)})
+            if synced == len(symbols):
                 return time.monotonic() - t0
             await asyncio.sleep(0.1)
         return None
+
+    @staticmethod
+    def _ways(md: Any, symbols: list[str]) -> dict[str, int]:
+        bridged = snaps = 0
+        for sym in symbols:
+            stats = md.sync_of(sym).stats
+            bridged += stats.commits_recoveries
+            snaps += stats.snapshots
+        return {"books_bridged_total": bridged, "book_snapshots_total": snaps}
+
+    def resync_report(self, trace: list[dict[str, Any]], t_wall0: float, took: float | None,
+                      rest: TimedRest) -> dict[str, Any]:
+        """One resync (cold start or mass drop): its trace, the REST figures over it, and the
+        CPU both processes used (seconds of CPU per second of wall time)."""
+        end = time.monotonic() if took is None else t_wall0 + took
+        span = max(end - t_wall0, 1e-9)
+        doc: dict[str, Any] = {"took_s": None if took is None else round(took, 1),
+                               "rest": rest.window(t_wall0, end), "trace": trace}
+        if len(trace) >= 2:
+            a, b = trace[0], trace[-1]
+            dt = max(b["t"] - a["t"], 1e-9)
+            doc["client_cpu_per_s"] = round((b["cpu_s"] - a["cpu_s"]) / dt, 2)
+            doc["emulator_cpu_per_s"] = round((b["emulator_cpu_s"] - a["emulator_cpu_s"]) / dt, 2)
+            doc["load1_max"] = max(x["load1"] for x in trace)
+        doc["span_s"] = round(span, 1)
+        return doc
 
     def check_truth(self, md: Any, symbols: list[str]) -> None:
         """Compare a few synced books with the venue's book at the same version (blocking: the
@@ -219,6 +338,9 @@ class Soak:
             "conn_tasks": md.pool.task_count,
             "synced": self.all_synced(md, symbols),
             "emulator_rss_mb": round(_rss_mb(self.venue.proc.pid), 1),
+            "cpu_s": round(_cpu_s(), 1),
+            "emulator_cpu_s": round(_cpu_s(self.venue.proc.pid), 1),
+            "load1": round(os.getloadavg()[0], 2),
             **{k: v for k, v in md.sync_progress().items() if k in (
                 "snapshots_queued", "commits_queued", "snapshots_done", "commits_done")},
         })
@@ -226,6 +348,7 @@ class Soak:
     async def run(self) -> dict[str, Any]:
         from mexc_futures.config import Environment
         from mexc_futures.marketdata import MarketData, MarketDataConfig
+        from mexc_futures.transport.rest import RestClient
 
         a = self.args
         contracts = self.venue.get("/api/v1/contract/detail")["data"]
@@ -235,14 +358,21 @@ class Soak:
         cfg = MarketDataConfig(progress_every=30.0)
         t_start = time.monotonic()
         out: dict[str, Any] = {"contracts": len(symbols), "streams": 3 * len(symbols)}
-        async with MarketData(env, config=cfg) as md:
+        async with (
+            RestClient(env) as plain_rest,
+            MarketData(env, rest=(rest := TimedRest(plain_rest)), config=cfg) as md,
+        ):
             md.on(self.on_event)
+            t_cold = time.monotonic()
+            cold_trace: list[dict[str, Any]] = []
             for s in symbols:
                 for ch in ("depth", "deal", "ticker"):
                     await md.subscribe(ch, s)
             out["connections"] = len(md.connections)
-            cold = await self.until_synced(md, symbols, 900.0)
+            cold = await self.until_synced(md, symbols, 900.0, cold_trace, t_cold)
             out["cold_start_all_synced_s"] = None if cold is None else round(cold, 1)
+            self.resyncs.append({"event": "cold start", **self.resync_report(
+                cold_trace, t_cold, None if cold is None else time.monotonic() - t_cold, rest)})
             first_trade = dict.fromkeys(self.deal_symbols, 0)
             t0 = time.monotonic()
             counts0 = Counter(self.counts)
@@ -273,8 +403,11 @@ class Soak:
                             break
                         await asyncio.sleep(0.05)
                     left = a.reconnect_every - (time.monotonic() - t_drop) - 1.0
-                    took = await self.until_synced(md, symbols, max(left, 1.0))
+                    trace: list[dict[str, Any]] = []
+                    took = await self.until_synced(md, symbols, max(left, 1.0), trace, t_drop)
                     dt = None if took is None else time.monotonic() - t_drop
+                    self.resyncs.append({"event": f"mass drop at {now:.0f} s",
+                                         **self.resync_report(trace, t_drop, dt, rest)})
                     self.resync_times.append(-1.0 if dt is None else round(dt, 2))
                     print(f"[soak] t={now:.0f}s mass drop: all {len(symbols)} books synced "
                           f"after {dt if dt is None else round(dt, 1)} s", file=sys.stderr,
@@ -312,6 +445,7 @@ class Soak:
                                                                if x == -1.0),
                                            "drop_failed": sum(1 for x in self.resync_times
                                                               if x == -2.0)}
+        out["resyncs"] = self.resyncs
         out["truth"] = {**dict(self.truth), "mismatch": len(self.truth_bad),
                         "mismatch_examples": self.truth_bad[:5]}
         out["events"] = dict(self.counts)
@@ -344,17 +478,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true", help="log market-data progress (INFO)")
+    ap.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
+                    help="event loop of both processes (uvloop like the other benchmarks; "
+                         "asyncio when uvloop is missing)")
     ap.add_argument("--emulator-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.emulator_child is not None:
-        asyncio.run(_emulator_child(args.emulator_child, args.contracts, args.seed))
+        _run(_emulator_child(args.emulator_child, args.contracts, args.seed), args.loop)
         return 0
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("mexc_futures.marketdata").setLevel(
         logging.INFO if args.verbose else logging.ERROR)
-    venue = Venue(args.contracts, args.seed)
+    venue = Venue(args.contracts, args.seed, args.loop)
     try:
-        result = asyncio.run(Soak(args, venue).run())
+        result = _run(Soak(args, venue).run(), args.loop)
     finally:
         venue.stop()
     now = datetime.now(UTC)
@@ -368,6 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = {k: doc[k] for k in ("contracts", "connections", "cold_start_all_synced_s",
                                    "resync_after_mass_drop_s", "truth", "deals", "rates_per_s",
                                    "resources") if k in doc}
+    summary["resyncs"] = [{k: r.get(k) for k in ("event", "took_s", "client_cpu_per_s",
+                                                 "emulator_cpu_per_s", "load1_max", "rest")}
+                          for r in doc.get("resyncs", [])]
     print(json.dumps(summary, indent=1, default=str))
     print(f"JSON: {path}")
     with contextlib.suppress(Exception):

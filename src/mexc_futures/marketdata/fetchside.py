@@ -247,6 +247,7 @@ class FetchSide(PoolHooks):
             return False
         self._outputs(st, sync.on_snapshot(req.request_id, snap.version, snap.bids, snap.asks,
                                            snap.timestamp))
+        self._rest_moved(st, sync)
         return True
 
     async def _fetch_commits(self, st: Route, req: FetchCommits) -> bool:
@@ -261,7 +262,15 @@ class FetchSide(PoolHooks):
             self._outputs(st, sync.on_commits_error(req.request_id))
             return False
         self._outputs(st, sync.on_commits(req.request_id, commits))
+        self._rest_moved(st, sync)
         return True
+
+    @staticmethod
+    def _rest_moved(st: Route, sync: BookSync) -> None:
+        """A REST answer made the book live: its version came from REST, not from the wire, so
+        the deal-gap check must not read it as the last version the socket delivered (D9)."""
+        if sync.synced:
+            st.rest_mark = sync.version
 
     async def _restart_later(self, st: Route) -> None:
         await self._sleep(self.config.backoff_cap)

@@ -69,7 +69,9 @@ class GapWatch(FetchSide):
         ``begin`` is past the last ``end`` this connection delivered for the symbol means frames
         were lost on the socket, so its deal streams may have lost deals too. In-order frames
         (the hot path) never get here; while the book is live and applied from ``conn`` its
-        version is the last end seen on the wire. A rotation's twin is followed from its first
+        version is the last end seen on the wire, except after a REST snapshot or commits moved
+        it (``Route.rest_mark``): until the wire has delivered past that version, the book's
+        version proves nothing about the wire. A rotation's twin is followed from its first
         frame, while it is still only a candidate (none of its frames is in order then): when
         the book switches to it, its continuity is already known (md_fuzz seed 189: a twin that
         joined in lockstep and then lost frames looked like a fresh connection).
@@ -88,14 +90,27 @@ class GapWatch(FetchSide):
             if len(wire) > 4:  # connections come and go: keep the few recent ones
                 wire.clear()
             wire[conn] = (end, ts)
+            st.rest_mark = 0
             deal = self._deals.get(st.stream.symbol or "")
             if deal is not None and deal.reopened is not None and deal.deal_first is not None:
                 self._close_reopened(deal, ts)  # from here on a loss shows as a depth gap
             return
         prev, prev_ts = w
         book = sync.book
+        mark = st.rest_mark
+        if mark and prev >= mark:
+            mark = st.rest_mark = 0  # the wire has delivered past the REST version
         if sync.source == conn and book.version > prev:
-            prev, prev_ts = book.version, book.ts
+            if not mark:  # in-order frames applied since the last look (the hot path)
+                prev, prev_ts = book.version, book.ts
+            elif book.version > mark:
+                # the book jumped to ``mark`` by REST, then took ``mark + 1`` ... on the hot path:
+                # (prev, mark] never came on this wire (TCP keeps order), so it lost them
+                st.rest_mark = 0
+                self._conn_gap(conn, prev_ts, ts)
+                prev, prev_ts = book.version, book.ts
+            # else: the book stands at the REST version; this frame shows whether the wire
+            # skipped anything since its last frame (md_fuzz seed 116)
         if begin > prev + 1:
             self._conn_gap(conn, prev_ts, ts)
         wire[conn] = (max(prev, end), ts)

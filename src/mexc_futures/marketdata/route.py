@@ -56,6 +56,7 @@ class Route:
         "peer_counts",
         "publish",
         "reopened",
+        "rest_mark",
         "rotating",
         "silence",
         "since_ms",
@@ -84,6 +85,9 @@ class Route:
         self.since_ms = 0  # venue ms when the stream was subscribed
         #: depth streams: connection -> (last end, its ts) seen off the in-order path (D9)
         self.wire: dict[int, tuple[int, int]] = {}
+        #: depth streams: the version a REST snapshot / commits set the book to, until the wire
+        #: has delivered past it (0: none); the book's version is no proof of the wire then (D9)
+        self.rest_mark = 0
         self.last_count = 0
         self.rotating = 0  # twin connection taking over this book (rotation), 0 if none
         self.auditing = False
