@@ -42,6 +42,8 @@ class QueueStats:
     done: int = 0
     failed: int = 0
     replaced: int = 0
+    skipped: int = 0  # popped but no longer needed (the book healed or restarted meanwhile)
+    stolen: int = 0  # taken by the other bucket's idle workers (commits -> snapshot)
     max_wait: float = 0.0  # longest queue wait of a started job (clock seconds)
 
 
@@ -96,6 +98,18 @@ class FetchQueue(Generic[T]):
         if job is not None:
             self._count(job.rank, -1)
 
+    def pop_first(self, rank: int, now: float,
+                  activity: Callable[[str], int] | None = None) -> T | None:
+        """The next job of ``rank`` only (``None`` when there is none), same order as ``pop``."""
+        if not self._ranks.get(rank):
+            return None
+        syms = [s for s, j in self._jobs.items() if j.rank == rank]
+        if activity is None:
+            sym = min(syms, key=lambda s: self._jobs[s].seq)
+        else:
+            sym = min(syms, key=lambda s: (-activity(s), self._jobs[s].seq))
+        return self._take(sym, now)
+
     def pop(self, now: float, activity: Callable[[str], int] | None = None) -> T | None:
         """The next job to run (``None`` when empty); see the module docstring for the order."""
         if not self._jobs:
@@ -105,6 +119,9 @@ class FetchQueue(Generic[T]):
         else:
             sym = min(self._jobs, key=lambda s: (self._jobs[s].rank, -activity(s),
                                                  self._jobs[s].seq))
+        return self._take(sym, now)
+
+    def _take(self, sym: str, now: float) -> T:
         job = self._jobs.pop(sym)
         self._count(job.rank, -1)
         st = self.stats

@@ -95,6 +95,14 @@ class BookSync(BookRecovery):
         """Last applied version (0 before the first snapshot)."""
         return self._last
 
+    def awaiting(self, request_id: int) -> bool:
+        """Whether the fetch ``request_id`` is still the one this book waits for: a book that
+        healed from its own frames meanwhile (the missing version arrived on the new socket) or
+        restarted no longer needs it, and its queued fetch is skipped (D5: no REST call for a
+        book that does not need one)."""
+        return request_id == self._request and self._state in (
+            SyncState.BUFFERING, SyncState.RECOVERING)
+
     @property
     def handover_pending(self) -> bool:
         """True while a rotation's new connection has not taken over yet."""
