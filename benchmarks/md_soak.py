@@ -1,7 +1,7 @@
 """Market-data soak (issue #13): the whole market, mass reconnects, books vs truth, resources.
 
     python -m benchmarks.md_soak [--duration 600] [--contracts 800] [--reconnect-every 120]
-                                 [--seed 1] [--out PATH]
+                                 [--seed 1] [--out PATH] [--loop uvloop|asyncio]
 
 One emulator process (``--contracts`` contracts, speed 1, REST and WS limits on, a heavy-tailed
 synthetic flow: a few busy contracts, most of them quiet, as on the venue) and, in this process,
@@ -10,7 +10,11 @@ Every ``--reconnect-every`` seconds the emulator drops every connection at once 
 
 Measured and written as JSON to ``benchmarks/results/md_soak-<UTC time>.json`` (``--out``):
   * time from each mass drop (and from the cold start) until every book is synced again:
-    per event, p50, max;
+    per event, p50, max; for each of these resyncs (``resyncs``) a trace every 5 s (books synced,
+    snapshots / commits done and queued, books bridged vs snapshotted, deal recoveries, CPU
+    seconds of both processes, load average) and the REST figures per bucket (calls per second,
+    limiter wait, HTTP time p50 / p90 / max), so a slow resync shows its bound: the venue's
+    limit, the workers, the venue's answers or the CPU;
   * books against the emulator's truth: every ``--truth-every`` seconds a few synced books are
     compared level by level with the venue's book at the same version (control API);
   * deals of ``--deal-sample`` contracts: every venue deal delivered by the stream, recovered
@@ -21,7 +25,8 @@ Measured and written as JSON to ``benchmarks/results/md_soak-<UTC time>.json`` (
 
 The emulator runs in its own process so that the client's resources are measured alone; truth
 queries block the loop for a few milliseconds each (that keeps the local book still while it is
-compared). Run it with ``nice -n 10``: it takes ``--duration`` seconds plus the cold start.
+compared). Both processes run under uvloop like the other benchmarks (``--loop asyncio`` for the
+stdlib loop). Run it with ``nice -n 10``: it takes ``--duration`` seconds plus the cold start.
 """
 
 from __future__ import annotations
