@@ -52,6 +52,7 @@ from mexc_futures.model.instrument import ContractSpec
 from mexc_futures.model.intents import AmendOrder, ClosePosition, OrderKind, PlaceChase, PlaceOrder
 from mexc_futures.model.killswitch import KillSwitch
 from mexc_futures.model.orders import OrderState, OrderTracker, TrackedOrder
+from mexc_futures.protocol import ws
 from mexc_futures.protocol.convert import order_update
 from mexc_futures.transport.rest import RestClient
 
@@ -336,6 +337,19 @@ class ChaseManager:
         """Chases not yet final (of ``symbol``), their states brought up to date."""
         self.sync_all()
         return [c for c in self._live.values() if symbol is None or c.symbol == symbol]
+
+    def on_push(self, msg: object) -> bool:
+        """``push.personal.order.chase`` (spec §7.8: a chase that failed, ``{ec, s}``, no order
+        id): noted on the symbol's live chases and logged; their orders' states stay what the
+        venue's order rows say. ``False`` for any other push."""
+        if not isinstance(msg, ws.OrderChasePush):
+            return False
+        for c in self._live.values():
+            if c.symbol == msg.data.s:
+                c.detail = f"the venue reported a failed chase (code {msg.data.ec})"
+                log.warning("chase %s on %s: %s", c.oid, c.symbol, c.detail)
+                self._save(c)
+        return True
 
     def on_market(self, event: object) -> None:
         """``MarketData.on`` callback: a ``BookUpdate`` is a top-of-book for ``on_top``."""

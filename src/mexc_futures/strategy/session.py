@@ -284,7 +284,7 @@ class StrategySession:
                     self.on_account(event)
                 yield event
             else:  # trigger / TP-SL / trailing pushes: the view's conditionals, as they come
-                self.execution.conditionals.on_push(event)
+                self.execution.conditionals.on_push(event) or self.execution.chases.on_push(event)
 
     async def run(self, duration: float | None = None) -> None:
         """Run the strategy for ``duration`` seconds (``None``: until ``stop()``)."""

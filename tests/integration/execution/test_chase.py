@@ -273,3 +273,20 @@ async def test_a_lost_create_answer_is_looked_up_not_resent(ex: Emulator, tmp_pa
         (venue,) = await em.rest.get_open_orders()
         assert (venue.external_oid, venue.price) == (c.oid, bid)
         check_i1(ex, em)
+
+
+async def test_a_failed_chase_push_is_noted_on_the_symbols_chases(
+    ex: Emulator, tmp_path: Path
+) -> None:
+    """``push.personal.order.chase`` (the Mexc.Net fixture's frame, decoded by the client) names
+    a symbol and an error code, no order: the symbol's live chases carry it in ``detail``."""
+    from mexc_futures.protocol.codec import decode_frame
+
+    frame = b'{"channel":"push.personal.order.chase","data":{"ec":1001,"s":"BTC_USDT"},"ts":1}'
+    async with manager(ex, tmp_path / "j.db") as em:
+        bid, _ask, tick = await _top(em)
+        c = await em.submit(_behind(bid, tick))
+        assert em.chases.on_push(decode_frame(frame))
+        assert not em.chases.on_push(object())
+        assert "code 1001" in c.detail
+        assert c.state is ChaseState.LIVE  # the order's rows decide, not this push
