@@ -16,17 +16,18 @@ from decimal import Decimal
 
 import click
 
+from mexc_futures.cli import fmt
 from mexc_futures.cli.common import (
     CliError,
     confirm_live,
     connect,
+    emit,
     json_option,
     margin_option,
     options,
     run,
     yes_option,
 )
-from mexc_futures.cli.cond_cmds import show
 from mexc_futures.cli.cond_fmt import describe
 from mexc_futures.cli.market_cmds import check_symbol
 from mexc_futures.cli.order_cmds import SIDE_NAMES, decimal_arg, execution, order
@@ -63,9 +64,21 @@ def _result(ex: ExecutionManager, intent: PlaceChase, c: TrackedChase) -> dict[s
     }
 
 
+def _show(as_json: bool, result: dict[str, object], decimals: int) -> None:
+    """``--json``: the record (decimal strings); else a table, prices grouped to the tick."""
+    rows = []
+    for k, v in result.items():
+        if v is None:
+            continue
+        if k in ("price", "limit"):
+            v = fmt.price(Decimal(str(v)), decimals)
+        rows.append((k.replace("_", " "), v))
+    emit(as_json, result, "Chase", ["Field", "Value"], rows)
+
+
 async def _chase(
     ctx: click.Context, intent: PlaceChase, seconds: float, every: float, keep: bool, yes: bool
-) -> dict[str, object]:
+) -> tuple[dict[str, object], int]:
     async with connect(options(ctx), keys=True) as (t, rest):
         refuse_if_killed(t.options)
         await check_symbol(rest, intent.symbol)
@@ -79,7 +92,8 @@ async def _chase(
             if c.live and not keep and o is not None and o.order_id:
                 await ex.submit(CancelOrder(symbol=c.symbol, order_id=o.order_id, label="cli"))
                 await ex.reconcile()
-            return _result(ex, intent, c)
+            spec = ex.specs.get(c.symbol)
+            return _result(ex, intent, c), 1 if spec is None else fmt.decimals_of(spec.price_unit)
 
 
 @order.command("chase")
@@ -144,4 +158,5 @@ def chase(
         min_interval=every,
         label="cli",
     )
-    show(as_json, "Chase", run(_chase(ctx, intent, seconds, every, keep, yes)))
+    result, decimals = run(_chase(ctx, intent, seconds, every, keep, yes))
+    _show(as_json, result, decimals)
