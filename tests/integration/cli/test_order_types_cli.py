@@ -248,23 +248,25 @@ def test_trailing_place_list_cancel(env: dict[str, str]) -> None:
     assert "percentage" in bad.output
 
 
-def test_order_chase_moves_then_cancels_or_keeps(env: dict[str, str]) -> None:
-    """``order chase``: starts five ticks under the best bid, is moved to the best bid, and when
-    ``--for`` is up what is left is cancelled (``--keep``: left resting)."""
-    ticker = json.loads(invoke(["ticker", SYM, "--json"], env).output)[0]
-    start = round(float(ticker["bid"]) - 0.5, 1)
-    base = ["order", "chase", SYM, "--side", "buy", "--vol", "1", "--leverage", "10"]
-    done = ok([*base, "--price", str(start), "--for", "1.5", "--every", "0.2"], env)
-    assert done["moves"] >= 1
-    assert done["state"] in ("cancelled", "filled")
-    assert float(done["price"]) > start
-    kept = ok([*base, "--price", str(start), "--for", "0.5", "--every", "0.2", "--keep"], env)
-    assert kept["state"] in ("live", "filled")
-    capped = ok([*base, "--price", str(start), "--limit", str(start), "--for", "0.5"], env)
-    assert (capped["moves"], capped["price"], capped["state"]) == (0, str(start), "cancelled")
-    res = invoke(["order", "chase", "--help"], env)
-    assert "--limit" in res.output
-    assert "Examples" in res.output
+def test_order_chase_moves_then_cancels_or_keeps(tmp_path: Path) -> None:
+    """``order chase`` on a still book: starts five ticks under the best bid, is moved to the
+    best bid, and when ``--for`` is up what is left is cancelled (``--keep``: left resting);
+    with ``--limit`` under the best ask it is never moved."""
+    with ThreadedEmulator(seed=4, symbols=[SYM], venue_options={"flow_rate": 0.0}) as ex:
+        env = env_for(ex, tmp_path / "home")
+        ticker = json.loads(invoke(["ticker", SYM, "--json"], env).output)[0]
+        bid = float(ticker["bid"])
+        start = round(bid - 0.5, 1)
+        base = ["order", "chase", SYM, "--side", "buy", "--vol", "1", "--leverage", "10"]
+        done = ok([*base, "--price", str(start), "--for", "1.5", "--every", "0.2"], env)
+        assert (done["moves"], float(done["price"]), done["state"]) == (1, bid, "cancelled")
+        kept = ok([*base, "--price", str(start), "--for", "0.5", "--every", "0.2", "--keep"], env)
+        assert (kept["moves"], kept["state"]) == (1, "live")
+        capped = ok([*base, "--price", str(start), "--limit", str(bid), "--for", "0.5"], env)
+        assert (capped["moves"], capped["price"], capped["state"]) == (0, str(start), "cancelled")
+        res = invoke(["order", "chase", "--help"], env)
+        assert "--limit" in res.output
+        assert "Examples" in res.output
 
 
 def test_readme_protect_commands_run_as_written(env: dict[str, str]) -> None:
