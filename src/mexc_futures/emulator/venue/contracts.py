@@ -327,6 +327,14 @@ def _synthetic(index: int) -> Contract:
     )
 
 
+def set_position_open_types(contracts: dict[str, Contract], values: dict[str, int]) -> None:
+    """Set ``positionOpenType`` per symbol (fidelity row 10); an unlisted symbol is an error."""
+    for sym, value in values.items():
+        if sym.upper() not in contracts:
+            raise ValueError(f"position_open_types: {sym} is not a listed contract")
+        contracts[sym.upper()].position_open_type = int(value)
+
+
 def build_contracts(
     n_contracts: int | None = None,
     symbols: Sequence[str] | None = None,

@@ -39,9 +39,9 @@ class PackedRing:
             self._a.extend(item)
             self._n += 1
             return
-        w = self.width
-        i = self._head * w
-        self._a[i : i + w] = array("q", item)
+        a, i = self._a, self._head * self.width
+        for k, value in enumerate(item):  # in place: no allocation on the hot path
+            a[i + k] = value
         self._head = (self._head + 1) % self.maxlen
 
     def extend(self, items: Iterable[Sequence[int]]) -> None:

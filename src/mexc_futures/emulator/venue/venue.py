@@ -40,7 +40,7 @@ from mexc_futures.emulator.market.klines import INTERVALS
 from mexc_futures.emulator.market.market import SymbolMarket, symbol_seed
 from mexc_futures.emulator.venue.accounts import HEDGE, Account
 from mexc_futures.emulator.venue.codes import NO_DATA, VenueError, fail
-from mexc_futures.emulator.venue.contracts import Contract, build_contracts
+from mexc_futures.emulator.venue.contracts import Contract, build_contracts, set_position_open_types
 from mexc_futures.emulator.venue.engine import Engine, Publication
 from mexc_futures.emulator.venue.handlers_account import ROUTES as ACCOUNT_ROUTES
 from mexc_futures.emulator.venue.handlers_fees import ROUTES as FEE_ROUTES
@@ -119,10 +119,7 @@ class Venue:
         self.config = cfg = config or VenueConfig()
         contracts = build_contracts(cfg.n_contracts, cfg.symbols, cfg.api_disallowed)
         contracts.update({s: c for s, c in cfg.contracts.items() if s in contracts})
-        for sym, value in cfg.position_open_types.items():
-            if sym.upper() not in contracts:
-                raise ValueError(f"position_open_types: {sym} is not a listed contract")
-            contracts[sym.upper()].position_open_type = int(value)
+        set_position_open_types(contracts, cfg.position_open_types)  # row 10
         self.engine = Engine(
             contracts, cfg.seed, cfg.start_ms or 0, cfg.reject_duplicate_external_oid
         )
