@@ -9,9 +9,11 @@ price) so charts and REST queries have history from the first second. Times are 
 from __future__ import annotations
 
 import random
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from mexc_futures.emulator.venue.packed import PackedRing
 
 INTERVALS: dict[str, int] = {
     "Min1": 60,
@@ -86,7 +88,11 @@ class KlineSeries:
         self._seed = seed
         self._scale = scale
         self.current: dict[str, Bar] = {}
-        self.closed: dict[str, deque[Bar]] = {k: deque(maxlen=MAX_ROWS) for k in INTERVALS}
+        # closed bars, packed (t, o, h, l, c, q, a): 56 bytes a bar instead of ~230 as objects; a
+        # symbol keeps up to 3 kinds × 10 intervals × MAX_ROWS (issue #14, the RSS plateau)
+        self.closed: dict[str, PackedRing] = {
+            k: PackedRing(7, MAX_ROWS, typecode="d") for k in INTERVALS
+        }
 
     def update(self, t: int, price: float, vol: float = 0.0, amount: float = 0.0) -> None:
         """Fold a price at second ``t`` into every interval's open bar (closing old bars)."""
@@ -94,7 +100,7 @@ class KlineSeries:
             bar = self.current.get(name)
             if bar is None or t >= next_open(name, bar.t):
                 if bar is not None:
-                    self.closed[name].append(bar)
+                    self.closed[name].append((bar.t, bar.o, bar.h, bar.low, bar.c, bar.q, bar.a))
                 base = bar.c if bar is not None else price
                 bar = Bar(bar_open(name, t), base, max(base, price), min(base, price), price)
                 self.current[name] = bar
@@ -155,7 +161,7 @@ class KlineSeries:
 
     def rows(self, interval: str, start: int | None, end: int | None, now_s: int) -> list[Bar]:
         """Bars of ``interval`` with open time in ``[start, end]`` (§4.4 rules, ≤ 2000 rows)."""
-        live = [*self.closed[interval]]
+        live = [Bar(int(r[0]), *r[1:]) for r in self.closed[interval]]
         if interval in self.current:
             live.append(self.current[interval])
         oldest_live = live[0].t if live else bar_open(interval, self._start_s)

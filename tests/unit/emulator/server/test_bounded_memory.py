@@ -175,3 +175,27 @@ def test_account_history_is_capped_by_count(monkeypatch: Any) -> None:
     assert len(v.truth.orders()) == len(acct.orders)
     assert v.truth.orders(externalOid="o149")  # the newest are kept
     assert v.truth.orders(externalOid="o0") == []
+
+
+def test_closed_kline_bars_cost_under_80_bytes_each() -> None:
+    """Each symbol keeps up to 2 000 closed bars per interval and price kind (what one REST call
+    returns): at speed 60 a venue hour fills Min1 for 150 symbols in half an hour, ~200 MB of
+    bar objects (~230 B each); packed, 56 B. Rows served are the same bars."""
+    from mexc_futures.emulator.market.klines import KlineSeries, bar_open
+
+    start_s = START // 1000
+
+    def build() -> KlineSeries:
+        series = KlineSeries(84_000.0, start_s, 11, 1)
+        for minute in range(2_500):
+            series.update(start_s + 60 * minute + 5, 84_000.0 + minute % 97, 3.0, 252_000.0)
+        return series
+
+    size, series = _retained(build)
+    closed = sum(len(d) for d in series.closed.values())
+    assert len(series.closed["Min1"]) == 2_000
+    assert size / closed < 80, f"{size / closed:.0f} bytes per closed bar"
+    rows = series.rows("Min1", None, None, start_s + 60 * 2_500)
+    assert len(rows) == 2_000
+    t = bar_open("Min1", start_s + 60 * 2_498 + 5)
+    assert (rows[-2].t, rows[-2].c, rows[-2].q) == (t, 84_000.0 + 2_498 % 97, 3.0)
