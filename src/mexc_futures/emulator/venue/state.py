@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -31,6 +30,7 @@ from mexc_futures.emulator.venue.codes import fail
 from mexc_futures.emulator.venue.contracts import Contract
 from mexc_futures.emulator.venue.matching import OrderBook
 from mexc_futures.emulator.venue.orders import Order
+from mexc_futures.emulator.venue.packed import DealLog
 from mexc_futures.emulator.venue.rules import VenueRules
 
 TRUTH_DEALS_KEEP = 200_000  # per symbol at most ...
@@ -57,8 +57,8 @@ class Truth:
     """Ground truth for tests (reliability.md I1, I3, I4)."""
 
     orders_by_external: dict[str, list[Order]] = field(default_factory=dict)
-    deals: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
-    """Public deals per symbol, oldest first (the newest ``TRUTH_DEALS_KEEP``)."""
+    deals: dict[str, DealLog] = field(default_factory=dict)
+    """Public deals per symbol, oldest first (the newest ``TRUTH_DEALS_KEEP``), packed."""
     first_published: dict[str, int] = field(default_factory=dict)
     last_published: dict[str, int] = field(default_factory=dict)
     deal_counts: dict[str, int] = field(default_factory=dict)
@@ -77,12 +77,12 @@ class Truth:
             return range(0)
         return range(first, self.last_published[symbol] + 1)
 
-    def deals_of(self, symbol: str) -> deque[dict[str, Any]]:
+    def deals_of(self, symbol: str) -> DealLog:
         """The (bounded) public deal log of ``symbol``, created on first use."""
         d = self.deals.get(symbol)
         if d is None:
             keep = max(TRUTH_DEALS_MIN, min(TRUTH_DEALS_KEEP, TRUTH_DEALS_BUDGET // self.symbols))
-            d = self.deals[symbol] = deque(maxlen=keep)
+            d = self.deals[symbol] = DealLog(keep)
         return d
 
     def add_deal(self, symbol: str, deal: dict[str, Any]) -> None:

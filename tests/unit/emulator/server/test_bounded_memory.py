@@ -199,3 +199,27 @@ def test_closed_kline_bars_cost_under_80_bytes_each() -> None:
     assert len(rows) == 2_000
     t = bar_open("Min1", start_s + 60 * 2_498 + 5)
     assert (rows[-2].t, rows[-2].c, rows[-2].q) == (t, 84_000.0 + 2_498 % 97, 3.0)
+
+
+def test_deal_log_costs_under_100_bytes_a_deal() -> None:
+    """The ground-truth deal log keeps 30 000 deals (at least 200 per symbol: 160 000 for the
+    800-contract market), each a ~470-byte dict; packed, 64 B, and the same rows come back."""
+    from mexc_futures.emulator.venue.state import Truth
+
+    n = 20_000
+    rows = [{"p": 84_000.5 + i % 40, "v": 1 + i % 7, "T": 1 + i % 2, "O": 3, "M": 2,
+             "t": START + i, "i": str(9_000_000_000 + i)} for i in range(n)]
+    truth = Truth(symbols=1)
+
+    def build() -> None:
+        for row in rows:
+            truth.add_deal("BTC_USDT", dict(row))
+
+    size, _ = _retained(build)
+    assert size / n < 100, f"{size / n:.0f} bytes per deal"
+    assert list(truth.deals_of("BTC_USDT")) == rows
+    whole = Truth(symbols=1)
+    whole.add_deal("ZZ_USDT", {"p": 42, "v": 1, "T": 2, "O": 1, "M": 1, "t": START, "i": "7"})
+    assert list(whole.deals_of("ZZ_USDT")) == [
+        {"p": 42, "v": 1, "T": 2, "O": 1, "M": 1, "t": START, "i": "7"}]
+    assert isinstance(next(iter(whole.deals_of("ZZ_USDT")))["p"], int)
