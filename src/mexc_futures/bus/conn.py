@@ -4,14 +4,18 @@ Lessons from the anchors (design §2.1): the client must be async-native and rec
 (hummingbot's MQTT bridge did not, brokers#8), and a dead broker must surface as a state the
 strategy can see, not as an exception thrown from a foreign thread (hummingbot PR #8293).
 
-``BusConnection`` owns one ``redis.asyncio.Redis`` client (bytes in and out: stream names come
-back as ``bytes``, and mixing ``str`` keys in an ids dict silently doubles streams, design §2.4
-pitfall). A monitor task PINGs every ``ping_interval`` while up; the first failure of a PING or of
-any call made through ``call()`` flips the state to ``bus_down`` and notifies listeners; while
-down, the monitor retries with jittered exponential backoff (``protocol.backoff``) and flips back
-to ``bus_up`` on the first PONG. ``call()`` while down raises ``BusUnavailable`` at once, so
-nothing queues up behind a dead server. ``redis`` is imported only here and only when a
-connection is opened: the default install never imports it (check B1).
+``BusConnection`` owns one ``redis.asyncio.Redis`` client (no automatic retries; bytes in and out:
+stream names come back as ``bytes``, and mixing ``str`` keys in an ids dict silently doubles
+streams, design §2.4 pitfall). A monitor task PINGs every ``ping_interval`` while up. A refused or
+reset connection (on a PING or on any call made through ``call()``) flips the state to ``bus_down``
+at once and notifies listeners; a *timeout* alone does not — a starved process or a busy server
+answers late, and a spurious ``bus_down`` would make every consumer re-sync every book — it wakes
+the monitor, and ``timeouts_for_down`` (2) PINGs in a row without an answer within ``timeout``
+declare the bus down. While down, the monitor retries with jittered exponential backoff
+(``protocol.backoff``) and flips back to ``bus_up`` on the first PONG. ``call()`` while down
+raises ``BusUnavailable`` at once, so nothing queues up behind a dead server. ``redis`` is
+imported only here and only when a connection is opened: the default install never imports it
+(check B1).
 """
 
 from __future__ import annotations
@@ -68,6 +72,14 @@ def connection_errors() -> tuple[type[BaseException], ...]:
             asyncio.TimeoutError)
 
 
+def timeout_errors() -> tuple[type[BaseException], ...]:
+    """The slow-answer subset of ``connection_errors``: on a loaded machine a live server can
+    answer late, so one of these alone does not declare the bus down (see ``BusConnection``)."""
+    import redis.exceptions as rex
+
+    return (rex.TimeoutError, TimeoutError, asyncio.TimeoutError)
+
+
 class BusConnection:
     """See the module docstring. ``async with BusConnection(url) as bus: await bus.call(...)``."""
 
@@ -84,6 +96,10 @@ class BusConnection:
         self._wall = wall
         self._client: Any = None
         self._errors: tuple[type[BaseException], ...] = ()
+        self._timeouts: tuple[type[BaseException], ...] = ()
+        self._suspect = asyncio.Event()  # a call timed out: PING now
+        self.timeouts_for_down = 2
+        self.call_timeouts = 0
         self._monitor: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[BusHealth], None]] = []
         self._up_event = asyncio.Event()
@@ -105,12 +121,20 @@ class BusConnection:
         """Create the client and start the monitor; with ``wait`` the first PING must answer
         (``BusUnavailable`` otherwise: a misspelt URL fails at start, not later)."""
         aioredis = import_redis()
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
         self._errors = connection_errors()
+        self._timeouts = timeout_errors()
         self._client = aioredis.Redis(
             host=self.url.host, port=self.url.port, db=self.url.db, username=self.url.username,
             password=self.url.password, ssl=self.url.tls, socket_timeout=self.timeout,
             socket_connect_timeout=self.timeout, client_name=self.name,
-            decode_responses=False)
+            decode_responses=False,
+            # no silent retries inside redis-py (its default since 6.0): a timed-out XADD batch
+            # resent would duplicate entries, a resent BLPOP would lose the popped answer; the
+            # bus's callers decide (market data: at most once; intents: idempotent ids)
+            retry=Retry(NoBackoff(), 0))
         if wait:
             try:
                 await asyncio.wait_for(self._client.ping(), self.timeout)
@@ -191,6 +215,11 @@ class BusConnection:
             raise BusUnavailable(f"the bus at {self.url} is down ({self.last_error})")
         try:
             return await op(self.client)
+        except self._timeouts as exc:
+            self.call_timeouts += 1
+            self._suspect.set()  # the monitor decides, with PINGs
+            raise BusUnavailable(f"the bus at {self.url} did not answer in time ({exc!r})"
+                                 ) from None
         except self._errors as exc:
             self.mark_down(repr(exc))
             raise BusUnavailable(f"the bus at {self.url} is down ({exc!r})") from None
@@ -200,15 +229,26 @@ class BusConnection:
         await asyncio.wait_for(self.client.ping(), self.timeout)
 
     async def _watch(self) -> None:
+        late = 0  # PINGs in a row that timed out
         while True:
             if self.up:
-                await asyncio.sleep(self.ping_interval)
+                if not late:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._suspect.wait(), self.ping_interval)
+                self._suspect.clear()
                 self._backoff.healthy(time.monotonic())
             else:
                 await asyncio.sleep(self._backoff.next_delay())
             try:
                 await self._ping()
+            except self._timeouts as exc:
+                late += 1
+                if not self.up or late >= self.timeouts_for_down:
+                    self.mark_down(f"{late} PINGs unanswered within {self.timeout:g} s ({exc!r})")
+                continue
             except self._errors as exc:
+                late = 0
                 self.mark_down(repr(exc))
                 continue
+            late = 0
             self._set("bus_up", "reconnected")

@@ -191,8 +191,9 @@ class GatewaySource:
                     raise TimeoutError(f"no gateway answered {what} {symbol} within "
                                        f"{self.timeout:g} s: is `mexc-futures gateway` running "
                                        "on this bus with that symbol?")
-                # BLPOP's own timeout stays under the socket timeout (whole seconds, >= 1)
-                got = await self.bus.call(lambda c: c.blpop([key], timeout=1))
+                # BLPOP's own timeout stays well under the socket timeout (Redis >= 6: decimal
+                # seconds), so a late answer on a loaded machine is not a socket timeout
+                got = await self.bus.call(lambda c: c.blpop([key], timeout=0.25))
                 if got is not None:
                     break
         except (BusUnavailable, TimeoutError):

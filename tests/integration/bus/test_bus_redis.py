@@ -137,3 +137,21 @@ async def test_unreachable_bus_fails_at_start_with_the_fix(redis_service: Any) -
     with pytest.raises(BusUnavailable, match="is redis-server running"):
         async with BusConnection(url, timeout=0.5):
             pass
+
+
+async def test_a_late_answer_is_not_an_outage(redis_url: str) -> None:
+    """A server that answers late (here: CLIENT PAUSE 800 ms; on a loaded machine: a starved
+    process) fails that call but does not flip the bus to bus_down: consumers would re-sync every
+    book for nothing. Two PINGs in a row without an answer would."""
+    seen: list[str] = []
+    url = parse_bus_url(redis_url)
+    async with BusConnection(url, timeout=0.5, ping_interval=0.05) as bus, \
+            BusConnection(url, name="pauser") as other:
+        bus.subscribe(lambda h: seen.append(h.state))
+        await other.client.execute_command("CLIENT", "PAUSE", "800", "ALL")
+        with pytest.raises(BusUnavailable, match="did not answer in time"):
+            await bus.call(lambda c: c.get("mx:test"))
+        await asyncio.sleep(1.0)
+        assert await bus.call(lambda c: c.ping())
+        assert bus.call_timeouts == 1
+    assert seen == []
