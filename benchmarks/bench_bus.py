@@ -310,6 +310,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 out["gateway_log_tail"] = text.splitlines()[-30:]
                 out["gateway_log_warnings"] = sum(1 for x in text.splitlines()
                                                   if x.startswith(("WARNING", "ERROR")))
+                # venue -> gateway trouble (the venue starved on a loaded machine, not the bus)
+                reasons: dict[str, int] = {}
+                for x in text.splitlines():
+                    if " down: " in x and "transport.pool" not in x:
+                        why = x.split(" down: ", 1)[1][:60]
+                        reasons[why] = reasons.get(why, 0) + 1
+                out["gateway_venue_conn_downs"] = reasons
             if strat is not None:
                 strat.terminate()
             if gw is not None and gw.poll() is None:
@@ -353,11 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  redis     {res['redis_cpu_core_pct']} % of a core, memory last "
           f"{res['redis_memory_last_mb']} MB, max {res['redis_memory_max_mb']} MB, slope over "
           f"the last half {res['redis_memory_slope_mb_per_min_last_half']} MB/min")
-    print(f"  delivery  venue sent {res['venue_frames_sent']:,} in the segment, gateway "
-          f"published {res['gateway_published']:,}, reader received {res['reader_received']:,};"
-          f" whole run {res['reader_received_total']:,} of {res['gateway_published_total']:,},"
-          f" gaps {res['reader_gaps']}; every message delivered: "
-          f"{res['every_message_delivered']}")
+    print(f"  venue     sent {res['venue_frames_sent']:,} in the segment (limited: "
+          f"{res['venue_limited']}); gateway connection drops: "
+          f"{sum(res.get('gateway_venue_conn_downs', {}).values())}")
+    print(f"  bus       gateway published {res['gateway_published']:,} in the segment, reader "
+          f"received {res['reader_received']:,}; whole run {res['reader_received_total']:,} of "
+          f"{res['gateway_published_total']:,}, sequence gaps {res['reader_gaps']}; every "
+          f"published message delivered: {res['every_message_delivered']}")
     print(f"JSON: {path}")
     return 0
 
