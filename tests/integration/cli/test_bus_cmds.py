@@ -11,7 +11,7 @@ from tests.integration.cli.cli_support import ThreadedEmulator, env_for, invoke
 def test_gateway_publishes_and_bus_status_shows_it(redis_url: str, tmp_path: Path) -> None:
     with ThreadedEmulator(symbols=["BTC_USDT", "ETH_USDT"], speed=5) as ex:
         env = env_for(ex, tmp_path)
-        res = invoke(["gateway", "--bus", redis_url, "--symbols", "BTC_USDT,ETH_USDT",
+        res = invoke(["gateway", "--bus", redis_url, "--symbols", "all",  # = every contract
                       "--channels", "depth,deal", "--duration", "3", "--quiet"], env)
         assert res.exit_code == 0, res.output
         assert "gateway gateway: 2 symbols x 2 channels" in res.output
