@@ -40,7 +40,7 @@ import msgspec
 
 from mexc_futures.bus import names, records
 from mexc_futures.bus.conn import BusConnection, BusHealth, BusUnavailable
-from mexc_futures.bus.snapshots import GatewaySource
+from mexc_futures.bus.snapshots import GatewaySource, tail_id
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Environment
 from mexc_futures.errors import MalformedFrame, ProtocolDriftError
@@ -162,7 +162,7 @@ class BusMarketData(MarketData):
         self.stats = BusStats()
         self.bus_pool = BusPool(self, self._metrics, clock)
         self._bus_listeners: list[Callable[[BusHealth], None]] = []
-        self._last_id: dict[bytes, bytes] = {}   # stream key -> last entry id read
+        self._last_id: dict[bytes, bytes | None] = {}  # key -> last id read (None: find tail)
         self._last_seq: dict[bytes, int] = {}    # stream key -> last sequence seen
         self._conn_of_key: dict[bytes, Stream] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -208,12 +208,14 @@ class BusMarketData(MarketData):
                              f"parameters: {channel} {symbol} {params or ''} is not on it")
         key = names.md_stream(channel, symbol).encode()
         if key not in self._last_id:
-            # from the newest entry on: older ones are history the book sync does not need
+            # from the newest entry on: older ones are history the book sync does not need (and
+            # old deals would reach the strategy as new). Found before the book sync starts (its
+            # snapshot must not be older than the first entry read); while the bus is down, the
+            # reader finds it when the bus is back (every book re-syncs then anyway)
             try:
-                rows = await self.bus.call(lambda c: c.xrevrange(key, count=1))
+                self._last_id[key] = await tail_id(self.bus, key.decode())
             except BusUnavailable:
-                rows = []
-            self._last_id[key] = rows[0][0] if rows else b"0-0"
+                self._last_id[key] = None
             self._conn_of_key[key] = Stream.of(channel, symbol)
             self._wake.set()
         return await super().subscribe(channel, symbol)
@@ -323,9 +325,10 @@ class BusMarketData(MarketData):
                 continue
             try:
                 if self._ctl_last is None:
-                    rows = await self.bus.call(lambda c: c.xrevrange(ctl_key, count=1))
-                    self._ctl_last = rows[0][0] if rows else b"0-0"
-                ids = dict(self._last_id)
+                    self._ctl_last = await tail_id(self.bus, names.MD_CTL)
+                for key in [k for k, v in self._last_id.items() if v is None]:
+                    self._last_id[key] = await tail_id(self.bus, key.decode())
+                ids: dict[bytes, bytes] = {k: v for k, v in self._last_id.items() if v}
                 ids[ctl_key] = self._ctl_last
                 reply = await self.bus.call(functools.partial(_xread, ids))
             except BusUnavailable:
