@@ -118,6 +118,10 @@ class WsEdge:
     def _send(self, link: Link, data: bytes, n_frames: int) -> None:
         if link.closed:
             return
+        if link.transport.is_closing():  # the peer went away (uvloop raises on a write then)
+            link.closed = True
+            link.close_code = link.close_code or 1006
+            return
         if self.faults.stalled(link.conn.id):
             link.stalled_bytes += len(data)
             return
@@ -158,9 +162,11 @@ class WsEdge:
         """Reset the TCP connection: SO_LINGER 0 then abort (no close frame, RST)."""
         link.closed = True
         link.close_code = 1006
+        if link.transport.is_closing():  # already gone: no socket left to reset (uvloop: fd -1)
+            return
         sock = link.transport.get_extra_info("socket")
         if sock is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         link.transport.abort()
 
