@@ -141,6 +141,7 @@ class ExecService(EventsOut, ControlSide):
         self._out_ready = asyncio.Event()
         self._kill_dirty = True
         self._claim_all = True
+        self._claimed_at = 0.0
         self._ended = asyncio.Event()
         self._closing = False
         self.end_reason = ""
@@ -278,10 +279,14 @@ class ExecService(EventsOut, ControlSide):
             try:
                 if self._kill_dirty:
                     await self._mirror_kill(em)
-                if self._claim_all:
+                now = self.clock.monotonic()
+                if self._claim_all:  # (re)connected: everything pending is ours to finish
                     await self._ensure_group(stream)
                     await self._claim(em, stream, 0)
-                    self._claim_all = False
+                    self._claim_all, self._claimed_at = False, now
+                elif now - self._claimed_at >= self.claim_idle_ms / 1000:
+                    await self._claim(em, stream, self.claim_idle_ms)  # stuck anywhere else
+                    self._claimed_at = now
                 reply: Any = await self.redis.xreadgroup(
                     GROUP, self.consumer, {stream: ">"}, count=16, block=self.block_ms
                 )

@@ -91,6 +91,10 @@ async def test_b6_kill_through_the_bus_survives_restarts_until_reset(
             assert code == 0, out + err
             assert "TRIPPED by the exec service" in out
             assert "(0 open)" in out
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_aof.url, "--status")
+            assert code == 0, out + err
+            assert "Kill switch ('main', exec service): " in out
+            assert "(b6)" in out
             event = await _kill_event(remote)
             assert event.reason == "b6"
             assert [o for o in ex.truth.orders() if o["state"] in (1, 2)] == []  # none open
