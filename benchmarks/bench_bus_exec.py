@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SYMBOL = "BTC_USDT"
 KEY = "mx0vglBUSEXECBENCH0001"
 SECRET = "0123456789abcdef0123456789abcdef"  # pragma: allowlist secret  # a dummy emulator key
-PACE_S = 0.55  # one create per 0.55 s: under the venue's 4 creates per 2 s (spec §9.1), no limiter waits
+PACE_S = 0.55  # a create per 0.55 s: under the venue's 4 per 2 s (spec §9.1), no limiter waits
 
 
 def _emulator_main(conn: Any) -> None:
