@@ -150,9 +150,12 @@ class ExecService(EventsOut, ControlSide):
     async def run(self, stop: asyncio.Event) -> str:
         """Hold the lease, run the execution manager and serve intents until ``stop`` is set
         or the lease is lost. Returns why it ended."""
+        renew: asyncio.Task[None] | None = None
         try:
             if not await self._acquire(stop):
                 return "stopped while waiting for the lease"
+            # renewed from now on: the manager's start (probe, reconciliation) may outlast it
+            renew = asyncio.get_running_loop().create_task(self._renew_loop())
             async with self._manager() as em:
                 if em.session_id != exec_session(self.account):
                     raise ValueError(
@@ -164,18 +167,20 @@ class ExecService(EventsOut, ControlSide):
                 self.owners = Owners(em.journal.db)
                 self.strategies |= self.owners.strategies(self.clock.time_ms() - STRATEGY_WINDOW_MS)
                 em.on(self._on_manager_event)
-                await self._serve(stop, em)
+                if not self._ended.is_set():  # the lease may have been lost meanwhile
+                    await self._serve(stop, em)
         finally:
+            if renew is not None:
+                renew.cancel()
             await self._release()
         return self.end_reason or "stopped"
 
     async def _serve(self, stop: asyncio.Event, em: ExecutionManager) -> None:
         async with asyncio.TaskGroup() as tg:
             tasks = [
-                tg.create_task(self._renew_loop()),
                 tg.create_task(self._consume_loop(em)),
-                tg.create_task(self._publish_loop()),
                 tg.create_task(self._ctl_loop(em)),
+                tg.create_task(self._publish_loop()),
             ]
             if self._private is not None:
                 tasks.append(tg.create_task(self._private_loop(em)))
@@ -184,7 +189,7 @@ class ExecService(EventsOut, ControlSide):
             await asyncio.wait([stopper, ended], return_when=asyncio.FIRST_COMPLETED)
             await self._drain_outbox(1.0)
             self._closing = True  # blocked reads end within block_ms (redis-py may hang if
-            readers = tasks[1], tasks[3]  # a blocked read is cancelled)
+            readers = tasks[0], tasks[1]  # a blocked read is cancelled)
             await asyncio.wait(readers, timeout=self.block_ms / 1000 + 2)
             for task in [*tasks, stopper, ended]:
                 task.cancel()
@@ -297,6 +302,10 @@ class ExecService(EventsOut, ControlSide):
             except redis_errors() as e:
                 self._bus(False, str(e))
                 await asyncio.sleep(0.2)
+            except Exception as e:  # a bug: stop cleanly; the intent stays pending, not acked
+                log.exception("exec-service %s: intent handling failed", self.account)
+                self._end(f"stopped: intent handling failed ({e!r}); the intent stays pending")
+                return
 
     async def _ensure_group(self, stream: str) -> None:
         from redis.exceptions import ResponseError
@@ -336,6 +345,9 @@ class ExecService(EventsOut, ControlSide):
         self.strategies.add(env.strategy)
         if env.intent is None:
             answer: Outcome | Snapshot = await self._snapshot(em, env)
+        elif not self.lease.may_execute(self.clock.monotonic()):
+            self._claim_all = True  # not ours to run now: left pending, claimed when held
+            return
         else:
             self._hook("read", eid)
             answer = await self._execute(em, env)

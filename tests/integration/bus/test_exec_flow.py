@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mexc_futures.bus.execservice import ExecService, LeaseBusy
 from mexc_futures.bus.intents import RemoteRefused, external_oid_for
 from mexc_futures.bus.remote import RemoteExecutor
 from mexc_futures.emulator.server.server import Emulator
@@ -19,7 +20,7 @@ from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import CancelAll, CancelOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.orders import TrackedOrder
 from mexc_futures.testing.services import RedisServer
-from tests.integration.bus.bus_helpers import ACCOUNT, service
+from tests.integration.bus.bus_helpers import ACCOUNT, exec_manager, service
 from tests.integration.execution.exec_helpers import SYMBOL, rest_for, resting
 
 pytestmark = pytest.mark.asyncio
@@ -127,3 +128,47 @@ async def test_risk_refusal_comes_back_as_an_error(redis_aof: RedisServer, tmp_p
         async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm1") as remote:
             with pytest.raises(RemoteRefused, match="risk gate"):
                 await remote.submit(intent)
+
+
+async def test_a_second_exec_service_refuses_or_waits_then_takes_over(
+    redis_aof: RedisServer, tmp_path: Path
+) -> None:
+    """One exec service per account: a second one names the holder and refuses (``--no-wait``)
+    or waits; it takes over once the first stops, and serves the account's intents."""
+    statuses: list[str] = []
+    async with Emulator(symbols=[SYMBOL]) as ex:
+        async with service(ex, redis_aof.url, tmp_path / "a.db") as first:
+            busy = ExecService(
+                redis_aof.url,
+                ACCOUNT,
+                manager=lambda: exec_manager(ex, tmp_path / "b.db"),
+                wait=False,
+            )
+            with pytest.raises(LeaseBusy, match="already run by an exec service") as refused:
+                await busy.run(asyncio.Event())
+            assert first.lease.token in str(refused.value)
+            second = ExecService(
+                redis_aof.url,
+                ACCOUNT,
+                manager=lambda: exec_manager(ex, tmp_path / "b.db"),
+                lease_ttl=2.0,
+                block_ms=200,
+                on_status=statuses.append,
+            )
+            stop = asyncio.Event()
+            waiting = asyncio.create_task(second.run(stop))
+            await asyncio.sleep(1.0)
+            assert second.em is None  # waiting: nothing started, the journal untouched
+            assert any("waiting for its lease" in s for s in statuses), statuses
+        for _ in range(200):  # the first released its lease on the way out
+            if second.em is not None and second.em.ready:
+                break
+            await asyncio.sleep(0.05)
+        assert second.em is not None
+        intent = await resting_via_rest(ex)
+        async with RemoteExecutor(redis_aof.url, ACCOUNT, "mm1") as remote:
+            order = await remote.submit(intent)
+            assert isinstance(order, TrackedOrder)
+            assert order.state.live
+        stop.set()
+        assert await asyncio.wait_for(waiting, 10) == "stopped"
