@@ -7,6 +7,8 @@ gate, REST) -> outcome and order events on ``mx:ord:{account}:events:{strategy}`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,8 +16,10 @@ import pytest
 
 from mexc_futures.bus.execservice import ExecService, LeaseBusy
 from mexc_futures.bus.intents import RemoteRefused, external_oid_for
+from mexc_futures.bus.lease import LeaseState
 from mexc_futures.bus.remote import RemoteExecutor
 from mexc_futures.emulator.server.server import Emulator
+from mexc_futures.execution.facade import ExecutionManager
 from mexc_futures.model.events import OrderUpdate
 from mexc_futures.model.intents import CancelAll, CancelOrder, OrderKind, PlaceOrder, TradeSide
 from mexc_futures.model.orders import TrackedOrder
@@ -172,3 +176,44 @@ async def test_a_second_exec_service_refuses_or_waits_then_takes_over(
             assert order.state.live
         stop.set()
         assert await asyncio.wait_for(waiting, 10) == "stopped"
+
+
+async def test_a_slow_start_keeps_the_lease(redis_aof: RedisServer, tmp_path: Path) -> None:
+    """The lease is renewed from the moment it is held: an execution manager whose start
+    (probe, reconciliation) outlasts the lease's time-to-live does not let a waiting second
+    instance in (two managers on one account)."""
+
+    @contextlib.asynccontextmanager
+    async def slow(path: Path) -> AsyncIterator[ExecutionManager]:
+        await asyncio.sleep(3.0)  # > lease_ttl 1.0
+        async with exec_manager(ex, path) as em:
+            yield em
+
+    async with Emulator(symbols=[SYMBOL]) as ex:
+        stop = asyncio.Event()
+        first = ExecService(
+            redis_aof.url,
+            ACCOUNT,
+            manager=lambda: slow(tmp_path / "a.db"),
+            lease_ttl=1.0,
+            block_ms=200,
+        )
+        second = ExecService(
+            redis_aof.url,
+            ACCOUNT,
+            manager=lambda: exec_manager(ex, tmp_path / "b.db"),
+            lease_ttl=1.0,
+            block_ms=200,
+        )
+        a = asyncio.create_task(first.run(stop))
+        await asyncio.sleep(0.3)
+        b = asyncio.create_task(second.run(stop))
+        for _ in range(100):
+            if first.em is not None and first.em.ready:
+                break
+            await asyncio.sleep(0.05)
+        assert first.em is not None
+        assert second.em is None
+        assert second.lease.state is LeaseState.WAITING
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(a, b), 15)
