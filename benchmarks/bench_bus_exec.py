@@ -140,14 +140,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 ) as remote:
                     await _ops(em.submit, intent, 3, {})  # warm both paths
                     await _ops(lambda i: timed_submit(remote, i), intent, 3, {})
-                    writes.clear()
                     for _ in range(args.rounds):
                         got: dict[str, list[float]] = {}
                         oids += await _ops(em.submit, intent, args.ops, got)
                         per["in_process"].append(got)
                         got = {}
+                        writes.clear()
                         oids += await _ops(lambda i: timed_submit(remote, i), intent, args.ops,
                                            got)
+                        got["intent_write"] = list(writes)
                         per["bus"].append(got)
                 open_after = len(await rest.get_open_orders())
         finally:
@@ -158,7 +159,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path, rounds in per.items():
         out[path] = {op: summary([r[op] for r in rounds]) for op in ("place", "cancel")}
-    out["bus"]["intent_write"] = summary([writes])
+    out["bus"]["intent_write"] = summary([r["intent_write"] for r in per["bus"]])
     out["added_by_bus_ms"] = {
         op: [round(statistics.median(b[op]) - statistics.median(i[op]), 3)
              for b, i in zip(per["bus"], per["in_process"], strict=True)]
