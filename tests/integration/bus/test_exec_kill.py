@@ -13,6 +13,7 @@ import asyncio
 import os
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from mexc_futures.testing.services import RedisServer
 from tests.conftest import ROOT
 from tests.integration.bus.bus_helpers import ACCOUNT, service
 from tests.integration.bus.test_exec_flow import resting_via_rest
-from tests.integration.execution.exec_helpers import SYMBOL
+from tests.integration.execution.exec_helpers import SYMBOL, crossing
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -181,3 +182,29 @@ class connect_close:  # an async context manager around connect()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.r.aclose()
+
+
+async def test_b6_kill_flatten_through_the_bus_closes_positions(
+    redis_aof: RedisServer, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    async with Emulator(seed=12, symbols=[SYMBOL]) as ex:
+        journal = journal_of(ex, state)
+        async with (
+            service(ex, redis_aof.url, journal) as svc,
+            RemoteExecutor(redis_aof.url, ACCOUNT, "mm") as remote,
+        ):
+            assert svc.em is not None
+            filled = await remote.submit(await crossing(svc.em))
+            assert isinstance(filled, TrackedOrder)
+            for _ in range(100):
+                if svc.em.positions:
+                    break
+                await asyncio.sleep(0.05)
+            assert svc.em.positions, "the crossing order opened no position"
+            code, out, err = await cli(ex, state, "kill", "--bus", redis_aof.url, "--flatten")
+            assert code == 0, out + err
+            assert "every position closed (flat)" in out
+        assert all(
+            Decimal(str(p["holdVol"])) == 0 for p in ex.truth.positions(ex.credentials.api_key)
+        ), ex.truth.positions(ex.credentials.api_key)
