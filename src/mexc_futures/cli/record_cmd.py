@@ -179,4 +179,40 @@ def info(directory: Path, as_json: bool, no_verify: bool) -> None:
         console().print(render(data), markup=False, highlight=False)
 
 
+@record.command("compact")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The new, compacted recording directory (default: DIRECTORY-compact).")
+@click.option("--level", default=9, show_default=True, type=click.IntRange(1, 22),
+              help="zstd level of the Parquet pages.")
+def compact_cmd(directory: Path, out: Path | None, level: int) -> None:
+    """Write a recording as Parquet: one file per stream and UTC day, for DuckDB/polars.
+
+    \b
+    The source stays as it is (its zstd segments are the crash-safe form); the new
+    directory is a recording too: `replay`, `emulator --replay` and `backtest` read
+    it line for line as the original. Needs pyarrow: pip install 'mexc-futures[data]'.
+
+    \b
+    Examples:
+      mexc-futures record compact rec/day1                 # -> rec/day1-compact
+      duckdb -c "SELECT kind, count(*) FROM
+                 'rec/day1-compact/compact/segments/*/*.parquet' GROUP BY 1"
+    """
+    from mexc_futures.recording.compact import compact
+
+    dest = out if out is not None else directory.with_name(directory.name + "-compact")
+    try:
+        res = compact(directory, dest, level=level)
+    except (FileNotFoundError, FileExistsError, ImportError) as exc:
+        raise CliError(str(exc)) from None
+    ratio = res.bytes_in / res.bytes_out if res.bytes_out else 0.0
+    click.echo(f"compacted   {res.lines:,} lines of {directory} into {len(res.files)} Parquet "
+               f"file(s) in {dest}")
+    click.echo(f"size        {res.bytes_in / 1e6:,.2f} MB of zstd segments -> "
+               f"{res.bytes_out / 1e6:,.2f} MB of Parquet ({ratio:.2f}x)")
+    for rel, rows in sorted(res.files.items()):
+        click.echo(f"  {rel}  {rows:,} rows")
+
+
 __all__ = ["record"]

@@ -109,8 +109,15 @@ def read_segment(path: Path, info: SegmentRead | None = None) -> Iterator[Line]:
 
 
 def iter_set(root: Path, set_name: str, infos: list[SegmentRead] | None = None) -> Iterator[Line]:
-    """Every line of one set, segment after segment."""
-    for path in segment_paths(root, set_name):
+    """Every line of one set, segment after segment (or, for a recording made by ``record
+    compact``, from its Parquet files in the original order)."""
+    paths = segment_paths(root, set_name)
+    if not paths and (Path(root) / "compact" / set_name).is_dir():
+        from mexc_futures.recording.compact import iter_parquet_set
+
+        yield from iter_parquet_set(root, set_name)
+        return
+    for path in paths:
         info = SegmentRead(path)
         if infos is not None:
             infos.append(info)
@@ -121,7 +128,8 @@ def iter_lines(root: Path, *, private: bool = True,
                infos: list[SegmentRead] | None = None) -> Iterator[Line]:
     """Every line of a recording: the public set, merged by time with the private set."""
     pub = iter_set(root, "segments", infos)
-    if not private or not segment_paths(root, "private"):
+    if not private or not (segment_paths(root, "private")
+                           or (Path(root) / "compact" / "private").is_dir()):
         yield from pub
         return
     priv = iter_set(root, "private", infos)
