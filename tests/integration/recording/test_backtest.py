@@ -50,6 +50,9 @@ def _check(res: Any, out: Path) -> None:
     assert rep["inputs"]["queue_model"] == "risk-averse"
     assert rep["inputs"]["fees"]["maker_fee_rate"] == 0.0001  # the recorded contract's
     assert rep["determinism"] == "non-deterministic (paced)"
+    lat = rep["inputs"]["latency_model"]  # the default model applies to paced runs too
+    assert (lat["entry"], lat["response"], lat["market_data"]) == ("20 ms", "20 ms", "20 ms")
+    assert "paced" in lat["on_top"]
     assert rep["reconciliation"]["holds"], rep["reconciliation"]
     fills = rep["results"]["fills"]
     assert fills["fills"] >= 2
