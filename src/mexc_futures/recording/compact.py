@@ -8,20 +8,19 @@ the ``segments`` and ``private`` sets, where ``<stream>`` is ``<channel>.<symbol
 (``push.depth.BTC_USDT``) and the line kind otherwise (``rest``, ``tx``, ``open``, ...). Every
 file has the columns ``seq`` (int64: the line's position in its set — processing order),
 ``recv_ns`` (int64), ``conn`` (int32), ``kind`` (string) and ``payload`` (binary: the exact frame
-bytes), sorted by ``seq``, zstd-compressed at ``level``. ``iter_parquet_set`` merges a set's files
-back by ``seq``, so replay, ``emulator --replay`` and ``backtest`` read a compacted recording
-line for line as the original (``reader.iter_set`` picks it when a set has no segments). DuckDB
-and polars read the files directly: ``SELECT * FROM 'out/compact/segments/*/*.parquet'``.
+bytes), sorted by ``seq``, zstd-compressed at ``level``. ``parquet.iter_parquet_set`` merges a
+set's files back by ``seq``, so replay, ``emulator --replay`` and ``backtest`` read a compacted
+recording line for line as the original (``reader.iter_set`` picks it when a set has no
+segments). DuckDB and polars read the files directly:
+``SELECT * FROM 'out/compact/segments/*/*.parquet'``.
 
 Needs pyarrow: the optional extra ``pip install 'mexc-futures[data]'``.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,24 +29,14 @@ import msgspec
 
 from mexc_futures.recording import format as fmt
 from mexc_futures.recording.format import Line
+from mexc_futures.recording.parquet import BATCH, load_pyarrow
 
 SETS = ("segments", "private")
-BATCH = 50_000  # rows per stream buffered before a row group is written
 
 
 class _Head(msgspec.Struct):
     channel: str = ""
     symbol: str = ""
-
-
-def _pyarrow() -> Any:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError("record compact needs pyarrow: pip install 'mexc-futures[data]'"
-                          ) from None
-    return pa, pq
 
 
 @dataclass
@@ -75,7 +64,7 @@ def stream_of(line: Line, head: msgspec.json.Decoder[_Head]) -> str:
 
 class _Writers:
     def __init__(self, root: Path, level: int) -> None:
-        self.pa, self.pq = _pyarrow()
+        self.pa, self.pq = load_pyarrow()
         self.root, self.level = root, level
         self.schema = self.pa.schema([("seq", self.pa.int64()), ("recv_ns", self.pa.int64()),
                                       ("conn", self.pa.int32()), ("kind", self.pa.string()),
@@ -153,26 +142,4 @@ def compact(src: Path, out: Path, *, level: int = 9) -> CompactResult:
     return res
 
 
-def parquet_paths(root: Path, set_name: str) -> list[Path]:
-    d = Path(root) / "compact" / set_name
-    return sorted(d.rglob("*.parquet")) if d.is_dir() else []
-
-
-def _rows(path: Path) -> Iterator[tuple[int, Line]]:
-    _, pq = _pyarrow()
-    f = pq.ParquetFile(str(path))
-    for batch in f.iter_batches(batch_size=BATCH):
-        cols = batch.to_pydict()
-        for s, ns, conn, kind, payload in zip(cols["seq"], cols["recv_ns"], cols["conn"],
-                                              cols["kind"], cols["payload"], strict=True):
-            yield s, Line(ns, conn, kind.encode(), payload)
-
-
-def iter_parquet_set(root: Path, set_name: str) -> Iterator[Line]:
-    """The lines of a compacted set in their original order (merged by ``seq``)."""
-    streams = [_rows(p) for p in parquet_paths(root, set_name)]
-    for _, line in heapq.merge(*streams, key=lambda r: r[0]):
-        yield line
-
-
-__all__ = ["CompactResult", "compact", "iter_parquet_set", "parquet_paths", "stream_of"]
+__all__ = ["CompactResult", "compact", "stream_of"]

@@ -113,7 +113,7 @@ def iter_set(root: Path, set_name: str, infos: list[SegmentRead] | None = None) 
     compact``, from its Parquet files in the original order)."""
     paths = segment_paths(root, set_name)
     if not paths and (Path(root) / "compact" / set_name).is_dir():
-        from mexc_futures.recording.compact import iter_parquet_set
+        from mexc_futures.recording.parquet import iter_parquet_set
 
         yield from iter_parquet_set(root, set_name)
         return
