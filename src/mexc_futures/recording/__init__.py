@@ -5,7 +5,8 @@
 * ``reader``: segments back, tolerant of a truncated tail;
 * ``session``: ``record()``, the unchanged ``MarketData`` with a frame tap;
 * ``replay``: ``replay()``, recorded frames through decoder, book sync and router;
-* ``info``: ``record info`` (coverage, gaps, rates, sizes).
+* ``info``: ``record info`` (coverage, gaps, rates, sizes);
+* ``compact`` / ``parquet``: ``record compact`` (Parquet per stream and day) and reading it back.
 
 See docs/recording.md.
 """
