@@ -168,9 +168,10 @@ def table(res: dict[str, Any]) -> list[str]:
         f"{m['price_tolerance'] * 100:g} % of the price: {_pct(res['fill_rate_live'])} of live, "
         f"{_pct(res['fill_rate_backtest'])} of the backtest; {res['live_only']} live only, "
         f"{res['backtest_only']} backtest only",
-        f"price       backtest better by {_n(res['price_better_in_backtest']['mean'])} mean, "
-        f"{_n(res['price_better_in_backtest']['median'])} median per fill "
-        f"({_n(res['price_better_in_backtest_bps']['mean'], 2)} bp; + = optimistic)",
+        f"price       matched fills: the backtest's price better by "
+        f"{_n(res['price_better_in_backtest']['mean'])} mean, "
+        f"{_n(res['price_better_in_backtest']['median'])} median (price units; "
+        f"{_n(res['price_better_in_backtest_bps']['mean'], 2)} bp; + = optimistic)",
         f"time        backtest - live {_n(res['time_diff_ms']['median'], 0)} ms median",
         f"PnL         each side's fills: cash flow - fees + position at "
         f"{_n(m['mark'])} (the backtest's last mid), contract size {m['contract_size']:g}",

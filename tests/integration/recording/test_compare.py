@@ -67,7 +67,7 @@ def test_compare_a_backtest_with_the_paper_run_it_recorded(tmp_path: Path) -> No
     table = CliRunner().invoke(cli, ["backtest", "compare", str(out), "--live-journal",
                                      str(journal)])
     assert table.exit_code == 0, table.output
-    for text in ("fills", "net PnL (marked)", "matched", "of live", "backtest better by"):
+    for text in ("fills", "net PnL (marked)", "matched", "of live", "price better by"):
         assert text in table.output
     missing = CliRunner().invoke(cli, ["backtest", "compare", str(out), "--live-journal",
                                        str(tmp_path / "nope.sqlite")])
