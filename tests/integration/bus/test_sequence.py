@@ -90,12 +90,13 @@ async def test_b4_10k_msgs_over_30_streams_every_entry_in_order_nothing_pending(
             out, err = await proc.communicate()
         assert proc.returncode == 0, err.decode()
         sent, published, dropped, _flushes, achieved = map(int, out.split())
-        assert sent == published == total
-        assert dropped == 0
+        why = f"producer: {out.decode().strip()} / {err.decode()[-500:]}"
+        assert sent == published == total, why
+        assert dropped == 0, why
         for got in (plain, grouped):
-            assert sum(len(v) for v in got.values()) == total  # received == sent
+            assert sum(len(v) for v in got.values()) == total, why  # received == sent
             for key, seqs in got.items():
-                assert seqs == list(range(1, len(seqs) + 1)), key  # ordered, gap-free
+                assert seqs == list(range(1, len(seqs) + 1)), (key, why)  # ordered, gap-free
         for key in STREAMS:
             info = await bus.client.xpending(key, "g")
             assert info["pending"] == 0
