@@ -341,7 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strategy-symbols", type=int, default=10)
     ap.add_argument("--mem-every", type=float, default=5.0, help="seconds between INFO memory")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--source", choices=("emulator", "synthetic"), default="emulator",
+                    help="synthetic: the gateway's publisher driven by a producer process, no "
+                    "emulator (benchmarks/bus_synth.py; the memory plateau on a loaded machine)")
     args = ap.parse_args(argv)
+    if args.source == "synthetic":
+        return _synthetic(args)
     res = asyncio.run(bench(args))
     res["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
                       "platform": platform.platform()}
@@ -367,6 +372,48 @@ def main(argv: list[str] | None = None) -> int:
           f"received {res['reader_received']:,}; whole run {res['reader_received_total']:,} of "
           f"{res['gateway_published_total']:,}, sequence gaps {res['reader_gaps']}; every "
           f"published message delivered: {res['every_message_delivered']}")
+    print(f"JSON: {path}")
+    return 0
+
+
+def plateau(mem: list[tuple[float, int]], wall: float) -> dict[str, float]:
+    """Memory figures of B9: last, max, and the least-squares slope over the last half."""
+    half = [x for x in mem if x[0] >= wall / 2]
+    slope = 0.0
+    if len(half) >= 2:
+        xs, ys = [x[0] for x in half], [float(x[1]) for x in half]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        den = sum((x - mx) ** 2 for x in xs)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0
+    return {"redis_memory_last_mb": round(mem[-1][1], 2), "redis_memory_max_mb":
+            round(max(b for _, b in mem), 2),
+            "redis_memory_slope_mb_per_min_last_half": round(slope * 60, 3)}
+
+
+def _synthetic(args: argparse.Namespace) -> int:
+    from benchmarks import bus_synth
+
+    res = asyncio.run(bus_synth.bench(args, Reader, _recv))
+    res.update(plateau(res["redis_memory_mb"], res["segment_wall_s"]))
+    res["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                      "platform": platform.platform()}
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = args.out or ROOT / "benchmarks" / "results" / f"bench_bus_synth-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=1))
+    s = res["strategy"]
+    print(f"bus (synthetic publisher), {args.symbols} symbols x 3 channels, "
+          f"{res['rate_achieved']:,.0f} msgs/s for {res['segment_wall_s']} s")
+    print(f"  publisher {res['producer_cpu_us_per_msg']} µs CPU per message, published "
+          f"{res['producer_published']:,}, dropped {res['producer_dropped']:,}")
+    print(f"  strategy  lag p50 {s['lag_ms_p50']:.2f} ms, p99 {s['lag_ms_p99']:.2f} ms; "
+          f"Redis->strategy p50 {s['redis_to_strategy_ms_p50']:.0f} ms ({s['frames']:,} frames)")
+    print(f"  redis     {res['redis_cpu_core_pct']} % of a core, memory last "
+          f"{res['redis_memory_last_mb']} MB, max {res['redis_memory_max_mb']} MB, slope over "
+          f"the last half {res['redis_memory_slope_mb_per_min_last_half']} MB/min")
+    print(f"  bus       reader received {res['reader_received']:,} of {res['producer_sent']:,},"
+          f" sequence gaps {res['reader_gaps']}; every message delivered: "
+          f"{res['every_message_delivered']}")
     print(f"JSON: {path}")
     return 0
 
