@@ -43,8 +43,8 @@ def _summary(fills: list[dict[str, Any]], end_unrealised: float, hours: float) -
 async def one_seed(seed: int, minutes: float, speed: float, flow: float, size: int,
                    root: Path) -> dict[str, Any]:
     from mexc_futures.backtest.runner import run_backtest, trade
-    from mexc_futures.emulator.server.latency import LatencyModel
     from mexc_futures.emulator.server import Emulator
+    from mexc_futures.emulator.server.latency import LatencyModel
     from mexc_futures.recording.session import record
     from mexc_futures.strategies.market_maker import MarketMaker
     from mexc_futures.transport.rest import RestClient
