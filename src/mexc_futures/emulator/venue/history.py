@@ -10,7 +10,10 @@ spec §5.4), so the emulator keeps, per account:
   ``ORDERS_KEEP`` of them, oldest forgotten first (active orders are never forgotten); a forgotten
   order leaves ``get``/``history_orders``/``truth.orders`` and frees its ``externalOid``;
 * ``fills`` (deal rows), ``history_positions`` and ``funding_records``: the same TTL and at most
-  ``FILLS_KEEP`` / ``POSITIONS_KEEP`` / ``FUNDING_KEEP``, oldest first.
+  ``FILLS_KEEP`` / ``POSITIONS_KEEP`` / ``FUNDING_KEEP``, oldest first;
+* finished plan, stop and trailing orders (the tick walks these maps 100 times a second, so
+  they also cost CPU): the same TTL and at most ``CONDITIONALS_KEEP`` of each; untriggered ones
+  never go.
 
 Pruning runs in batches (``SLACK`` over a cap, or once a venue minute for the TTL:
 ``Venue.advance``), so its cost is amortised. Sans-I/O: time comes in as ``now``.
@@ -34,6 +37,7 @@ ORDERS_KEEP = 20_000
 FILLS_KEEP = 50_000
 POSITIONS_KEEP = 5_000
 FUNDING_KEEP = 10_000
+CONDITIONALS_KEEP = 2_000
 SLACK = 1_000
 PRUNE_EVERY_MS = 60_000
 
@@ -45,6 +49,7 @@ def over_cap(acct: Account) -> bool:
         or len(acct.fills) > FILLS_KEEP + SLACK
         or len(acct.history_positions) > POSITIONS_KEEP + SLACK
         or len(acct.funding_records) > FUNDING_KEEP + SLACK
+        or max(len(acct.plans), len(acct.stops), len(acct.tracks)) > CONDITIONALS_KEEP + SLACK
     )
 
 
@@ -57,6 +62,27 @@ def _trim(rows: list[Any], keep: int, cutoff: int, time_of: Any) -> int:
     if n:
         del rows[:n]
     return n
+
+
+# trailing-order states that are still alive (``track.NOT_ACTIVATED``, ``ACTIVATED``; ``track``
+# imports the engine, which imports this module)
+_TRACK_LIVE = (0, 1)
+
+
+def _prune_map(items: dict[int, Any], keep: int, cutoff: int, live: Any) -> int:
+    """Forget finished entries of an id-ordered map beyond ``keep`` or created before
+    ``cutoff``, oldest first; live ones stay."""
+    done = sum(1 for x in items.values() if not live(x))
+    gone = 0
+    for key, x in list(items.items()):
+        if done <= keep and x.create_time >= cutoff:
+            break
+        if live(x):
+            continue
+        del items[key]
+        done -= 1
+        gone += 1
+    return gone
 
 
 def _forget_external(acct: Account, truth: Truth, oid: int, order: Any) -> None:
@@ -91,10 +117,14 @@ def prune(acct: Account, truth: Truth, now: int) -> int:
                   lambda p: int(p.update_time or p.create_time))  # appended when closed
     gone += _trim(acct.funding_records, FUNDING_KEEP, cutoff,
                   lambda r: int(r.get("settleTime", 0)))
+    gone += _prune_map(acct.plans, CONDITIONALS_KEEP, cutoff, lambda p: p.state == 1)
+    gone += _prune_map(acct.stops, CONDITIONALS_KEEP, cutoff, lambda st: not st.finished)
+    gone += _prune_map(acct.tracks, CONDITIONALS_KEEP, cutoff, lambda t: t.state in _TRACK_LIVE)
     return gone
 
 
 __all__ = [
+    "CONDITIONALS_KEEP",
     "FILLS_KEEP",
     "FUNDING_KEEP",
     "HISTORY_TTL_MS",

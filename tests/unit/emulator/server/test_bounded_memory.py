@@ -125,7 +125,8 @@ def test_synthetic_kline_history_is_cached_within_a_bound() -> None:
 
 
 def test_account_history_expires_after_90_venue_days() -> None:
-    """Every finished order, fill and closed position stayed forever. The venue serves 90 days
+    """Every finished order, fill, closed position and plan stayed forever (the plans walked by
+    every tick). The venue serves 90 days
     of history (spec §5.4); after that the emulator forgets them. Open orders stay."""
     v = Venue(VenueConfig(seed=7, symbols=("BTC_USDT",), accounts=("alice",), start_ms=START,
                           flow_rate=0.0))
@@ -135,14 +136,21 @@ def test_account_history_expires_after_90_venue_days() -> None:
     create(v, type=5, vol=2)  # a fill and a position ...
     create(v, type=5, side=4, vol=2)  # ... closed: a history position
     keep = create(v, price=round(bid * 0.9, 1), vol=1, externalOid="still-open")
+    call(v, "POST", "/api/v1/private/planorder/place",
+         {"symbol": "BTC_USDT", "price": round(bid * 0.9, 1), "vol": 1, "side": 1, "openType": 1,
+          "leverage": 10, "triggerPrice": round(bid * 0.5, 1), "triggerType": 2,
+          "executeCycle": 1, "orderType": 1, "trend": 1})  # expires after 24 h (state 4)
     acct = v.account("alice")
     assert len(acct.orders) == 33
+    assert len(acct.plans) == 1
     assert acct.fills
     assert acct.history_positions
     v.advance(START + 10 * DAY_MS)
     assert len(acct.orders) == 33  # well inside the window: nothing forgotten
+    assert [p.state for p in acct.plans.values()] == [4]
     v.advance(START + 91 * DAY_MS)
     assert list(acct.orders) == [int(keep)]
+    assert acct.plans == {}  # finished plans, stops and trailing orders go too
     assert acct.fills == []
     assert acct.history_positions == []
     assert [r["externalOid"] for r in v.truth.orders()] == ["still-open"]
