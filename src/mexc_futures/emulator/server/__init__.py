@@ -6,6 +6,7 @@
   publications to subscribers; ``limits`` — REST buckets and WS limits.
 * ``faults`` — injectable faults; ``control`` — the token-protected ``/_emulator/...`` API.
 * ``clock`` — scaled venue time with jumps and the clock-offset fault.
+* ``memprobe`` — ``/_emulator/memory``: structure sizes, gc, tracemalloc diffs (RSS hunting).
 * ``benchmode`` / ``benchfeed`` — burst and paced benchmark modes (they write wire frames, so
   they live with the server, not with the market).
 

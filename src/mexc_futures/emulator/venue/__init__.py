@@ -4,8 +4,9 @@ Why these files are here: each answers "what does MEXC do" — order validation 
 the book (``matching``), fills and fees (``fills``), money and margin (``money``, ``margin``,
 ``accounts``), liquidation, trigger and plan orders (``triggers``), error codes (``codes``), the
 layered engine (``state`` -> ``margin`` -> ``fills`` -> ``engine``), ground truth (``truth``),
-and the per-endpoint REST semantics (``handlers_*``: parsed request in, JSON-ready data out, no
-HTTP). ``venue.Venue`` composes them with the synthetic market (``emulator.market``).
+the per-endpoint REST semantics (``handlers_*``: parsed request in, JSON-ready data out, no
+HTTP), how long history is kept (``history``), packed bounded logs (``packed``) and their sizes
+for the memory probe (``sizes``). ``venue.Venue`` composes them with the synthetic market (``emulator.market``).
 
 Never imports ``emulator.server``. ``Venue`` and ``VenueConfig`` are re-exported lazily (the
 package must not import its modules eagerly: ``market`` and ``venue`` refer to each other's
