@@ -6,7 +6,8 @@ the book (``matching``), fills and fees (``fills``), money and margin (``money``
 layered engine (``state`` -> ``margin`` -> ``fills`` -> ``engine``), ground truth (``truth``),
 the per-endpoint REST semantics (``handlers_*``: parsed request in, JSON-ready data out, no
 HTTP), how long history is kept (``history``), packed bounded logs (``packed``) and their sizes
-for the memory probe (``sizes``). ``venue.Venue`` composes them with the synthetic market (``emulator.market``).
+for the memory probe (``sizes``). ``venue.Venue`` composes them with the synthetic market
+(``emulator.market``).
 
 Never imports ``emulator.server``. ``Venue`` and ``VenueConfig`` are re-exported lazily (the
 package must not import its modules eagerly: ``market`` and ``venue`` refer to each other's
