@@ -404,6 +404,9 @@ class FetchSide(PoolHooks):
             log.warning("deals %s: recovery of gap %d..%d failed: %s", req.symbol, req.since,
                         req.until, exc)
             return False
+        finally:
+            pending = self._deal_q.get(req.symbol)  # a gap reported since keeps its own start
+            dedup.pin = None if pending is None else pending[1].since
         rows = list(reversed(rows))  # REST lists newest first
         full = len(rows) >= 100
         covered = rows[0].t if full and rows else req.since
@@ -413,12 +416,17 @@ class FetchSide(PoolHooks):
             if not req.since <= d.t <= req.until:
                 continue
             base = (d.t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
-            if have[base] > 0:
+            if d.i is not None:  # REST gave the trade id (the emulator does): match on it
+                if d.i in dedup.seen:
+                    if have[base] > 0:
+                        have[base] -= 1
+                    continue
+            elif have[base] > 0:  # else on the fields, each delivered deal matched once
                 have[base] -= 1
                 continue
             missing.append((base, d))
         for base, d in missing:
-            dedup.mark_recovered(base)
+            dedup.mark_recovered(base, d.i)
             self._emit(st, convert.trade_from_rest(req.symbol, d))
         st.metrics.recovered += len(missing)
         complete = covered <= req.since

@@ -191,6 +191,8 @@ class GapWatch(FetchSide):
             if pending is not None:  # one recovery per symbol: widen the pending one
                 since, until = min(since, pending[1].since), max(until, pending[1].until)
             delay = self.config.deal_recovery_delay
+            if st.dedup is not None:  # keep what was delivered since then until it has run
+                st.dedup.pin = since
             self._queue_fetch(st, DealRecovery(sym, since, until, self.clock.monotonic() + delay))
 
 

@@ -182,6 +182,10 @@ class DealDedup:
         #: gap starts when it dies while another connection carries the stream (D9, rotation)
         self.conn_t: dict[int, int] = {}
         self.duplicates = 0
+        #: the start of a pending REST recovery (D9): nothing at or after it is forgotten until
+        #: the recovery ran, however long it waited in the queue (else it delivers again a deal
+        #: that left the window meanwhile); None when no recovery is pending
+        self.pin: int | None = None
         #: ``(t, p, v, T, O, M)`` of every deal delivered in the window, in delivery order (the
         #: REST recovery of a gap subtracts them, D9), and of deals recovered from REST
         self.delivered: deque[DealKey] = deque()
@@ -220,6 +224,8 @@ class DealDedup:
 
     def _prune(self) -> None:
         horizon = self.last_t - self.window_ms
+        if self.pin is not None and self.pin < horizon:
+            horizon = self.pin
         order = self.order
         while order and order[0][0] < horizon:
             self.seen.discard(order.popleft()[1])
@@ -234,9 +240,14 @@ class DealDedup:
         """Deals delivered with ``since <= t <= until`` (within the window), as a multiset."""
         return Counter(b for b in self.delivered if since <= b[0] <= until)
 
-    def mark_recovered(self, base: DealKey) -> None:
-        """A deal fetched from REST was delivered: a late WebSocket copy is a duplicate."""
-        self.recovered[base] = self.recovered.get(base, 0) + 1
+    def mark_recovered(self, base: DealKey, trade_id: str | None = None) -> None:
+        """A deal fetched from REST was delivered: a late WebSocket copy is a duplicate (known by
+        its trade id when REST gave one, else by its fields, once)."""
+        if trade_id is None:
+            self.recovered[base] = self.recovered.get(base, 0) + 1
+        elif trade_id not in self.seen:
+            self.seen.add(trade_id)
+            self.order.append((base[0], trade_id))
         self.delivered.append(base)
         if base[0] > self.last_t:
             self.last_t = base[0]

@@ -41,11 +41,12 @@ def _deal(i: int, t: int) -> Any:
 class _Md:
     """Depth and deal of one symbol on one connection, the book synced at version 10."""
 
-    def __init__(self) -> None:
+    def __init__(self, deal_recovery: bool = False) -> None:
         env = Environment(name="t", rest_url="http://127.0.0.1:9", ws_url="ws://127.0.0.1:9",
                           is_live=False)
         self.clock = ManualClock(start_ms=T0)
-        self.md = MarketData(env, clock=self.clock, config=MarketDataConfig(deal_recovery=False))
+        self.md = MarketData(env, clock=self.clock,
+                             config=MarketDataConfig(deal_recovery=deal_recovery))
         self.events: list[Any] = []
         self.md.on(self.events.append)
         self.depth = self._add(Stream.of("depth", SYM))
@@ -207,3 +208,39 @@ async def test_d9_a_snapshot_that_lands_during_a_stall_does_not_hide_the_lost_fr
     gaps = t.gaps()
     assert any(since <= T0 + 400 and until >= T0 + 30_000 for since, until in gaps), (
         f"deals lost in the stall without a DealGap: {gaps}")
+
+
+class _DealsRest:
+    """REST ``deals``: the newest first, as the venue lists them."""
+
+    def __init__(self, rows: list[tuple[int, int]]) -> None:
+        from mexc_futures.protocol.rest import DealData
+
+        self.rows = [DealData(p=100.0, v=1, taker_side=1, open_flag=1, self_trade=2, t=t, i=str(i))
+                     for i, t in sorted(rows, key=lambda r: -r[1])]
+
+    async def get_deals(self, symbol: str, limit: int | None = None) -> Any:
+        return self.rows
+
+
+async def test_d9_a_recovery_that_waited_in_the_queue_delivers_no_deal_twice() -> None:
+    """md_soak (26 of 3,181 deals twice): after a mass drop the deal recoveries wait their turn
+    (8.8/s for 800 symbols); a quiet symbol's gap starts at its last deal, long before, and by the
+    time the recovery ran the deals after the reconnect had pushed that deal out of the
+    de-duplication window, so the recovery delivered it again. A pending recovery now holds the
+    window open from its start, and a REST deal carrying a trade id already delivered is skipped."""
+    t = _Md(deal_recovery=True)
+    t.md._pool = _Pool()  # type: ignore[assignment]
+    t.md._rest = _DealsRest([(1, T0), (2, T0 + 100_500), (3, T0 + 131_000)])
+    conn = t.conn
+    t.deal_on(conn, 1, T0)  # the quiet symbol's last deal before the drop
+    t.clock.advance(100.0)
+    t.md.on_down(conn, "dropped")  # deal 2 (T0 + 100.5 s) goes out while the socket is down
+    t.clock.advance(1.0)
+    t.md.on_up(conn, True)
+    assert t.gaps()[-1][0] == T0
+    t.clock.advance(30.0)  # the recovery still waits in the queue: deals flow again meanwhile
+    t.deal_on(conn, 3, T0 + 131_000)
+    await t.md._fetch_worker("deals")
+    ids = [e.trade_id for e in t.events if isinstance(e, Trade)]
+    assert sorted(ids) == ["1", "2", "3"], f"a deal delivered twice or lost: {ids}"
