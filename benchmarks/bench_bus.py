@@ -353,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = args.out or ROOT / "benchmarks" / "results" / f"bench_bus-{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1))
+    path.write_text(json.dumps(res, indent=1, default=str))
     s = res["strategy"]
     print(f"bus, {args.symbols} symbols x {len(CHANNELS)} channels, {res['venue_rate']:,.0f} "
           f"msgs/s for {res['segment_wall_s']} s (planned {args.rate:,.0f}/s)")
@@ -400,7 +400,7 @@ def _synthetic(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = args.out or ROOT / "benchmarks" / "results" / f"bench_bus_synth-{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1))
+    path.write_text(json.dumps(res, indent=1, default=str))
     s = res["strategy"]
     print(f"bus (synthetic publisher), {args.symbols} symbols x 3 channels, "
           f"{res['rate_achieved']:,.0f} msgs/s for {res['segment_wall_s']} s")
