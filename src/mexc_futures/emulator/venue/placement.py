@@ -116,8 +116,6 @@ def build_order(
     reduce_only = bool(body.get("reduceOnly")) and mode == ONE_WAY
     if reduce_only and side in (1, 3):
         side = 2 if side == 1 else 4
-    if opens(side) and not open_type_allowed(e.rules, c.position_open_type, open_type):
-        raise fail(2002)  # the contract's positionOpenType forbids this margin mode (row 10)
     raw_vol = float_field(body, "vol")
     if raw_vol != int(raw_vol):
         raise fail(2015)
@@ -168,6 +166,8 @@ def build_order(
             opposite = acct.position(c.symbol, SHORT if ptype == LONG else LONG)
             if opposite is not None:
                 opening_vol = max(0, vol - opposite.hold_vol)
+        if opening_vol and not open_type_allowed(e.rules, c.position_open_type, open_type):
+            raise fail(2002)  # positionOpenType forbids this margin mode for an open (row 10)
         if opening_vol:
             e.check_risk_limit(acct, c, ptype, opening_vol, leverage)
     if len(acct.open_orders(c.symbol)) >= c.max_num_orders[0 if mode == HEDGE else 1]:

@@ -155,3 +155,14 @@ def test_row10_default_reading_and_value() -> None:
     assert {r["positionOpenType"] for r in rows} == {3}
     with pytest.raises(ValueError, match="NOPE_USDT is not a listed contract"):
         quiet_venue(position_open_types={"NOPE_USDT": 1})
+
+
+def test_row10_one_way_reduce_is_not_an_open() -> None:
+    """One-way mode: a side-1 order against a short only reduces it — not refused; one that
+    flips the position opens the rest and is."""
+    v = quiet_venue(position_mode=ONE_WAY, rules=VenueRules(position_open_type="ws"))
+    v.set_position_open_type("BTC_USDT", 1)  # ws: both
+    create(v, type=5, side=3, vol=2, openType=2)  # a cross short
+    v.set_position_open_type("BTC_USDT", 3)  # ws: isolated only
+    assert get(v, create(v, type=5, side=1, vol=1, openType=2))["state"] == 3  # reduces only
+    assert _code(lambda: create(v, type=5, side=1, vol=3, openType=2)) == 2002  # would flip
