@@ -46,11 +46,10 @@ from mexc_futures.config import Environment
 from mexc_futures.errors import MalformedFrame, ProtocolDriftError
 from mexc_futures.marketdata import MarketData, MarketDataConfig
 from mexc_futures.protocol import codec
-from mexc_futures.protocol.ledger import Close, LedgerAction, Open, Stream
-from mexc_futures.protocol.session import ClientFrame, Session, SessionConfig
+from mexc_futures.protocol.ledger import Stream
+from mexc_futures.transport.fedpool import FedPool
 from mexc_futures.transport.metrics import Metrics
-from mexc_futures.transport.pool import Pool, PoolHooks
-from mexc_futures.transport.ws import WsConnection
+from mexc_futures.transport.pool import PoolHooks
 
 log = logging.getLogger("mexc_futures.bus")
 
@@ -66,65 +65,31 @@ def bus_config(base: MarketDataConfig | None = None) -> MarketDataConfig:
     return msgspec.structs.replace(cfg, max_per_conn=1, depth_silence=None, audit_interval=None)
 
 
-class BusPool(Pool):
-    """A ``Pool`` whose connections are bus streams: no sockets, no tasks (cf. ``ReplayPool``)."""
+class BusPool(FedPool):
+    """A ``Pool`` whose connections are bus streams: no sockets, no tasks. A connection the
+    ledger opens while the bus is up comes up on the next loop turn (``subscribe`` finishes
+    first); while the bus is down it waits for ``bus_up``."""
 
     def __init__(self, hooks: PoolHooks, metrics: Metrics, clock: Clock) -> None:
-        super().__init__("bus://", hooks, metrics, clock=clock)
-        self.known: set[int] = set()
+        super().__init__("bus://", hooks, metrics, clock)
         self.bus_up = False
         self._pending: set[int] = set()
 
-    async def __aenter__(self) -> BusPool:
-        return self
+    def opened(self, conn: int) -> None:
+        super().opened(conn)
+        if self.bus_up:
+            self._pending.add(conn)
+            asyncio.get_running_loop().call_soon(self._open_pending)
 
-    async def __aexit__(self, et: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        self.live.clear()
-
-    def apply(self, actions: Sequence[LedgerAction]) -> None:
-        for a in actions:
-            if isinstance(a, Open):
-                self.known.add(a.conn)
-                if self.bus_up:  # up on the next loop turn: ``subscribe`` finishes first
-                    self._pending.add(a.conn)
-                    asyncio.get_running_loop().call_soon(self._open_pending)
-            elif isinstance(a, Close):
-                self.known.discard(a.conn)
-                self._pending.discard(a.conn)
-                self.live.pop(a.conn, None)
+    def closed(self, conn: int) -> None:
+        super().closed(conn)
+        self._pending.discard(conn)
 
     def _open_pending(self) -> None:
         for conn in sorted(self._pending):
             if conn in self.known and conn not in self.live and self.bus_up:
                 self.up(conn, reconnect=False)
         self._pending.clear()
-
-    def open(self, conn: int) -> None:
-        self.known.add(conn)
-
-    def close(self, conn: int) -> None:
-        self.live.pop(conn, None)
-
-    def send(self, conn: int, frame: ClientFrame) -> bool:
-        return conn in self.live  # nothing to send: the gateway holds the subscriptions
-
-    @property
-    def task_count(self) -> int:
-        return 0
-
-    def up(self, conn: int, reconnect: bool) -> WsConnection:
-        session = Session(SessionConfig(), login=False)
-        session.on_open(self.clock.monotonic())
-        c = WsConnection(conn, self.url, session, self.hooks, self.metrics.conn(conn),
-                         clock=self.clock)
-        self.live[conn] = c
-        self.hooks.on_up(conn, reconnect)
-        return c
-
-    def down(self, conn: int, reason: str) -> None:
-        if self.live.pop(conn, None) is not None:
-            self.hooks.on_down(conn, reason)
 
 
 @dataclass

@@ -269,6 +269,9 @@ class MarketData(Router):
         return conn in self.ledger.connections
 
     def on_up(self, conn: int, reconnect: bool) -> None:
+        if self._pool is None:  # closing: ``__aexit__`` let go of the pool before closing it,
+            log.debug("conn %d up while closing: nothing started", conn)  # and a socket that
+            return  # finished its login meanwhile must not raise out of the pool's teardown
         for s in self.ledger.streams_on(conn):
             st = self._streams.get(s)
             if st is not None:

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import msgspec
@@ -34,14 +33,12 @@ from mexc_futures.marketdata import MarketData, MarketDataConfig
 from mexc_futures.model.events import BookResync
 from mexc_futures.protocol import codec
 from mexc_futures.protocol import rest as w
-from mexc_futures.protocol.ledger import Close, LedgerAction, Open
-from mexc_futures.protocol.session import ClientFrame, Session, SessionConfig
 from mexc_futures.recording import format as fmt
 from mexc_futures.recording.format import Line, Manifest
 from mexc_futures.recording.reader import iter_lines, load_manifest
+from mexc_futures.transport.fedpool import FedPool
 from mexc_futures.transport.metrics import Metrics
-from mexc_futures.transport.pool import Pool, PoolHooks
-from mexc_futures.transport.ws import WsConnection
+from mexc_futures.transport.pool import PoolHooks
 
 #: the router's own sleeps (retry backoff) are instant in replay: answers come from the recording
 REPLAY_SPEED = 1e6
@@ -67,55 +64,12 @@ class ReplayClock:
         return self.now_ns / 1e9
 
 
-class ReplayPool(Pool):
-    """A ``Pool`` whose connections are recorded ones: no sockets, no tasks."""
+class ReplayPool(FedPool):
+    """A ``Pool`` whose connections are recorded ones: no sockets, no tasks; a recorded ``open``
+    is ``up``, a recorded ``close`` is ``down``."""
 
     def __init__(self, hooks: PoolHooks, metrics: Metrics, clock: ReplayClock) -> None:
-        super().__init__("replay://", hooks, metrics, clock=clock)
-        self.known: set[int] = set()
-
-    async def __aenter__(self) -> ReplayPool:
-        return self
-
-    async def __aexit__(self, et: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        self.live.clear()
-
-    def apply(self, actions: Sequence[LedgerAction]) -> None:
-        for a in actions:
-            if isinstance(a, Open):
-                self.known.add(a.conn)
-            elif isinstance(a, Close):
-                self.known.discard(a.conn)
-                self.live.pop(a.conn, None)
-
-    def open(self, conn: int) -> None:
-        self.known.add(conn)
-
-    def close(self, conn: int) -> None:
-        self.live.pop(conn, None)
-
-    def send(self, conn: int, frame: ClientFrame) -> bool:
-        return conn in self.live
-
-    @property
-    def task_count(self) -> int:
-        return 0
-
-    def up(self, conn: int, reconnect: bool) -> WsConnection:
-        """A recorded ``open``: the connection's route table, then the owner's ``on_up``."""
-        session = Session(SessionConfig(), login=False)
-        session.on_open(self.clock.monotonic())
-        c = WsConnection(conn, self.url, session, self.hooks, self.metrics.conn(conn),
-                         clock=self.clock)
-        self.live[conn] = c
-        self.hooks.on_up(conn, reconnect)
-        return c
-
-    def down(self, conn: int, reason: str) -> None:
-        """A recorded ``close``."""
-        if self.live.pop(conn, None) is not None:
-            self.hooks.on_down(conn, reason)
+        super().__init__("replay://", hooks, metrics, clock)
 
 
 @dataclass

@@ -244,3 +244,13 @@ async def test_d9_a_recovery_that_waited_in_the_queue_delivers_no_deal_twice() -
     await t.md._fetch_worker("deals")
     ids = [e.trade_id for e in t.events if isinstance(e, Trade)]
     assert sorted(ids) == ["1", "2", "3"], f"a deal delivered twice or lost: {ids}"
+
+
+def test_a_connection_up_while_closing_starts_nothing_and_raises_nothing() -> None:
+    """Seen at gateway shutdown (#18): ``__aexit__`` drops the pool, then awaits its close; a
+    socket that finished its login meanwhile calls ``on_up``, which raised "use `async with
+    MarketData(env) as md:` first" out of the teardown."""
+    t = _Md()
+    t.md._pool = None  # what __aexit__ has done before it awaits the pool's close
+    t.md.on_up(t.conn, True)
+    assert t.gaps() == []
