@@ -241,6 +241,11 @@ class Soak:
         self.truth = Counter[str]()
         self.truth_bad: list[tuple[str, int]] = []
         self.rng = random.Random(args.seed)
+        self.probe: Any = None
+        if getattr(args, "trace_memory", False) or getattr(args, "memory_sizes", False):
+            from benchmarks.md_memprobe import MemProbe
+
+            self.probe = MemProbe(trace=args.trace_memory, mid_at=2 * args.reconnect_every)
 
     def on_event(self, ev: Any) -> None:
         name = type(ev).__name__
@@ -335,6 +340,8 @@ class Soak:
                 self.truth_bad.append((sym, book.version))
 
     def sample(self, md: Any, t: float, symbols: list[str]) -> None:
+        if self.probe is not None:
+            self.probe.sample(md, t)
         self.samples.append({
             "t": round(t, 1),
             "rss_mb": round(_rss_mb(), 1),
@@ -379,6 +386,8 @@ class Soak:
             self.resyncs.append({"event": "cold start", **self.resync_report(
                 cold_trace, t_cold, None if cold is None else time.monotonic() - t_cold, rest)})
             first_trade = dict.fromkeys(self.deal_symbols, 0)
+            if self.probe is not None:  # after the warm-up: only what the session keeps
+                self.probe.start(md)
             t0 = time.monotonic()
             counts0 = Counter(self.counts)
             next_drop = a.reconnect_every
@@ -421,6 +430,8 @@ class Soak:
                 await asyncio.sleep(0.2)
             elapsed = time.monotonic() - t0
             self.sample(md, elapsed, symbols)
+            if self.probe is not None:
+                out["memory"] = self.probe.report(md)
             rates = {k: round((self.counts[k] - counts0[k]) / elapsed, 1)
                      for k in ("BookUpdate", "Trade", "Ticker")}
             out["rates_per_s"] = rates
@@ -486,6 +497,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop",
                     help="event loop of both processes (uvloop like the other benchmarks; "
                          "asyncio when uvloop is missing)")
+    ap.add_argument("--trace-memory", action="store_true",
+                    help="client memory probe after the warm-up: tracemalloc growth by source "
+                         "line and traceback, container sizes of the session, glibc heap "
+                         "(JSON 'memory'; slows the client: not for latency figures)")
+    ap.add_argument("--memory-sizes", action="store_true",
+                    help="the memory probe without tracemalloc: container sizes and glibc heap "
+                         "only (RSS stays the session's own)")
     ap.add_argument("--emulator-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.emulator_child is not None:

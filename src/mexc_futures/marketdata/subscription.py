@@ -164,6 +164,19 @@ class BookView:
         return self._book
 
 
+#: connections a deal stream remembers (``DealDedup.conn_t`` / ``cur``): one carries it, a
+#: rotation's twin joins it for a while; a session rotates every connection before the venue's
+#: lifetime ends (S6), each time under a new id, so without a bound these dicts grow by one
+#: entry per rotation per deal stream for as long as the session runs (issue #13, memory)
+_CONNS_KEPT = 4
+
+
+def _drop_oldest(d: dict[int, Any], when: Callable[[int], int]) -> None:
+    """Remove the entries of ``d`` but the ``_CONNS_KEPT - 1`` newest (by ``when``)."""
+    for conn in sorted(d, key=when)[: len(d) - _CONNS_KEPT + 1]:
+        del d[conn]
+
+
 class DealDedup:
     """Deal de-duplication over a time window (I4).
 
@@ -194,8 +207,14 @@ class DealDedup:
     def fresh(self, conn: int, d: wire.DealItem) -> bool:
         """True the first time a deal is seen; False (and counted) for a duplicate."""
         t = d.t
-        if t > self.conn_t.get(conn, 0):
-            self.conn_t[conn] = t
+        conn_t = self.conn_t
+        last = conn_t.get(conn)
+        if last is None:  # a new connection (a rotation's twin): forget the oldest ones
+            if len(conn_t) >= _CONNS_KEPT:
+                _drop_oldest(conn_t, lambda c: conn_t[c])
+            conn_t[conn] = t
+        elif t > last:
+            conn_t[conn] = t
         base = (t, d.p, d.v, d.taker_side, d.open_flag, d.self_trade)
         if self.recovered and self.recovered.get(base):  # fetched from REST after a gap (D9)
             self.recovered[base] -= 1
@@ -206,6 +225,8 @@ class DealDedup:
         else:
             cur = self.cur.get(conn)
             if cur is None or cur[0] != t:
+                if cur is None and len(self.cur) >= _CONNS_KEPT:
+                    _drop_oldest(self.cur, lambda c: self.cur[c][0])
                 cur = (t, {})
                 self.cur[conn] = cur
             n = cur[1].get(base, 0)

@@ -36,6 +36,28 @@ def test_window_bounds_memory() -> None:
     assert len(d.order) == len(d.seen)
 
 
+def test_rotations_do_not_grow_the_per_connection_state() -> None:
+    """Every rotation carries the stream on a new connection id (S6); the dedup remembers a
+    few recent connections, not every one the session ever had (issue #13: RSS flat)."""
+    d = DealDedup(window_ms=1000)
+    for n in range(200):  # 200 rotations, each twin delivering the deals of its ms
+        conn = 10 + n
+        assert d.fresh(conn, _deal(n * 10))
+        assert not d.fresh(conn + 1, _deal(n * 10))  # the twin's copy: a duplicate
+    assert len(d.conn_t) <= 4
+    assert len(d.cur) <= 4
+    # the live connection and its twin are kept: where a gap starts when one of them dies
+    assert d.conn_t[209] == d.conn_t[210] == 1990
+
+
+def test_a_third_connection_keeps_the_two_live_ones() -> None:
+    d = DealDedup(window_ms=10_000)
+    for conn, t in ((1, 5), (2, 6), (3, 7), (4, 8), (5, 9)):
+        d.fresh(conn, _deal(t))
+    assert sorted(d.conn_t) == [2, 3, 4, 5]
+    assert sorted(d.cur) == [2, 3, 4, 5]
+
+
 async def test_event_queue_drops_oldest_when_full() -> None:
     q = EventQueue(2)
     for i in range(5):
