@@ -91,6 +91,22 @@ def structure_sizes(root: Any) -> dict[str, int]:
     return sizes
 
 
+_LIBS = ("mexc_futures", "picows", "aiofastnet", "uvloop", "aiohttp", "asyncio", "msgspec")
+
+
+def live_objects() -> dict[str, int]:
+    """Live gc-tracked objects per ``module.Class`` of the project and its network libraries
+    (a per-connection object graph kept after every reconnect shows here)."""
+    out: dict[str, int] = {"_gc_collected": gc.collect()}  # cyclic garbage is not "live"
+    for o in gc.get_objects():
+        t = type(o)
+        mod = t.__module__
+        if isinstance(mod, str) and mod.startswith(_LIBS):
+            key = f"{mod}.{t.__qualname__}"
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
 def book_levels(md: Any) -> int:
     """Price levels held by every local book of ``md`` (the compiled book is not walkable)."""
     n = 0
@@ -151,6 +167,7 @@ class MemProbe:
         self.mid_t = 0.0
         self.samples: list[dict[str, Any]] = []
         self.sizes0: dict[str, int] = {}
+        self.live0: dict[str, int] = {}
 
     def start(self, md: Any) -> None:
         gc.collect()
@@ -159,6 +176,7 @@ class MemProbe:
             tracemalloc.start(self.frames)
             self.base = self._snap()
         self.sizes0 = structure_sizes(md)
+        self.live0 = live_objects()
 
     @staticmethod
     def _snap() -> tracemalloc.Snapshot:
@@ -183,6 +201,10 @@ class MemProbe:
         sizes = structure_sizes(md)
         grown = {k: [self.sizes0.get(k, 0), v] for k, v in sizes.items()
                  if v != self.sizes0.get(k, 0) and k != "_objects_walked"}
+        live = live_objects()
+        doc["live_changed"] = dict(sorted(
+            ((k, [self.live0.get(k, 0), v]) for k, v in live.items() if v != self.live0.get(k, 0)),
+            key=lambda kv: -abs(kv[1][1] - kv[1][0]))[:15])
         doc["sizes_changed"] = dict(sorted(grown.items(),
                                            key=lambda kv: -abs(kv[1][1] - kv[1][0]))[:25])
         self.samples.append(doc)
@@ -210,4 +232,4 @@ class MemProbe:
                 "samples": self.samples}
 
 
-__all__ = ["MemProbe", "book_levels", "heap_mb", "structure_sizes"]
+__all__ = ["MemProbe", "book_levels", "heap_mb", "live_objects", "structure_sizes"]
