@@ -185,11 +185,7 @@ class RestCore(RestClockSync, AnswerReader):
         self._session = session
         self._own_session = session is None
         self.timeout = timeout
-        scale = time_scale or float(getattr(clock, "speed", 1.0))
-        #: the default margin absorbs network and scheduling jitter, which is real time: on a
-        #: clock ``scale`` times faster (a time-scaled emulator) it is ``scale`` times as many
-        #: clock seconds (a 50 ms margin at speed 20 was 2.5 ms of real jitter: 510s under load)
-        self.limiter = limiter or RateLimiter(margin=0.05 * scale)
+        self.limiter = limiter or RateLimiter()
         self.read_retries = read_retries
         self.retry_base = retry_base
         self.retry_cap = retry_cap
