@@ -383,17 +383,7 @@ async def test_d4_a_create_landing_after_the_restart_verdict_is_tracked_again(
     async with manager(ex, journal) as em:
         assert em.order(oid) is not None
         assert em.order(oid).state is OrderState.INVALID  # type: ignore[union-attr]
-    async with rest_for(ex) as rest:  # the late request lands
-        await rest.create_order(
-            symbol=SYMBOL,
-            side=int(intent.side),
-            order_type=int(intent.kind),
-            vol=intent.vol,
-            price=intent.price,
-            open_type=1,
-            leverage=10,
-            external_oid=oid,
-        )
+    await _late_create(ex, intent, oid)  # the late request lands
     async with manager(ex, journal) as em:
         order = em.order(oid)
         assert order is not None, "the journaled order was not tracked again"
@@ -451,6 +441,17 @@ async def test_d4_a_late_create_is_found_by_the_next_process_too(
     j.close()
     async with manager(ex, journal) as em:
         assert em.order(oid).state is OrderState.INVALID  # type: ignore[union-attr]
+    await _late_create(ex, intent, oid)
+    async with manager(ex, journal) as em:
+        order = em.order(oid)
+        assert order is not None
+        assert order.state is OrderState.FILLED
+        assert em.journal is not None
+        assert em.journal.fill_count() == 1
+
+
+async def _late_create(ex: Emulator, intent: PlaceOrder, oid: str) -> None:
+    """The journaled order's request reaching the venue late, as a raw REST create."""
     async with rest_for(ex) as rest:
         await rest.create_order(
             symbol=SYMBOL,
@@ -462,9 +463,3 @@ async def test_d4_a_late_create_is_found_by_the_next_process_too(
             leverage=10,
             external_oid=oid,
         )
-    async with manager(ex, journal) as em:
-        order = em.order(oid)
-        assert order is not None
-        assert order.state is OrderState.FILLED
-        assert em.journal is not None
-        assert em.journal.fill_count() == 1
