@@ -11,6 +11,18 @@ Sans-I/O: the caller passes ``now`` (monotonic seconds) and sleeps for the retur
 other; a caller that gives up before its slot (cancelled, timed out) hands it back with
 ``release``, otherwise abandoned reservations push every later request out (reliability D5).
 
+**Jitter is bounded by answers, not guessed.** The venue counts a request when it *arrives*, which
+the client never sees; the margin covers ordinary jitter, but a loaded machine (or an emulator at
+``speed`` 20, where 0.05 s of clock is 2.5 ms of real time) can deliver a burst late and the next
+window's requests early, and earn a 510 from a single well-behaved client (reliability S19). What
+the client does know: a request arrived before its answer came back. So the shell marks each slot
+``sending`` and ``answered``, and right before sending asks ``hold``: the request must go no
+sooner than ``window`` after the latest *answer* among the requests ``capacity`` or more places
+before it (``None``: one of them is still in flight, wait for its answer). Then no window of
+arrivals can hold more than ``capacity`` requests, whatever the jitter: of ``capacity + 1``
+requests in one window, the earliest-sent was answered — so arrived — a full window before the
+latest-sent left. The cost is one round trip per saturated window; an idle bucket pays nothing.
+
 After a 510 the bucket's window is multiplied by ``backoff_factor`` (up to ``max_multiplier``) and
 no new slot is handed out for one stretched window; after a quiet stretch of successes the
 multiplier halves back towards 1.
@@ -37,11 +49,24 @@ class BucketLike(Protocol):
     def per_seconds(self) -> float: ...
 
 
+_UNSENT: float = -math.inf  # ``_Slot.bound`` of a reserved slot not yet sent
+_STALE = 600.0  # clock seconds after which an unanswered slot no longer holds anything back
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One reserved send slot: its time and the latest time the venue can have counted it
+    (``_UNSENT`` before ``sending``, ``inf`` while in flight, the answer time once answered)."""
+
+    at: float
+    bound: float = _UNSENT
+
+
 @dataclass(slots=True)
 class _BucketState:
     capacity: int
     window: float
-    sent: deque[float] = field(default_factory=deque)
+    sent: deque[_Slot] = field(default_factory=deque)
     multiplier: float = 1.0
     blocked_until: float = 0.0
     last_limited: float = -math.inf
@@ -87,9 +112,9 @@ class RateLimiter:
         st = self._state(bucket)
         slot = max(now, st.blocked_until)
         if st.sent:
-            slot = max(slot, st.sent[-1])
+            slot = max(slot, st.sent[-1].at)
         if len(st.sent) >= st.capacity:
-            slot = max(slot, st.sent[-st.capacity] + st.window * st.multiplier)
+            slot = max(slot, st.sent[-st.capacity].at + st.window * st.multiplier)
         return slot - now
 
     def acquire(self, bucket: BucketLike, now: float) -> float:
@@ -115,15 +140,61 @@ class RateLimiter:
         cap = st.capacity
         slot = max(now, st.blocked_until)
         if sent:
-            slot = max(slot, sent[-1])  # keep the log sorted
+            slot = max(slot, sent[-1].at)  # keep the log sorted
         if len(sent) >= cap:
-            slot = max(slot, sent[-cap] + window)
-        sent.append(slot)
+            slot = max(slot, sent[-cap].at + window)
+        sent.append(_Slot(slot))
         # forget slots beyond the last ``cap`` whose window has passed: they can constrain
         # nothing any more (a younger one may still be released, so age decides, not count)
-        while len(sent) > cap and sent[0] + window <= now:
+        while len(sent) > cap and _expired(sent[0], window, now):
             sent.popleft()
         return slot
+
+    def _find(self, st: _BucketState, slot: float, *, state: str) -> int:
+        """Index of the newest slot at ``slot`` in ``state`` (unsent / flying), or -1."""
+        sent = st.sent
+        for i in range(len(sent) - 1, -1, -1):  # ``now + wait`` may differ from it by an ulp
+            e = sent[i]
+            if abs(e.at - slot) <= 1e-9 and _state_of(e) == state:
+                return i
+            if e.at < slot - 1e-9:
+                break
+        return -1
+
+    def sending(self, bucket: BucketLike, slot: float) -> None:
+        """The request reserved at ``slot`` is being written now (it is in flight)."""
+        st = self._states.get(bucket.name)
+        if st is not None and (i := self._find(st, slot, state="unsent")) >= 0:
+            st.sent[i].bound = math.inf
+
+    def answered(self, bucket: BucketLike, slot: float, now: float) -> None:
+        """The request sent at ``slot`` has its answer (any answer, or gave up waiting): the
+        venue counted it, if at all, before ``now``."""
+        st = self._states.get(bucket.name)
+        if st is not None and (i := self._find(st, slot, state="flying")) >= 0:
+            st.sent[i].bound = now
+
+    def hold(self, bucket: BucketLike, slot: float, now: float) -> float | None:
+        """Seconds the request reserved at ``slot`` must still wait before it is written, so
+        that it leaves a full window after the answers of the requests ``capacity`` or more
+        places before it; ``None`` while one of those is not answered yet (ask again after an
+        answer). 0.0 for a slot the limiter does not track (released, forgotten)."""
+        st = self._states.get(bucket.name)
+        if st is None:
+            return 0.0
+        i = self._find(st, slot, state="unsent")
+        if i < st.capacity:
+            return 0.0
+        latest = -math.inf
+        window = st.window * st.multiplier
+        for k in range(i - st.capacity + 1):
+            e = st.sent[k]
+            if _expired(e, window, now):
+                continue
+            if e.bound == _UNSENT or e.bound == math.inf:
+                return None
+            latest = max(latest, e.bound)
+        return max(0.0, latest + window - now)
 
     def release(self, bucket: BucketLike, slot: float, now: float) -> bool:
         """Hand back a reserved slot that will not be used (D5: the caller gave up before it).
@@ -134,18 +205,17 @@ class RateLimiter:
         st = self._states.get(bucket.name)
         if st is None or slot <= now:
             return False
-        sent = st.sent
-        for i in range(len(sent) - 1, -1, -1):  # ``now + wait`` may differ from it by an ulp
-            if abs(sent[i] - slot) <= 1e-9:
-                del sent[i]
-                st.released += 1
-                return True
-        return False
+        i = self._find(st, slot, state="unsent")
+        if i < 0:
+            return False
+        del st.sent[i]
+        st.released += 1
+        return True
 
     def pending(self, bucket_name: str, now: float) -> int:
         """Reserved slots of a bucket still in the future (callers waiting to send)."""
         st = self._states.get(bucket_name)
-        return 0 if st is None else sum(1 for t in st.sent if t > now)
+        return 0 if st is None else sum(1 for e in st.sent if e.at > now)
 
     def on_rate_limited(self, bucket: BucketLike, now: float) -> float:
         """Record a 510 from the venue; returns the new multiplier (window stretch)."""
@@ -174,6 +244,24 @@ class RateLimiter:
         """How many 510s this bucket has seen."""
         st = self._states.get(bucket_name)
         return 0 if st is None else st.limited_count
+
+
+def _state_of(e: _Slot) -> str:
+    if e.bound == _UNSENT:
+        return "unsent"
+    return "flying" if e.bound == math.inf else "answered"
+
+
+def _expired(e: _Slot, window: float, now: float) -> bool:
+    """Can this slot no longer constrain a send at ``now`` or later? Unsent: its slot's window
+    has passed (the caller gave up or a user of ``acquire`` does not report sends); answered: its
+    answer's window has passed; in flight: only when stale (a request is answered or times out
+    long before ``_STALE``)."""
+    if e.bound == _UNSENT:
+        return e.at + window <= now
+    if e.bound == math.inf:
+        return e.at + window + _STALE <= now
+    return e.bound + window <= now
 
 
 __all__ = ["BucketLike", "RateLimiter"]

@@ -202,6 +202,8 @@ class RestCore(RestClockSync, AnswerReader):
         #: ``clock`` runs this many times faster than real time (emulator ``speed``): limiter
         #: waits, computed on ``clock``, are divided by it before sleeping.
         self.time_scale = time_scale or float(getattr(clock, "speed", 1.0))
+        #: per bucket, woken when a request of it is answered (``_hold`` waits on it)
+        self._answers: dict[str, asyncio.Event] = {}
         self.offset_ms = 0
         self._sample: tuple[float, float] | None = None  # (local ms, venue ms) of the last sync
         self._first_sample: tuple[float, float] | None = None
@@ -283,7 +285,14 @@ class RestCore(RestClockSync, AnswerReader):
         slot = self.limiter.reserve(ep.bucket, now)
         first: tuple[asyncio.Future[LaneResponse], float] | None = None
         lanes = self._lanes
-        if slot <= now and lanes is not None and lanes.usable(ep) and lanes.lane.has_idle():
+        if (
+            slot <= now
+            and lanes is not None
+            and lanes.usable(ep)
+            and lanes.lane.has_idle()
+            and self.limiter.hold(ep.bucket, slot, now) == 0.0
+        ):
+            self.limiter.sending(ep.bucket, slot)
             first = lanes.send(url_path, payload, timeout, self.request_time(), self.recv_window_ms)
         return self._run(ep, url_path, query, payload, changes_state, timeout, slot, first)
 
@@ -310,12 +319,16 @@ class RestCore(RestClockSync, AnswerReader):
                         await asyncio.wait_for(self.gate_closed.wait(), wait / self.time_scale)
                 elif wait > 0:
                     await asyncio.sleep(wait / self.time_scale)
+                if first is None:
+                    await self._hold(ep, slot, request_timeout)
                 if gated:
                     assert self.send_gate is not None  # nosec B101  # narrowing for mypy
                     self.send_gate(ep)
             except BaseException:  # cancelled, timed out or gated before sending: give the slot
                 self.limiter.release(ep.bucket, slot, self.clock.monotonic())  # back (D5)
                 raise
+            if first is None:
+                self.limiter.sending(ep.bucket, slot)
             try:
                 if first is not None:
                     sent, first = first, None
@@ -337,7 +350,31 @@ class RestCore(RestClockSync, AnswerReader):
                     err.fate_unknown = changes_state
                     raise
                 await asyncio.sleep(self._backoff(attempt))
+            finally:
+                self._answered(ep, slot)
             attempt += 1
+
+    async def _hold(self, ep: Endpoint, slot: float, request_timeout: float) -> None:
+        """Wait until the limiter lets the request at ``slot`` leave: a window after the answers
+        of the requests a bucket's capacity before it (ratelimit docstring, S19). Bounded by
+        ``request_timeout`` (real seconds): an answer that never comes does not hang a call."""
+        give_up = self.clock.monotonic() + request_timeout * self.time_scale
+        while (extra := self.limiter.hold(ep.bucket, slot, self.clock.monotonic())) != 0.0:
+            left = (give_up - self.clock.monotonic()) / self.time_scale  # real seconds
+            if left <= 0:
+                return
+            if extra is None:  # an earlier request is in flight: its answer decides
+                ev = self._answers.setdefault(ep.bucket.name, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ev.wait(), min(left, 1.0))
+            else:
+                await asyncio.sleep(min(left, extra / self.time_scale))
+
+    def _answered(self, ep: Endpoint, slot: float) -> None:
+        self.limiter.answered(ep.bucket, slot, self.clock.monotonic())
+        ev = self._answers.pop(ep.bucket.name, None)
+        if ev is not None:
+            ev.set()
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.retry_cap, self.retry_base * 2.0**attempt)

@@ -137,6 +137,24 @@ async def test_s19_rate_limit_backoff(tmp_path: Path) -> None:
         assert len([x for x in emu.rest.calls if x.code == 510]) == before
 
 
+async def test_s19_the_next_window_waits_for_the_answers_of_the_last() -> None:
+    """S19 under load: the venue may count a burst late; the client only knows each request was
+    counted before its answer. With the first window's answers held 0.3 s (6 venue-s at speed 20),
+    the 19th request leaves a full window after them, not 2.05 s after the burst was sent."""
+    async with Emulator(seed=5, symbols=[SYMBOL], speed=20) as emu:
+        async with RestClient(emu.env, emu.credentials, clock=emu.clock) as c:
+            await c.sync_clock()
+            emu.faults.add(Delay(seconds=0.3, endpoints=("open_orders",), count=18))
+            await asyncio.gather(*(c.get_open_orders() for _ in range(19)))
+        calls = [x.ts for x in emu.rest.calls if x.endpoint == "open_orders"]
+        assert len(calls) == 19
+        assert not [x for x in emu.rest.calls if x.code == 510]
+        # the venue logs a call when it answers: the 18 of the first window at ~6 venue-s, the
+        # 19th a window (2 s) after those answers (without the hold: at 2.05 s, logged first)
+        calls.sort()
+        assert calls[-1] - calls[-2] >= 2000 - 100
+
+
 async def test_s20_order_endpoint_404s_trip_the_kill_switch(ex: Emulator, tmp_path: Path) -> None:
     alerts = RecordingAlert()
     journal = tmp_path / "j.db"
