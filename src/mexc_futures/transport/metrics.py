@@ -9,8 +9,14 @@ and divergences are counted by the router as the sync machines report them; a de
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+
+#: ``Metrics.connections`` key (and Prometheus ``conn="retired"``) of the folded counters of
+#: connections that are gone for good (rotated out, closed), beyond the newest ``KEEP_RETIRED``
+RETIRED = -1
+KEEP_RETIRED = 64
 
 
 @dataclass(slots=True)
@@ -61,6 +67,23 @@ class Metrics:
     #: book sync progress and REST fetch queues (``MarketData.sync_progress()``), refreshed each
     #: time ``MarketData.metrics`` is read: books, synced, snapshots/commits queued, done, failed
     sync: dict[str, float] = field(default_factory=dict)
+    _retired: deque[int] = field(default_factory=deque)
+
+    def retire(self, conn: int) -> None:
+        """``conn`` is gone for good (its supervisor ended). The newest ``KEEP_RETIRED`` stay
+        listed as they are; older ones are folded into ``connections[RETIRED]``, so a session
+        that rotates connections for days keeps a bounded dict and the same totals (#13)."""
+        if conn == RETIRED or conn not in self.connections:
+            return
+        self._retired.append(conn)
+        while len(self._retired) > KEEP_RETIRED:
+            gone = self.connections.pop(self._retired.popleft(), None)
+            if gone is None:
+                continue
+            into = self.conn(RETIRED)
+            for f in fields(ConnMetrics):
+                if f.name not in _NOT_SUMMED:
+                    setattr(into, f.name, getattr(into, f.name) + getattr(gone, f.name))
 
     def conn(self, conn: int) -> ConnMetrics:
         """The metrics of ``conn`` (created on first use)."""
@@ -91,7 +114,7 @@ class Metrics:
         """Sums over connections and streams (``conn_*`` / ``stream_*`` keys)."""
         out: dict[str, float] = {}
         for prefix, items, skip in (
-            ("conn_", list(self.connections.values()), {"conn", "open", "last_pong_rtt"}),
+            ("conn_", list(self.connections.values()), _NOT_SUMMED),
             ("stream_", list(self.streams.values()),
              {"channel", "symbol", "last_latency_ms", "last_ts"}),
         ):
@@ -119,7 +142,7 @@ class Metrics:
                 mtype = "gauge" if f.name in _GAUGES else "counter"
                 yield f"# TYPE {name} {mtype}\n"
                 for obj in items:
-                    lab = ",".join(f'{k}="{_escape(str(getattr(obj, k)))}"' for k in labels)
+                    lab = ",".join(f'{k}="{_escape(_label(obj, k))}"' for k in labels)
                     yield f"{name}{{{lab}}} {float(getattr(obj, f.name))!r}\n"
         for key, value in self.sync.items():
             name = f"{prefix}_sync_{key}"
@@ -128,10 +151,16 @@ class Metrics:
 
 
 _GAUGES = {"open", "last_pong_rtt", "last_latency_ms", "last_ts"}
+_NOT_SUMMED = {"conn", "open", "last_pong_rtt"}
+
+
+def _label(obj: object, key: str) -> str:
+    value = getattr(obj, key)
+    return "retired" if key == "conn" and value == RETIRED else str(value)
 
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-__all__ = ["ConnMetrics", "Metrics", "StreamMetrics"]
+__all__ = ["KEEP_RETIRED", "RETIRED", "ConnMetrics", "Metrics", "StreamMetrics"]

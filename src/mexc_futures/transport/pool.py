@@ -200,6 +200,7 @@ class Pool:
             self.live.pop(cid, None)
             self._stop.pop(cid, None)
             self._tasks.pop(cid, None)
+            self.metrics.retire(cid)
 
     def _contained(self, cid: int, conn: WsConnection, where: str, exc: Exception) -> str:
         """D3: count and log an exception that escaped connection ``cid``; it is reconnected
