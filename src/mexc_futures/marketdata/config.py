@@ -36,6 +36,9 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
     deal_gap_margin_ms: int = 1000  # widen a connection gap's window by this much each side
     fetch_workers: int = 4  # concurrent snapshot (and commits) fetches; the rest queue (D5)
     progress_every: float = 10.0  # log resync progress at most this often while fetches queue
+    #: give glibc's free heap back (``malloc_trim``) when the fetch queues drain after at least
+    #: this many REST fetches (a mass reconnect); None: never (``marketdata/heap.py``)
+    heap_trim_after: int | None = 100
 
 
 __all__ = ["MarketDataConfig"]

@@ -19,6 +19,7 @@ from mexc_futures.clock import Clock
 from mexc_futures.errors import MexcError
 from mexc_futures.marketdata.config import MarketDataConfig
 from mexc_futures.marketdata.fetchqueue import FetchQueue
+from mexc_futures.marketdata.heap import release_free_heap
 from mexc_futures.marketdata.route import AuditTop, DealRecovery, ProbeQuiet, Route
 from mexc_futures.marketdata.subscription import Callback, EventQueue
 from mexc_futures.model.booksync import (
@@ -73,6 +74,8 @@ class FetchSide(PoolHooks):
         #: rotated-out connection -> its twin (the ledger lists their streams on the twin only)
         self._twin_of: dict[int, int] = {}
         self._audits_done = 0
+        self._wave_fetches = 0  # REST fetches since the fetch queues were last all empty
+        self._heap_trims = 0
 
     def _emit(self, st: Route, ev: Any) -> None:
         for f in st.fanout:
@@ -231,6 +234,7 @@ class FetchSide(PoolHooks):
                     ok = await self._fetch_snapshot(st, req)
                 else:
                     ok = await self._fetch_commits(st, req)
+                self._wave_fetches += 1
                 if isinstance(req, AuditTop):
                     self._audits_done += 1
                 elif ok:
@@ -242,6 +246,18 @@ class FetchSide(PoolHooks):
             self._workers[bucket] -= 1
             if not q and bucket != "deals":
                 self._log_progress(force=not self._snap_q and not self._commit_q)
+            if not any(self._workers.values()) and not (
+                    self._snap_q or self._commit_q or self._deal_q):
+                self._wave_over()
+
+    def _wave_over(self) -> None:
+        """Every fetch queue drained: after a big wave (a mass reconnect), give the allocator's
+        free heap back (``heap.py``: RSS stays flat across reconnects)."""
+        n, self._wave_fetches = self._wave_fetches, 0
+        limit = self.config.heap_trim_after
+        if limit is not None and n >= limit:
+            release_free_heap()
+            self._heap_trims += 1
 
     def sync_progress(self) -> dict[str, float]:
         """Books synced / total and the fetch queues' state (metrics, dashboard, log)."""
@@ -264,6 +280,7 @@ class FetchSide(PoolHooks):
             "commits_skipped": cq.skipped,
             "commits_to_snapshots": cq.stolen,
             "fetch_workers": sum(self._workers.values()),
+            "heap_trims": self._heap_trims,
         }
 
     def _log_progress(self, force: bool = False) -> None:

@@ -21,7 +21,12 @@ sooner than ``window`` after the latest *answer* among the requests ``capacity``
 before it (``None``: one of them is still in flight, wait for its answer). Then no window of
 arrivals can hold more than ``capacity`` requests, whatever the jitter: of ``capacity + 1``
 requests in one window, the earliest-sent was answered — so arrived — a full window before the
-latest-sent left. The cost is one round trip per saturated window; an idle bucket pays nothing.
+latest-sent left. Part of every answer's latency is not a late arrival but the path and the
+service: the fastest answer of a request that was *alone* from its send to its answer (nothing
+else of this limiter in flight, so no queue of our own making; the clock sync's pings are such)
+is taken off the answer times (``latency_floor``, which only ever goes down). So a steady latency costs nothing and only the
+jitter above it does (``benchmarks/bench_limiter.py``); an idle bucket pays nothing. Until a
+solo request has been answered the floor is 0 (the strict bound).
 
 After a 510 the bucket's window is multiplied by ``backoff_factor`` (up to ``max_multiplier``) and
 no new slot is handed out for one stretched window; after a quiet stretch of successes the
@@ -60,6 +65,8 @@ class _Slot:
 
     at: float
     bound: float = _UNSENT
+    sent_at: float = 0.0
+    solo: bool = False  # nothing else of this limiter was in flight from its send to its answer
 
 
 @dataclass(slots=True)
@@ -88,6 +95,7 @@ class RateLimiter:
         margin: float = 0.05,
         backoff_factor: float = 2.0,
         max_multiplier: float = 16.0,
+        answer_hold: bool = True,
     ) -> None:
         if not 0 < headroom <= 1:
             raise ValueError("headroom must be in (0, 1]")
@@ -97,6 +105,14 @@ class RateLimiter:
         self.margin = margin
         self.backoff_factor = backoff_factor
         self.max_multiplier = max_multiplier
+        #: hold sends a window after the answers a capacity before them (module docstring);
+        #: False schedules by slots and ``margin`` only (cheaper by one round trip per saturated
+        #: window, not safe against arrival jitter)
+        self.answer_hold = answer_hold
+        #: the fastest answer of a request sent alone (no self-made queue): that much of any
+        #: answer's latency is the path and the service, not a late arrival (``hold``)
+        self.latency_floor = math.inf
+        self._flying: list[_Slot] = []  # in flight now, over every bucket
         self._states: dict[str, _BucketState] = {}
 
     def _state(self, bucket: BucketLike) -> _BucketState:
@@ -161,18 +177,26 @@ class RateLimiter:
                 break
         return -1
 
-    def sending(self, bucket: BucketLike, slot: float) -> None:
+    def sending(self, bucket: BucketLike, slot: float, now: float | None = None) -> None:
         """The request reserved at ``slot`` is being written now (it is in flight)."""
         st = self._states.get(bucket.name)
         if st is not None and (i := self._find(st, slot, state="unsent")) >= 0:
-            st.sent[i].bound = math.inf
+            e = st.sent[i]
+            e.bound, e.sent_at, e.solo = math.inf, slot if now is None else now, not self._flying
+            for other in self._flying:
+                other.solo = False  # shares the path and the venue with this one now
+            self._flying.append(e)
 
     def answered(self, bucket: BucketLike, slot: float, now: float) -> None:
         """The request sent at ``slot`` has its answer (any answer, or gave up waiting): the
         venue counted it, if at all, before ``now``."""
         st = self._states.get(bucket.name)
         if st is not None and (i := self._find(st, slot, state="flying")) >= 0:
-            st.sent[i].bound = now
+            e = st.sent[i]
+            e.bound = now
+            self._flying = [f for f in self._flying if f is not e]
+            if e.solo:
+                self.latency_floor = min(self.latency_floor, max(0.0, now - e.sent_at))
 
     def hold(self, bucket: BucketLike, slot: float, now: float) -> float | None:
         """Seconds the request reserved at ``slot`` must still wait before it is written, so
@@ -180,7 +204,7 @@ class RateLimiter:
         places before it; ``None`` while one of those is not answered yet (ask again after an
         answer). 0.0 for a slot the limiter does not track (released, forgotten)."""
         st = self._states.get(bucket.name)
-        if st is None:
+        if st is None or not self.answer_hold:
             return 0.0
         i = self._find(st, slot, state="unsent")
         if i < st.capacity:
@@ -194,7 +218,8 @@ class RateLimiter:
             if e.bound == _UNSENT or e.bound == math.inf:
                 return None
             latest = max(latest, e.bound)
-        return max(0.0, latest + window - now)
+        floor = 0.0 if self.latency_floor == math.inf else self.latency_floor
+        return max(0.0, latest - floor + window - now)
 
     def release(self, bucket: BucketLike, slot: float, now: float) -> bool:
         """Hand back a reserved slot that will not be used (D5: the caller gave up before it).

@@ -146,7 +146,7 @@ class Metrics:
                     yield f"{name}{{{lab}}} {float(getattr(obj, f.name))!r}\n"
         for key, value in self.sync.items():
             name = f"{prefix}_sync_{key}"
-            mtype = "counter" if key.endswith(("_done", "_failed")) else "gauge"
+            mtype = "counter" if key.endswith(("_done", "_failed", "heap_trims")) else "gauge"
             yield f"# TYPE {name} {mtype}\n{name} {float(value)!r}\n"
 
 

@@ -292,7 +292,7 @@ class RestCore(RestClockSync, AnswerReader):
             and lanes.lane.has_idle()
             and self.limiter.hold(ep.bucket, slot, now) == 0.0
         ):
-            self.limiter.sending(ep.bucket, slot)
+            self.limiter.sending(ep.bucket, slot, self.clock.monotonic())
             first = lanes.send(url_path, payload, timeout, self.request_time(), self.recv_window_ms)
         return self._run(ep, url_path, query, payload, changes_state, timeout, slot, first)
 
@@ -328,7 +328,7 @@ class RestCore(RestClockSync, AnswerReader):
                 self.limiter.release(ep.bucket, slot, self.clock.monotonic())  # back (D5)
                 raise
             if first is None:
-                self.limiter.sending(ep.bucket, slot)
+                self.limiter.sending(ep.bucket, slot, self.clock.monotonic())
             try:
                 if first is not None:
                     sent, first = first, None

@@ -5,8 +5,13 @@ from __future__ import annotations
 import gc
 import weakref
 
+import msgspec
+import pytest
+
 from mexc_futures.emulator.server.faults import DropTcp
-from tests.integration.marketdata.md_helpers import running
+from mexc_futures.marketdata import MarketData
+from mexc_futures.marketdata.heap import release_free_heap
+from tests.integration.marketdata.md_helpers import FAST, running
 
 SYM = "BTC_USDT"
 
@@ -31,3 +36,35 @@ async def test_a_dropped_connection_is_freed_at_once_not_by_a_gc_pass() -> None:
             assert first() is None, "the dropped connection is still alive (a reference cycle)"
         finally:
             gc.enable()
+
+
+async def test_the_free_heap_goes_back_after_a_resync_wave_not_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """glibc keeps what a mass resync freed (the 800-contract soak: +3 MB held free over 30
+    min); once every fetch queue has drained after a wave of at least ``heap_trim_after``
+    fetches, market data returns it with ``malloc_trim``: only with the queues empty and no
+    fetch running, never for a wave smaller than the threshold."""
+    symbols = ["BTC_USDT", "ETH_USDT", "SOL_USDT"]
+    for limit, trims in ((1, True), (1000, False)):
+        seen: list[dict[str, float]] = []
+        cfg = msgspec.structs.replace(FAST, heap_trim_after=limit)
+        async with running(symbols, config=cfg) as (ex, md, rec):
+
+            def counting(seen: list[dict[str, float]] = seen, md: MarketData = md) -> bool:
+                seen.append(md.sync_progress())
+                return release_free_heap()
+
+            monkeypatch.setattr("mexc_futures.marketdata.fetchside.release_free_heap", counting)
+            for s in symbols:
+                await md.subscribe("depth", s)
+            await rec.until(lambda: all(md.book(s).synced for s in symbols))
+            ex.faults.add(DropTcp())
+            await rec.until(lambda: md.metrics.conn(1).reconnects == 1)
+            await rec.until(lambda: all(md.book(s).synced for s in symbols)
+                            and md.sync_progress()["fetch_workers"] == 0)
+            assert md.sync_progress()["heap_trims"] == len(seen)
+        assert bool(seen) is trims
+        for p in seen:  # never mid-wave
+            assert p["fetch_workers"] == 0
+            assert p["snapshots_queued"] == p["commits_queued"] == 0

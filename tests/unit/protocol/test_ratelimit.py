@@ -111,9 +111,19 @@ def test_schedule_with_releases_never_exceeds_capacity(steps: list[tuple[float, 
     assert _max_in_window(used, 2.0) <= 4
 
 
-def _drive(rl: RateLimiter, n: int, delays: list[float], *, hold: bool) -> list[float]:
+PING = RateBucket("ping", 100, 2.0)
+
+
+def _drive(rl: RateLimiter, n: int, delays: list[float], *, hold: bool,
+           ping: float | None = None) -> list[float]:
     """``n`` callers reserve at t=0 and send when the limiter lets them; request ``j`` reaches the
-    venue ``delays[j]`` after it leaves and is answered 1 ms later. Returns the arrival times."""
+    venue ``delays[j]`` after it leaves and is answered 1 ms later. With ``ping``, a request of
+    another bucket goes alone first and is answered ``ping`` seconds later (the clock sync).
+    Returns the arrival times."""
+    if ping is not None:
+        s = rl.reserve(PING, -10.0)
+        rl.sending(PING, s, -10.0)
+        rl.answered(PING, s, -10.0 + ping)
     slots = [rl.reserve(CREATE, 0.0) for _ in range(n)]
     arrivals: list[float] = []
     answers: list[tuple[float, float]] = []  # (answer time, slot) not yet reported
@@ -131,7 +141,7 @@ def _drive(rl: RateLimiter, n: int, delays: list[float], *, hold: bool) -> list[
                 t += extra
             else:
                 break
-        rl.sending(CREATE, slot)
+        rl.sending(CREATE, slot, t)
         arrivals.append(t + delays[j])
         answers.append((t + delays[j] + 0.001, slot))
     return arrivals
@@ -147,14 +157,24 @@ def test_a_late_burst_and_an_early_window_earn_no_510_s19() -> None:
     assert _max_in_window(blind, 2.0) > 4  # the scenario does break a slot-only schedule
     held = _drive(RateLimiter(headroom=1.0, margin=0.0), 12, delays, hold=True)
     assert _max_in_window(held, 2.0) <= 4
+    # a quick clock-sync ping first sets the latency floor: the late burst still counts
+    held = _drive(RateLimiter(headroom=1.0, margin=0.0), 12, delays, hold=True, ping=0.011)
+    assert _max_in_window(held, 2.0) <= 4
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=1, max_size=40))
-def test_no_jitter_puts_more_than_capacity_in_a_venue_window(delays: list[float]) -> None:
+@given(st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=1, max_size=40),
+       st.none() | st.floats(min_value=0.001, max_value=3.0))
+def test_no_jitter_puts_more_than_capacity_in_a_venue_window(
+    delays: list[float], ping: float | None
+) -> None:
     """Whatever each request's delay to the venue, the venue never counts more than the
-    bucket's capacity in one window (arrival before answer is all the limiter assumes)."""
-    arrivals = _drive(RateLimiter(headroom=1.0, margin=0.0), len(delays), delays, hold=True)
+    bucket's capacity in one window (arrival before answer is all the limiter assumes; a lone
+    request's latency, when no request is faster than it, is path, not lateness)."""
+    if ping is not None:
+        delays = [d + ping - 0.001 for d in delays]  # nothing is faster than the lone ping
+    arrivals = _drive(RateLimiter(headroom=1.0, margin=0.0), len(delays), delays, hold=True,
+                      ping=ping)
     assert _max_in_window(arrivals, 2.0) <= 4
 
 
@@ -164,3 +184,13 @@ def test_holds_cost_nothing_when_answers_are_prompt() -> None:
     arrivals = _drive(rl, 12, [0.001] * 12, hold=True)
     assert arrivals[4] - arrivals[0] <= 2.0 + 0.01
     assert arrivals[11] <= 4.0 + 3 * 0.01
+
+
+def test_a_steady_latency_costs_nothing_once_a_lone_request_measured_it() -> None:
+    """300 ms each way, every request: without a floor each window would wait for the answers
+    (+0.3 s a window); the clock sync's lone ping measured the path, so the schedule is the
+    slots' own (4 per 2 s)."""
+    strict = _drive(RateLimiter(headroom=1.0, margin=0.0), 12, [0.3] * 12, hold=True)
+    assert strict[8] - strict[0] >= 2 * 2.3 - 1e-6  # the strict bound pays the latency
+    floor = _drive(RateLimiter(headroom=1.0, margin=0.0), 12, [0.3] * 12, hold=True, ping=0.301)
+    assert floor[8] - floor[0] <= 4.0 + 1e-6
