@@ -225,6 +225,13 @@ class TimedRest:
         return out
 
 
+def _retained(ev: Any) -> int:
+    """Approximate bytes a kept event holds: the struct, its field values and a list slot."""
+    fields = getattr(ev, "__struct_fields__", ())
+    return sys.getsizeof(ev) + 8 + sum(sys.getsizeof(getattr(ev, f)) for f in fields
+                                       if not isinstance(getattr(ev, f), bool | None))
+
+
 def _q(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
 
@@ -239,6 +246,7 @@ class Soak:
         self.counts: Counter[str] = Counter()
         self.deal_symbols: set[str] = set()
         self.deal_events: list[Any] = []
+        self.deal_log_bytes = 0  # what ``deal_events`` holds (``harness_mb`` in the samples)
         self.samples: list[dict[str, Any]] = []
         self.resync_times: list[float] = []
         self.resyncs: list[dict[str, Any]] = []  # per resync: trace, REST and CPU figures
@@ -259,6 +267,7 @@ class Soak:
         sym = getattr(ev, "symbol", None)
         if sym in self.deal_symbols and name in ("Trade", "DealGap", "DealsRecovered"):
             self.deal_events.append(ev)
+            self.deal_log_bytes += _retained(ev)
 
     def all_synced(self, md: Any, symbols: list[str]) -> int:
         return sum(1 for s in symbols if md.book(s).synced)
@@ -349,6 +358,9 @@ class Soak:
         self.samples.append({
             "t": round(t, 1),
             "rss_mb": round(_rss_mb(), 1),
+            # the deal log this harness keeps for the end-of-run check (not the session's)
+            "harness_mb": round(self.deal_log_bytes / 2**20, 2),
+            "heap_trims": md.sync_progress().get("heap_trims", 0),
             "fds": _fds(),
             "tasks": len(asyncio.all_tasks()),
             "conn_tasks": md.pool.task_count,
@@ -478,9 +490,10 @@ class Soak:
         if len(warm) < 2:
             warm = self.samples
         res: dict[str, Any] = {}
-        for key in ("rss_mb", "fds", "tasks", "emulator_rss_mb"):
+        for key in ("rss_mb", "session_rss_mb", "fds", "tasks", "emulator_rss_mb"):
             xs = [s["t"] for s in warm]
-            ys = [float(s[key]) for s in warm]
+            ys = [float(s[key]) if key != "session_rss_mb" else
+                  float(s["rss_mb"]) - float(s.get("harness_mb", 0.0)) for s in warm]
             res[key] = {"first": ys[0], "last": ys[-1], "max": max(ys), "min": min(ys),
                         "slope_per_min": round(_slope_per_min(xs, ys), 3)}
         return res
