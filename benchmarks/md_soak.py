@@ -376,6 +376,7 @@ class Soak:
     async def run(self) -> dict[str, Any]:
         from mexc_futures.config import Environment
         from mexc_futures.marketdata import MarketData, MarketDataConfig
+        from mexc_futures.protocol.ratelimit import RateLimiter
         from mexc_futures.transport.rest import RestClient
 
         a = self.args
@@ -387,7 +388,7 @@ class Soak:
         t_start = time.monotonic()
         out: dict[str, Any] = {"contracts": len(symbols), "streams": 3 * len(symbols)}
         async with (
-            RestClient(env) as plain_rest,
+            RestClient(env, limiter=RateLimiter(answer_hold=not a.no_answer_hold)) as plain_rest,
             MarketData(env, rest=(rest := TimedRest(plain_rest)), config=cfg) as md,
         ):
             md.on(self.on_event)
@@ -524,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-sizes", action="store_true",
                     help="the memory probe without tracemalloc: container sizes and glibc heap "
                          "only (RSS stays the session's own)")
+    ap.add_argument("--no-answer-hold", action="store_true",
+                    help="the REST limiter schedules by slots only (RateLimiter(answer_hold="
+                         "False)): the A/B of the hold's cost on resyncs")
     ap.add_argument("--emulator-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.emulator_child is not None:
