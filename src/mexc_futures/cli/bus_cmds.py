@@ -13,6 +13,7 @@ import click
 
 from mexc_futures.cli.common import CliError, emit_json, open_target, options, run
 from mexc_futures.errors import ConfigError, MexcError
+from mexc_futures.marketdata.config import market_data_limiter
 
 BUS_HELP = ("Redis bus URL, e.g. redis://127.0.0.1:6379/0 (or MEXC_BUS_URL; a password only "
             "in MEXC_BUS_PASSWORD).")
@@ -91,7 +92,8 @@ def gateway(ctx: click.Context, bus_url: str | None, symbols: str, channels: str
         async with open_target(opts, keys=False, symbols=every) as t:
             clock: Any = t.emulator.clock if t.emulator is not None else None
             kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
-            async with RestClient(t.env, **kw) as rest, BusConnection(url, name=name) as bus:
+            async with RestClient(t.env, limiter=market_data_limiter(), **kw) as rest, \
+                    BusConnection(url, name=name) as bus:
                 syms = every or sorted(c.symbol for c in await rest.get_contracts())
                 click.echo(f"gateway {name}: {len(syms)} symbols x {len(chans)} channels -> "
                            f"{url} (Ctrl-C stops)", err=True)

@@ -13,6 +13,7 @@ import click
 import msgspec
 
 from mexc_futures.cli.common import CliError, console, emit_json, open_target, options, run
+from mexc_futures.marketdata.config import market_data_limiter
 from mexc_futures.recording.writer import Recorder
 
 RECORD_HELP = """Record the market: raw WebSocket frames, REST snapshots, contract details.
@@ -101,7 +102,8 @@ def start(ctx: click.Context, symbols: tuple[str, ...], out: Path, channels: str
         async with open_target(opts, keys=private, symbols=syms) as t:
             clock: Any = t.emulator.clock if t.emulator is not None else None
             bar = None if quiet else _Progress(secs)
-            async with RestClient(t.env, **({"clock": clock} if clock else {})) as rest:
+            async with RestClient(t.env, limiter=market_data_limiter(),
+                                  **({"clock": clock} if clock else {})) as rest:
                 kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
                 return await do_record(
                     t.env, syms, out, rest=rest, channels=chans, duration=secs, stop=stop,

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from mexc_futures.clock import SYSTEM_CLOCK, Clock
 from mexc_futures.config import Environment
 from mexc_futures.errors import MexcError
-from mexc_futures.marketdata.config import MarketDataConfig
+from mexc_futures.marketdata.config import MarketDataConfig, market_data_limiter
 from mexc_futures.marketdata.private_stream import LoginError, PrivateStream
 from mexc_futures.marketdata.route import ProbeQuiet, Route
 from mexc_futures.marketdata.router import Router
@@ -96,7 +96,8 @@ class MarketData(Router):
         if self._rest is None:
             from mexc_futures.transport.rest import RestClient
 
-            self._own_rest = RestClient(self.env, clock=self.clock)
+            self._own_rest = RestClient(self.env, clock=self.clock,
+                                        limiter=market_data_limiter())
             self._rest = self._own_rest
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()

@@ -24,9 +24,11 @@ requests in one window, the earliest-sent was answered — so arrived — a full
 latest-sent left. Part of every answer's latency is not a late arrival but the path and the
 service: the fastest answer of a request that was *alone* from its send to its answer (nothing
 else of this limiter in flight, so no queue of our own making; the clock sync's pings are such)
-is taken off the answer times (``latency_floor``, which only ever goes down). So a steady latency costs nothing and only the
-jitter above it does (``benchmarks/bench_limiter.py``); an idle bucket pays nothing. Until a
-solo request has been answered the floor is 0 (the strict bound).
+is taken off the answer times (``latency_floor``, which only ever goes down). So a steady
+latency costs nothing and only the jitter above it does (``benchmarks/bench_limiter.py``); an
+idle bucket pays nothing. Until a solo request has been answered the floor is 0 (the strict
+bound). ``answer_hold=False`` turns the hold off (``marketdata.config.market_data_limiter``
+says why market data does).
 
 After a 510 the bucket's window is multiplied by ``backoff_factor`` (up to ``max_multiplier``) and
 no new slot is handed out for one stretched window; after a quiet stretch of successes the
