@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bus_synth import poll_until
 from benchmarks.harness import _recv
 from benchmarks.venue_process import FeedConfig, serve
 
@@ -237,14 +238,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             s_conn.send(("go", None))
             _recv(s_conn, 60, "emulator")  # started
             t0 = time.monotonic()
-            next_mem = t0
-            while not s_conn.poll(0):
-                await reader.poll()
-                if time.monotonic() >= next_mem:
-                    m = await client.info("memory")
-                    mem.append((round(time.monotonic() - t0, 1), int(m["used_memory"])))
-                    next_mem += args.mem_every
-                await asyncio.sleep(0.1)
+            await poll_until(s_conn, reader, client, args.mem_every, t0, mem)
             s_conn.recv()  # the segment's end
             wall = time.monotonic() - t0
             await asyncio.sleep(2.0)  # in flight: gateway batch, reader's last poll
@@ -348,12 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.source == "synthetic":
         return _synthetic(args)
     res = asyncio.run(bench(args))
-    res["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                      "platform": platform.platform()}
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = args.out or ROOT / "benchmarks" / "results" / f"bench_bus-{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1, default=str))
+    path = _save(res, args.out, "bench_bus")
     s = res["strategy"]
     print(f"bus, {args.symbols} symbols x {len(CHANNELS)} channels, {res['venue_rate']:,.0f} "
           f"msgs/s for {res['segment_wall_s']} s (planned {args.rate:,.0f}/s)")
@@ -376,6 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _save(res: dict[str, Any], out: Path | None, name: str) -> Path:
+    """Add the machine to ``res`` and write it to ``out`` or ``results/<name>-<stamp>.json``."""
+    res["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                      "platform": platform.platform()}
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = out or ROOT / "benchmarks" / "results" / f"{name}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=1, default=str))
+    return path
+
+
 def plateau(mem: list[tuple[float, int]], wall: float) -> dict[str, float]:
     """Memory figures of B9: last, max, and the least-squares slope over the last half."""
     half = [x for x in mem if x[0] >= wall / 2]
@@ -395,12 +395,7 @@ def _synthetic(args: argparse.Namespace) -> int:
 
     res = asyncio.run(bus_synth.bench(args, Reader, _recv))
     res.update(plateau(res["redis_memory_mb"], res["segment_wall_s"]))
-    res["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                      "platform": platform.platform()}
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = args.out or ROOT / "benchmarks" / "results" / f"bench_bus_synth-{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1, default=str))
+    path = _save(res, args.out, "bench_bus_synth")
     s = res["strategy"]
     print(f"bus (synthetic publisher), {args.symbols} symbols x 3 channels, "
           f"{res['rate_achieved']:,.0f} msgs/s for {res['segment_wall_s']} s")

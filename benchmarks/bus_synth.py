@@ -112,6 +112,20 @@ async def _consume(conn: Any, url: str, keys: list[str]) -> None:
                           "redis_to_strategy_ms_p99": q(hop, 0.99)}))
 
 
+async def poll_until(conn: Any, reader: Any, client: Any, every: float, t0: float,
+                     mem: list[tuple[float, int]]) -> None:
+    """Drive ``reader`` and sample Redis's ``used_memory`` every ``every`` s into ``mem``
+    (seconds since ``t0``, bytes) until ``conn`` has a message (the segment's end)."""
+    next_mem = t0
+    while not conn.poll(0):
+        await reader.poll()
+        if time.monotonic() >= next_mem:
+            m = await client.info("memory")
+            mem.append((round(time.monotonic() - t0, 1), int(m["used_memory"])))
+            next_mem += every
+        await asyncio.sleep(0.1)
+
+
 async def bench(args: Any, reader_cls: Any, recv: Any) -> dict[str, Any]:
     import redis.asyncio as aioredis
 
@@ -140,14 +154,7 @@ async def bench(args: Any, reader_cls: Any, recv: Any) -> dict[str, Any]:
             mem: list[tuple[float, int]] = []
             p_conn.send("go")
             t0 = time.monotonic()
-            next_mem = t0
-            while not p_conn.poll(0):
-                await reader.poll()
-                if time.monotonic() >= next_mem:
-                    m = await client.info("memory")
-                    mem.append((round(time.monotonic() - t0, 1), int(m["used_memory"])))
-                    next_mem += args.mem_every
-                await asyncio.sleep(0.1)
+            await poll_until(p_conn, reader, client, args.mem_every, t0, mem)
             _, prod_res = p_conn.recv()
             wall = time.monotonic() - t0
             await asyncio.sleep(1.0)
